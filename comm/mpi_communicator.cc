@@ -1,0 +1,258 @@
+#include "comm/mpi_communicator.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdint>
+
+#include "absl/strings/str_cat.h"
+#include "comm/mpi_environment.h"
+
+namespace metarm {
+namespace {
+
+// MPI counts are ints: longer buffers go in chunks of at most this many
+// elements (or bytes).
+constexpr int64_t kMaxChunk = INT_MAX / 2;
+
+absl::StatusOr<MPI_Datatype> MpiTypeOf(c10::ScalarType type) {
+  switch (type) {
+    case torch::kFloat32:
+      return MPI_FLOAT;
+    case torch::kFloat64:
+      return MPI_DOUBLE;
+    case torch::kInt32:
+      return MPI_INT32_T;
+    case torch::kInt64:
+      return MPI_INT64_T;
+    case torch::kUInt8:
+      return MPI_UINT8_T;
+    default:
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the MPI backend does not move ", c10::toString(type), " tensors"));
+  }
+}
+
+// Calls `op(pointer, count)` for consecutive chunks of `total` elements of
+// `element_size` bytes starting at `data`; stops at the first error.
+template <typename Op>
+absl::Status ForEachChunk(void* data, int64_t total, size_t element_size,
+                          Op op) {
+  char* bytes = static_cast<char*>(data);
+  for (int64_t offset = 0; offset < total || (total == 0 && offset == 0);
+       offset += kMaxChunk) {
+    const int count = static_cast<int>(std::min(kMaxChunk, total - offset));
+    absl::Status status = op(bytes + offset * element_size, count);
+    if (!status.ok() || total == 0) return status;
+  }
+  return absl::OkStatus();
+}
+
+bool IsFloating(const at::Tensor& tensor) {
+  return at::isFloatingType(tensor.scalar_type());
+}
+
+}  // namespace
+
+std::unique_ptr<MpiCommunicator> MpiCommunicator::World() {
+  return std::unique_ptr<MpiCommunicator>(
+      new MpiCommunicator(MPI_COMM_WORLD, "world", /*owned=*/false));
+}
+
+MpiCommunicator::MpiCommunicator(MPI_Comm comm, std::string name, bool owned)
+    : comm_(comm), name_(std::move(name)), owned_(owned) {
+  MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+  MPI_Comm_rank(comm_, &rank_);
+  MPI_Comm_size(comm_, &size_);
+}
+
+MpiCommunicator::~MpiCommunicator() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (owned_ && !finalized) MPI_Comm_free(&comm_);
+}
+
+absl::Status MpiCommunicator::Check(int mpi_result, const char* call) const {
+  if (mpi_result == MPI_SUCCESS) return absl::OkStatus();
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  MPI_Error_string(mpi_result, text, &length);
+  return absl::InternalError(absl::StrCat(
+      call, " failed on rank ", rank_, " of group '", name_, "' (host ",
+      MpiEnvironment::HostName(), "): ", std::string(text, length)));
+}
+
+absl::Status MpiCommunicator::CheckPeer(int peer, const char* what) const {
+  if (peer >= 0 && peer < size_) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(what, " ", peer, " is not a rank of group '", name_,
+                   "' (size ", size_, "), called on rank ", rank_));
+}
+
+absl::StatusOr<std::unique_ptr<MpiCommunicator>> MpiCommunicator::Split(
+    int color, int key, std::string name) {
+  MPI_Comm split = MPI_COMM_NULL;
+  absl::Status status =
+      Check(MPI_Comm_split(comm_, color == kNotInGroup ? MPI_UNDEFINED : color,
+                           key, &split),
+            "MPI_Comm_split");
+  if (!status.ok()) return status;
+  if (split == MPI_COMM_NULL) return std::unique_ptr<MpiCommunicator>();
+  return std::unique_ptr<MpiCommunicator>(
+      new MpiCommunicator(split, std::move(name), /*owned=*/true));
+}
+
+absl::StatusOr<std::unique_ptr<MpiCommunicator>>
+MpiCommunicator::SplitByNode() {
+  MPI_Comm node = MPI_COMM_NULL;
+  absl::Status status = Check(
+      MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL,
+                          &node),
+      "MPI_Comm_split_type");
+  if (!status.ok()) return status;
+  return std::unique_ptr<MpiCommunicator>(
+      new MpiCommunicator(node, name_ + "/node", /*owned=*/true));
+}
+
+absl::Status MpiCommunicator::AllReduce(at::Tensor& tensor, ReduceOp op) {
+  absl::StatusOr<MPI_Datatype> type = MpiTypeOf(tensor.scalar_type());
+  if (!type.ok()) return type.status();
+  if (op == ReduceOp::kAverage && !IsFloating(tensor)) {
+    return absl::InvalidArgumentError(
+        "AllReduce average needs a floating-point tensor");
+  }
+  at::Tensor buffer = tensor.contiguous();
+  absl::Status status = ForEachChunk(
+      buffer.data_ptr(), buffer.numel(), buffer.element_size(),
+      [&](void* chunk, int count) {
+        return Check(MPI_Allreduce(MPI_IN_PLACE, chunk, count, *type, MPI_SUM,
+                                   comm_),
+                     "MPI_Allreduce");
+      });
+  if (!status.ok()) return status;
+  if (op == ReduceOp::kAverage) buffer.div_(size_);
+  if (!buffer.is_same(tensor)) tensor.copy_(buffer);
+  return absl::OkStatus();
+}
+
+absl::Status MpiCommunicator::Broadcast(at::Tensor& tensor, int root) {
+  absl::Status peer = CheckPeer(root, "broadcast root");
+  if (!peer.ok()) return peer;
+  absl::StatusOr<MPI_Datatype> type = MpiTypeOf(tensor.scalar_type());
+  if (!type.ok()) return type.status();
+  at::Tensor buffer = tensor.contiguous();
+  absl::Status status = ForEachChunk(
+      buffer.data_ptr(), buffer.numel(), buffer.element_size(),
+      [&](void* chunk, int count) {
+        return Check(MPI_Bcast(chunk, count, *type, root, comm_), "MPI_Bcast");
+      });
+  if (!status.ok()) return status;
+  if (!buffer.is_same(tensor)) tensor.copy_(buffer);
+  return absl::OkStatus();
+}
+
+absl::Status MpiCommunicator::Send(const at::Tensor& tensor, int destination,
+                                   int tag) {
+  absl::Status peer = CheckPeer(destination, "destination");
+  if (!peer.ok()) return peer;
+  absl::StatusOr<MPI_Datatype> type = MpiTypeOf(tensor.scalar_type());
+  if (!type.ok()) return type.status();
+  at::Tensor buffer = tensor.contiguous();
+  return ForEachChunk(buffer.data_ptr(), buffer.numel(), buffer.element_size(),
+                      [&](void* chunk, int count) {
+                        return Check(MPI_Send(chunk, count, *type, destination,
+                                              tag, comm_),
+                                     "MPI_Send");
+                      });
+}
+
+absl::Status MpiCommunicator::Recv(at::Tensor& tensor, int source, int tag) {
+  absl::Status peer = CheckPeer(source, "source");
+  if (!peer.ok()) return peer;
+  absl::StatusOr<MPI_Datatype> type = MpiTypeOf(tensor.scalar_type());
+  if (!type.ok()) return type.status();
+  at::Tensor buffer = tensor.is_contiguous() ? tensor : tensor.contiguous();
+  absl::Status status = ForEachChunk(
+      buffer.data_ptr(), buffer.numel(), buffer.element_size(),
+      [&](void* chunk, int count) -> absl::Status {
+        // Probe first so a size mismatch is reported with both counts
+        // instead of MPI's truncation error.
+        MPI_Status probe;
+        absl::Status probed =
+            Check(MPI_Probe(source, tag, comm_, &probe), "MPI_Probe");
+        if (!probed.ok()) return probed;
+        int incoming = 0;
+        MPI_Get_count(&probe, *type, &incoming);
+        if (incoming != count) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "Recv on rank ", rank_, " of group '", name_, "' from rank ",
+              source, " (tag ", tag, "): expected ", count,
+              " elements, the message has ", incoming));
+        }
+        return Check(MPI_Recv(chunk, count, *type, source, tag, comm_,
+                              MPI_STATUS_IGNORE),
+                     "MPI_Recv");
+      });
+  if (!status.ok()) return status;
+  if (!buffer.is_same(tensor)) tensor.copy_(buffer);
+  return absl::OkStatus();
+}
+
+absl::Status MpiCommunicator::SendBytes(absl::string_view bytes,
+                                        int destination, int tag) {
+  absl::Status peer = CheckPeer(destination, "destination");
+  if (!peer.ok()) return peer;
+  // A length header, then the bytes in chunks: lengths beyond INT_MAX work.
+  uint64_t length = bytes.size();
+  absl::Status status = Check(
+      MPI_Send(&length, 1, MPI_UINT64_T, destination, tag, comm_), "MPI_Send");
+  if (!status.ok() || length == 0) return status;
+  return ForEachChunk(const_cast<char*>(bytes.data()), length, 1,
+                      [&](void* chunk, int count) {
+                        return Check(MPI_Send(chunk, count, MPI_BYTE,
+                                              destination, tag, comm_),
+                                     "MPI_Send");
+                      });
+}
+
+absl::StatusOr<std::string> MpiCommunicator::RecvBytes(int source, int tag) {
+  absl::Status peer = CheckPeer(source, "source");
+  if (!peer.ok()) return peer;
+  uint64_t length = 0;
+  absl::Status status = Check(MPI_Recv(&length, 1, MPI_UINT64_T, source, tag,
+                                       comm_, MPI_STATUS_IGNORE),
+                              "MPI_Recv");
+  if (!status.ok()) return status;
+  std::string bytes(length, '\0');
+  if (length == 0) return bytes;
+  status = ForEachChunk(bytes.data(), length, 1, [&](void* chunk, int count) {
+    return Check(MPI_Recv(chunk, count, MPI_BYTE, source, tag, comm_,
+                          MPI_STATUS_IGNORE),
+                 "MPI_Recv");
+  });
+  if (!status.ok()) return status;
+  return bytes;
+}
+
+absl::Status MpiCommunicator::BroadcastBytes(std::string& bytes, int root) {
+  absl::Status peer = CheckPeer(root, "broadcast root");
+  if (!peer.ok()) return peer;
+  uint64_t length = bytes.size();
+  absl::Status status =
+      Check(MPI_Bcast(&length, 1, MPI_UINT64_T, root, comm_), "MPI_Bcast");
+  if (!status.ok() || length == 0) {
+    if (status.ok()) bytes.clear();
+    return status;
+  }
+  bytes.resize(length);
+  return ForEachChunk(bytes.data(), length, 1, [&](void* chunk, int count) {
+    return Check(MPI_Bcast(chunk, count, MPI_BYTE, root, comm_), "MPI_Bcast");
+  });
+}
+
+absl::Status MpiCommunicator::Barrier() {
+  return Check(MPI_Barrier(comm_), "MPI_Barrier");
+}
+
+}  // namespace metarm

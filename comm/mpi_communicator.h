@@ -1,0 +1,77 @@
+// The MPI backend of the Communicator interface, for CPU tensors.
+//
+//   MpiEnvironment mpi(&argc, &argv);
+//   std::unique_ptr<MpiCommunicator> world = MpiCommunicator::World();
+//   absl::StatusOr<std::unique_ptr<MpiCommunicator>> learners =
+//       world->Split(is_learner ? 0 : MpiCommunicator::kNotInGroup,
+//                    world->rank(), "learners");
+//
+// Messages longer than INT_MAX elements are sent in chunks (MPI counts are
+// ints). Errors name the MPI call, the rank, the host and the group.
+#ifndef METARM_COMM_MPI_COMMUNICATOR_H_
+#define METARM_COMM_MPI_COMMUNICATOR_H_
+
+#include <mpi.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "comm/communicator.h"
+
+namespace metarm {
+
+class MpiCommunicator : public Communicator {
+ public:
+  // Color for Split: this rank joins no group (Split returns nullptr).
+  static constexpr int kNotInGroup = -1;
+
+  // MPI_COMM_WORLD (not freed on destruction).
+  static std::unique_ptr<MpiCommunicator> World();
+
+  ~MpiCommunicator() override;
+  MpiCommunicator(const MpiCommunicator&) = delete;
+  MpiCommunicator& operator=(const MpiCommunicator&) = delete;
+
+  // Collective over this group (MPI_Comm_split): ranks with the same color
+  // form a new group, ordered by `key`. kNotInGroup gives nullptr.
+  absl::StatusOr<std::unique_ptr<MpiCommunicator>> Split(int color, int key,
+                                                         std::string name);
+
+  // The ranks on this rank's node (MPI_Comm_split_type, shared memory).
+  absl::StatusOr<std::unique_ptr<MpiCommunicator>> SplitByNode();
+
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  const std::string& name() const override { return name_; }
+  MPI_Comm handle() const { return comm_; }
+
+  absl::Status AllReduce(at::Tensor& tensor, ReduceOp op) override;
+  absl::Status Broadcast(at::Tensor& tensor, int root) override;
+  absl::Status Send(const at::Tensor& tensor, int destination,
+                    int tag) override;
+  absl::Status Recv(at::Tensor& tensor, int source, int tag) override;
+  absl::Status SendBytes(absl::string_view bytes, int destination,
+                         int tag) override;
+  absl::StatusOr<std::string> RecvBytes(int source, int tag) override;
+  absl::Status BroadcastBytes(std::string& bytes, int root) override;
+  absl::Status Barrier() override;
+
+ private:
+  MpiCommunicator(MPI_Comm comm, std::string name, bool owned);
+
+  // OK for MPI_SUCCESS; otherwise an error naming `call` and this rank.
+  absl::Status Check(int mpi_result, const char* call) const;
+  // InvalidArgument naming this rank, for a peer index outside the group.
+  absl::Status CheckPeer(int peer, const char* what) const;
+
+  MPI_Comm comm_;
+  std::string name_;
+  bool owned_;
+  int rank_ = 0;
+  int size_ = 1;
+};
+
+}  // namespace metarm
+
+#endif  // METARM_COMM_MPI_COMMUNICATOR_H_

@@ -1,0 +1,73 @@
+#include "comm/roles.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace metarm {
+
+std::vector<RankRoles> AssignRoles(const Topology& topology, int world_size) {
+  std::vector<RankRoles> roles(world_size);
+  if (topology.placement() == COLOCATED) {
+    for (int rank = 0; rank < world_size; ++rank) {
+      roles[rank] = {true, true, rank, rank};
+    }
+    return roles;
+  }
+  std::vector<bool> is_learner(world_size, false);
+  if (topology.learner_world_ranks_size() > 0) {
+    for (uint32_t rank : topology.learner_world_ranks()) {
+      if (rank < static_cast<uint32_t>(world_size)) is_learner[rank] = true;
+    }
+  } else {
+    const int learners =
+        std::min<int>(world_size, static_cast<int>(topology.learner_ranks()));
+    std::fill(is_learner.begin(), is_learner.begin() + learners, true);
+  }
+  int learner_index = 0;
+  int rollout_index = 0;
+  for (int rank = 0; rank < world_size; ++rank) {
+    if (is_learner[rank]) {
+      roles[rank].learner = true;
+      roles[rank].learner_index = learner_index++;
+    } else {
+      roles[rank].rollout = true;
+      roles[rank].rollout_index = rollout_index++;
+    }
+  }
+  return roles;
+}
+
+std::string DescribeRoles(const RankRoles& roles) {
+  std::string text;
+  if (roles.learner) absl::StrAppend(&text, "learner ", roles.learner_index);
+  if (roles.learner && roles.rollout) absl::StrAppend(&text, " + ");
+  if (roles.rollout) absl::StrAppend(&text, "rollout ", roles.rollout_index);
+  return text;
+}
+
+absl::StatusOr<ProcessGroups> CreateProcessGroups(
+    const Topology& topology, std::unique_ptr<MpiCommunicator> world) {
+  ProcessGroups groups;
+  groups.roles = AssignRoles(topology, world->size())[world->rank()];
+  const RankRoles& roles = groups.roles;
+  // Every world rank takes part in both splits (MPI_Comm_split is
+  // collective); the key keeps each group in its role-index order.
+  absl::StatusOr<std::unique_ptr<MpiCommunicator>> learners = world->Split(
+      roles.learner ? 0 : MpiCommunicator::kNotInGroup, roles.learner_index,
+      "learners");
+  if (!learners.ok()) return learners.status();
+  absl::StatusOr<std::unique_ptr<MpiCommunicator>> rollouts = world->Split(
+      roles.rollout ? 0 : MpiCommunicator::kNotInGroup, roles.rollout_index,
+      "rollouts");
+  if (!rollouts.ok()) return rollouts.status();
+  absl::StatusOr<std::unique_ptr<MpiCommunicator>> node = world->SplitByNode();
+  if (!node.ok()) return node.status();
+  groups.learners = std::move(*learners);
+  groups.rollouts = std::move(*rollouts);
+  groups.node = std::move(*node);
+  groups.world = std::move(world);
+  return groups;
+}
+
+}  // namespace metarm

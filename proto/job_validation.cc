@@ -1,0 +1,304 @@
+#include "proto/job_validation.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace metarm {
+namespace {
+
+// Accumulates "<path>: <reason>" lines; the check helpers below add to it.
+class Problems {
+ public:
+  void Add(const std::string& path, const std::string& reason) {
+    lines_.push_back(absl::StrCat(path, ": ", reason));
+  }
+
+  // value in the interval; `low_open`/`high_open` exclude the ends.
+  void InRange(const std::string& path, double value, double low, double high,
+               bool low_open, bool high_open) {
+    const bool above = low_open ? value > low : value >= low;
+    const bool below = high_open ? value < high : value <= high;
+    if (above && below) return;
+    Add(path, absl::StrCat("must be in ", low_open ? "(" : "[", low, ", ",
+                           high, high_open ? ")" : "]", ", got ", value));
+  }
+
+  void Positive(const std::string& path, double value) {
+    if (!(value > 0)) Add(path, absl::StrCat("must be > 0, got ", value));
+  }
+
+  void NonNegative(const std::string& path, double value) {
+    if (!(value >= 0)) Add(path, absl::StrCat("must be >= 0, got ", value));
+  }
+
+  void AtLeast(const std::string& path, uint64_t value, uint64_t minimum) {
+    if (value < minimum) {
+      Add(path, absl::StrCat("must be >= ", minimum, ", got ", value));
+    }
+  }
+
+  void MultipleOf(const std::string& path, uint64_t value,
+                  const std::string& divisor_path, uint64_t divisor) {
+    if (divisor == 0 || value % divisor == 0) return;
+    Add(path, absl::StrCat("must be a multiple of ", divisor_path, " (",
+                           divisor, "), got ", value));
+  }
+
+  void FileExists(const std::string& path, const std::string& file) {
+    if (file.empty()) return;
+    struct stat info;
+    if (::stat(file.c_str(), &info) != 0) {
+      Add(path, absl::StrCat("no such file: ", file));
+    } else if (!S_ISREG(info.st_mode)) {
+      Add(path, absl::StrCat("not a regular file: ", file));
+    }
+  }
+
+  std::vector<std::string> Take() { return std::move(lines_); }
+
+ private:
+  std::vector<std::string> lines_;
+};
+
+bool IsValidName(const std::string& name) {
+  if (name.empty()) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return absl::ascii_isalnum(c) || c == '_' || c == '-' || c == '.';
+  });
+}
+
+void ValidateTopology(const Topology& topology, Problems& problems) {
+  problems.AtLeast("topology.learner_ranks", topology.learner_ranks(), 1);
+  problems.AtLeast("topology.rollout_ranks", topology.rollout_ranks(), 1);
+  if (topology.placement() == COLOCATED) {
+    if (topology.rollout_ranks() != topology.learner_ranks()) {
+      problems.Add("topology.rollout_ranks",
+                   absl::StrCat("must equal learner_ranks (",
+                                topology.learner_ranks(),
+                                ") when placement is COLOCATED, got ",
+                                topology.rollout_ranks()));
+    }
+    if (topology.learner_world_ranks_size() > 0) {
+      problems.Add("topology.learner_world_ranks",
+                   "must be empty when placement is COLOCATED (every rank "
+                   "is a learner)");
+    }
+    return;
+  }
+  if (topology.learner_world_ranks_size() == 0) return;
+  if (static_cast<uint32_t>(topology.learner_world_ranks_size()) !=
+      topology.learner_ranks()) {
+    problems.Add("topology.learner_world_ranks",
+                 absl::StrCat("must list learner_ranks (",
+                              topology.learner_ranks(), ") ranks, got ",
+                              topology.learner_world_ranks_size()));
+  }
+  const int world = RequiredWorldSize(topology);
+  std::set<uint32_t> seen;
+  for (uint32_t rank : topology.learner_world_ranks()) {
+    if (rank >= static_cast<uint32_t>(world)) {
+      problems.Add("topology.learner_world_ranks",
+                   absl::StrCat("rank ", rank, " is outside the world of ",
+                                world, " ranks"));
+    }
+    if (!seen.insert(rank).second) {
+      problems.Add("topology.learner_world_ranks",
+                   absl::StrCat("rank ", rank, " is listed twice"));
+    }
+  }
+}
+
+void ValidateModel(const std::string& path, const ModelSpec& model,
+                   Problems& problems) {
+  problems.AtLeast(path + ".d_model", model.d_model(), 1);
+  problems.AtLeast(path + ".n_layers", model.n_layers(), 1);
+  problems.AtLeast(path + ".n_heads", model.n_heads(), 1);
+  problems.AtLeast(path + ".max_seq_len", model.max_seq_len(), 2);
+  if (model.n_heads() > 0 && model.d_model() % model.n_heads() != 0) {
+    problems.Add(path + ".n_heads",
+                 absl::StrCat("must divide d_model (", model.d_model(),
+                              "), got ", model.n_heads()));
+  } else if (model.positions() == ROTARY && model.n_heads() > 0 &&
+             (model.d_model() / model.n_heads()) % 2 != 0) {
+    problems.Add(path + ".positions",
+                 absl::StrCat("ROTARY needs an even head size, got d_model / "
+                              "n_heads = ",
+                              model.d_model() / model.n_heads()));
+  }
+  problems.InRange(path + ".dropout", model.dropout(), 0, 1, false, true);
+}
+
+void ValidateTask(const TaskSpec& task, const ValidationContext& context,
+                  Problems& problems) {
+  if (task.name().empty()) {
+    problems.Add("task.name", absl::StrCat("must be set, one of: ",
+                                           absl::StrJoin(context.known_tasks,
+                                                         ", ")));
+  } else if (std::find(context.known_tasks.begin(), context.known_tasks.end(),
+                       task.name()) == context.known_tasks.end()) {
+    problems.Add("task.name",
+                 absl::StrCat("unknown task \"", task.name(), "\", one of: ",
+                              absl::StrJoin(context.known_tasks, ", ")));
+  }
+  if (task.name() == "preference_file" && task.train_pairs().empty()) {
+    problems.Add("task.train_pairs",
+                 "must name a JSON-lines file when task.name is "
+                 "\"preference_file\"");
+  }
+  problems.FileExists("task.train_pairs", task.train_pairs());
+  problems.FileExists("task.eval_pairs", task.eval_pairs());
+  if (task.tokenizer() != "byte") {
+    problems.Add("task.tokenizer",
+                 absl::StrCat("unknown tokenizer \"", task.tokenizer(),
+                              "\", one of: byte"));
+  }
+  problems.Positive("task.label_temperature", task.label_temperature());
+  problems.AtLeast("task.num_train_prompts", task.num_train_prompts(), 1);
+  problems.AtLeast("task.num_eval_prompts", task.num_eval_prompts(), 1);
+  problems.AtLeast("task.num_preference_pairs", task.num_preference_pairs(),
+                   1);
+  problems.AtLeast("task.max_prompt_tokens", task.max_prompt_tokens(), 1);
+  problems.AtLeast("task.max_response_tokens", task.max_response_tokens(), 1);
+}
+
+void ValidateSequenceLengths(const Job& job, Problems& problems) {
+  const uint64_t longest =
+      uint64_t{job.task().max_prompt_tokens()} + job.task().max_response_tokens();
+  for (const auto& [path, model] :
+       {std::make_pair("policy", &job.policy()),
+        std::make_pair("reward_model", &job.reward_model())}) {
+    if (model->max_seq_len() < longest) {
+      problems.Add(absl::StrCat(path, ".max_seq_len"),
+                   absl::StrCat("must hold task.max_prompt_tokens + "
+                                "task.max_response_tokens (",
+                                longest, "), got ", model->max_seq_len()));
+    }
+  }
+  if (job.ppo().max_new_tokens() > job.task().max_response_tokens()) {
+    problems.Add("ppo.max_new_tokens",
+                 absl::StrCat("must be <= task.max_response_tokens (",
+                              job.task().max_response_tokens(), "), got ",
+                              job.ppo().max_new_tokens()));
+  }
+}
+
+void ValidateSft(const SftSpec& sft, Problems& problems) {
+  problems.Positive("sft.learning_rate", sft.learning_rate());
+  problems.AtLeast("sft.batch_size", sft.batch_size(), 1);
+}
+
+void ValidateRewardTraining(const RewardTraining& reward,
+                            const Topology& topology, Problems& problems) {
+  problems.NonNegative("reward_training.eta", reward.eta());
+  problems.Positive("reward_training.learning_rate", reward.learning_rate());
+  problems.NonNegative("reward_training.weight_decay", reward.weight_decay());
+  problems.AtLeast("reward_training.batch_size", reward.batch_size(), 1);
+  problems.AtLeast("reward_training.meta_batch_size", reward.meta_batch_size(),
+                   1);
+  problems.AtLeast("reward_training.responses_per_prompt",
+                   reward.responses_per_prompt(), 2);
+  problems.AtLeast("reward_training.epochs", reward.epochs(), 1);
+  problems.MultipleOf("reward_training.batch_size", reward.batch_size(),
+                      "topology.learner_ranks", topology.learner_ranks());
+  problems.MultipleOf("reward_training.meta_batch_size",
+                      reward.meta_batch_size(), "topology.learner_ranks",
+                      topology.learner_ranks());
+}
+
+void ValidatePpo(const PpoSpec& ppo, const Topology& topology,
+                 Problems& problems) {
+  problems.Positive("ppo.policy_learning_rate", ppo.policy_learning_rate());
+  problems.Positive("ppo.value_learning_rate", ppo.value_learning_rate());
+  problems.InRange("ppo.clip_range", ppo.clip_range(), 0, 1, true, true);
+  problems.Positive("ppo.value_clip_range", ppo.value_clip_range());
+  problems.InRange("ppo.gamma", ppo.gamma(), 0, 1, false, false);
+  problems.InRange("ppo.lambda", ppo.lambda(), 0, 1, false, false);
+  problems.NonNegative("ppo.kl_coef", ppo.kl_coef());
+  problems.NonNegative("ppo.kl_target", ppo.kl_target());
+  problems.NonNegative("ppo.reward_clip", ppo.reward_clip());
+  problems.NonNegative("ppo.entropy_coef", ppo.entropy_coef());
+  problems.AtLeast("ppo.epochs", ppo.epochs(), 1);
+  problems.AtLeast("ppo.minibatch_size", ppo.minibatch_size(), 1);
+  problems.AtLeast("ppo.rollout_batch_size", ppo.rollout_batch_size(), 1);
+  problems.AtLeast("ppo.iterations_per_round", ppo.iterations_per_round(), 1);
+  problems.Positive("ppo.temperature", ppo.temperature());
+  problems.InRange("ppo.top_p", ppo.top_p(), 0, 1, true, false);
+  problems.AtLeast("ppo.max_new_tokens", ppo.max_new_tokens(), 1);
+  problems.MultipleOf("ppo.rollout_batch_size", ppo.rollout_batch_size(),
+                      "topology.rollout_ranks", topology.rollout_ranks());
+  problems.MultipleOf("ppo.minibatch_size", ppo.minibatch_size(),
+                      "topology.learner_ranks", topology.learner_ranks());
+  if (ppo.minibatch_size() > 0 &&
+      ppo.rollout_batch_size() % ppo.minibatch_size() != 0) {
+    problems.Add("ppo.minibatch_size",
+                 absl::StrCat("must divide ppo.rollout_batch_size (",
+                              ppo.rollout_batch_size(), "), got ",
+                              ppo.minibatch_size()));
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> ValidateJob(const Job& job,
+                                     const ValidationContext& context) {
+  Problems problems;
+  if (!IsValidName(job.name())) {
+    problems.Add("name",
+                 absl::StrCat("must be non-empty letters, digits, '_', '-' or "
+                              "'.', got \"",
+                              job.name(), "\""));
+  }
+  if (job.output_dir().empty()) problems.Add("output_dir", "must be set");
+  if (job.kind() == RLHF) problems.AtLeast("rounds", job.rounds(), 1);
+  ValidateTopology(job.topology(), problems);
+  ValidateModel("policy", job.policy(), problems);
+  ValidateModel("reward_model", job.reward_model(), problems);
+  ValidateTask(job.task(), context, problems);
+  ValidateSequenceLengths(job, problems);
+  ValidateSft(job.sft(), problems);
+  ValidateRewardTraining(job.reward_training(), job.topology(), problems);
+  ValidatePpo(job.ppo(), job.topology(), problems);
+  problems.AtLeast("checkpoint.keep_last", job.checkpoint().keep_last(), 1);
+  problems.AtLeast("eval.num_prompts", job.eval().num_prompts(), 1);
+  problems.NonNegative("eval.tie_band", job.eval().tie_band());
+  return problems.Take();
+}
+
+int RequiredWorldSize(const Topology& topology) {
+  if (topology.placement() == COLOCATED) {
+    return static_cast<int>(topology.learner_ranks());
+  }
+  return static_cast<int>(topology.learner_ranks() + topology.rollout_ranks());
+}
+
+absl::Status CheckWorldSize(const Job& job, int world_size) {
+  const int required = RequiredWorldSize(job.topology());
+  if (required == world_size) return absl::OkStatus();
+  const Topology& topology = job.topology();
+  const std::string how =
+      topology.placement() == COLOCATED
+          ? absl::StrCat("learner_ranks ", topology.learner_ranks(),
+                         ", COLOCATED")
+          : absl::StrCat("learner_ranks ", topology.learner_ranks(),
+                         " + rollout_ranks ", topology.rollout_ranks());
+  return absl::InvalidArgumentError(
+      absl::StrCat("topology: the job needs ", required, " ranks (", how,
+                   ") but was started with ", world_size,
+                   " (mpirun -np / srun -n)"));
+}
+
+std::string FormatJobErrors(const std::vector<std::string>& problems) {
+  std::string out;
+  for (const std::string& problem : problems) {
+    absl::StrAppend(&out, "job error: ", problem, "\n");
+  }
+  return out;
+}
+
+}  // namespace metarm

@@ -1,0 +1,185 @@
+#include "proto/job_validation.h"
+
+#include <algorithm>
+
+#include "gtest/gtest.h"
+#include "proto/job_defaults.h"
+#include "proto/job_io.h"
+#include "proto/job_loader.h"
+
+namespace metarm {
+namespace {
+
+const ValidationContext kContext{{"preference_file", "toy"}};
+
+Job ValidJob() {
+  Job job;
+  job.set_name("valid");
+  job.mutable_task()->set_name("toy");
+  ApplyJobDefaults(&job);
+  return job;
+}
+
+bool Contains(const std::vector<std::string>& problems,
+              const std::string& line) {
+  return std::find(problems.begin(), problems.end(), line) != problems.end();
+}
+
+std::string Joined(const std::vector<std::string>& problems) {
+  std::string out;
+  for (const auto& p : problems) out += p + "\n";
+  return out;
+}
+
+TEST(ValidateJobTest, DefaultsAreValid) {
+  std::vector<std::string> problems = ValidateJob(ValidJob(), kContext);
+  EXPECT_TRUE(problems.empty()) << Joined(problems);
+}
+
+TEST(ValidateJobTest, ClipRangeOutsideOpenUnitInterval) {
+  Job job = ValidJob();
+  job.mutable_ppo()->set_clip_range(1.5);
+  std::vector<std::string> problems = ValidateJob(job, kContext);
+  EXPECT_TRUE(Contains(problems, "ppo.clip_range: must be in (0, 1), got 1.5"))
+      << Joined(problems);
+}
+
+TEST(ValidateJobTest, ReportsEveryProblemAtOnce) {
+  Job job = ValidJob();
+  job.mutable_ppo()->set_clip_range(0);
+  job.mutable_reward_training()->set_eta(-1);
+  job.mutable_policy()->set_n_heads(5);  // does not divide 64
+  std::vector<std::string> problems = ValidateJob(job, kContext);
+  EXPECT_EQ(problems.size(), 3u) << Joined(problems);
+  EXPECT_TRUE(Contains(problems, "ppo.clip_range: must be in (0, 1), got 0"));
+  EXPECT_TRUE(Contains(problems, "reward_training.eta: must be >= 0, got -1"));
+  EXPECT_TRUE(
+      Contains(problems, "policy.n_heads: must divide d_model (64), got 5"));
+}
+
+TEST(ValidateJobTest, UnknownTaskListsTheKnownOnes) {
+  Job job = ValidJob();
+  job.mutable_task()->set_name("chess");
+  std::vector<std::string> problems = ValidateJob(job, kContext);
+  ASSERT_EQ(problems.size(), 1u) << Joined(problems);
+  EXPECT_EQ(problems[0],
+            "task.name: unknown task \"chess\", one of: preference_file, toy");
+}
+
+TEST(ValidateJobTest, MissingDataFileIsNamed) {
+  Job job = ValidJob();
+  job.mutable_task()->set_train_pairs("/nonexistent/pairs.jsonl");
+  std::vector<std::string> problems = ValidateJob(job, kContext);
+  EXPECT_TRUE(Contains(problems,
+                       "task.train_pairs: no such file: /nonexistent/pairs.jsonl"))
+      << Joined(problems);
+}
+
+TEST(ValidateJobTest, BatchesMustShardEvenlyOverLearners) {
+  Job job = ValidJob();
+  job.mutable_topology()->set_learner_ranks(3);
+  job.mutable_ppo()->set_minibatch_size(16);
+  job.mutable_ppo()->set_rollout_batch_size(48);
+  job.mutable_reward_training()->set_batch_size(16);
+  job.mutable_reward_training()->set_meta_batch_size(15);
+  std::vector<std::string> problems = ValidateJob(job, kContext);
+  EXPECT_TRUE(Contains(problems,
+                       "reward_training.batch_size: must be a multiple of "
+                       "topology.learner_ranks (3), got 16"))
+      << Joined(problems);
+  EXPECT_TRUE(Contains(problems,
+                       "ppo.minibatch_size: must be a multiple of "
+                       "topology.learner_ranks (3), got 16"));
+  EXPECT_FALSE(std::any_of(problems.begin(), problems.end(), [](auto& p) {
+    return p.rfind("reward_training.meta_batch_size", 0) == 0;
+  }));
+}
+
+TEST(ValidateJobTest, ColocatedNeedsEqualCounts) {
+  Job job = ValidJob();
+  job.mutable_topology()->set_placement(COLOCATED);
+  job.mutable_topology()->set_learner_ranks(2);
+  job.mutable_topology()->set_rollout_ranks(1);
+  std::vector<std::string> problems = ValidateJob(job, kContext);
+  EXPECT_TRUE(Contains(problems,
+                       "topology.rollout_ranks: must equal learner_ranks (2) "
+                       "when placement is COLOCATED, got 1"))
+      << Joined(problems);
+}
+
+TEST(ValidateJobTest, ExplicitLearnerRanksChecked) {
+  Job job = ValidJob();
+  job.mutable_topology()->set_learner_ranks(2);
+  job.mutable_topology()->set_rollout_ranks(1);
+  job.mutable_ppo()->set_minibatch_size(16);
+  job.mutable_topology()->add_learner_world_ranks(1);
+  job.mutable_topology()->add_learner_world_ranks(1);
+  job.mutable_topology()->add_learner_world_ranks(7);
+  std::vector<std::string> problems = ValidateJob(job, kContext);
+  EXPECT_TRUE(Contains(problems,
+                       "topology.learner_world_ranks: must list learner_ranks "
+                       "(2) ranks, got 3"))
+      << Joined(problems);
+  EXPECT_TRUE(Contains(problems,
+                       "topology.learner_world_ranks: rank 1 is listed twice"));
+  EXPECT_TRUE(Contains(problems,
+                       "topology.learner_world_ranks: rank 7 is outside the "
+                       "world of 3 ranks"));
+}
+
+TEST(ValidateJobTest, SequencesMustFitTheModels) {
+  Job job = ValidJob();
+  job.mutable_reward_model()->set_max_seq_len(40);
+  job.mutable_ppo()->set_max_new_tokens(33);
+  std::vector<std::string> problems = ValidateJob(job, kContext);
+  EXPECT_TRUE(Contains(problems,
+                       "reward_model.max_seq_len: must hold "
+                       "task.max_prompt_tokens + task.max_response_tokens "
+                       "(64), got 40"))
+      << Joined(problems);
+  EXPECT_TRUE(Contains(
+      problems, "ppo.max_new_tokens: must be <= task.max_response_tokens (32), "
+                "got 33"));
+}
+
+TEST(CheckWorldSizeTest, MismatchNamesBothNumbers) {
+  Job job = ValidJob();
+  job.mutable_topology()->set_learner_ranks(2);
+  job.mutable_topology()->set_rollout_ranks(1);
+  EXPECT_TRUE(CheckWorldSize(job, 3).ok());
+  absl::Status status = CheckWorldSize(job, 4);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.message(),
+            "topology: the job needs 3 ranks (learner_ranks 2 + rollout_ranks "
+            "1) but was started with 4 (mpirun -np / srun -n)");
+}
+
+TEST(CheckWorldSizeTest, ColocatedWorldIsTheLearnerCount) {
+  Topology topology;
+  topology.set_placement(COLOCATED);
+  topology.set_learner_ranks(2);
+  topology.set_rollout_ranks(2);
+  EXPECT_EQ(RequiredWorldSize(topology), 2);
+}
+
+TEST(JobFromTextTest, PrefixesEveryProblem) {
+  absl::StatusOr<Job> job = JobFromText(
+      "name: \"x\" task { name: \"toy\" } ppo { gamma: 2 top_p: 0 }", "j",
+      kContext);
+  ASSERT_FALSE(job.ok());
+  EXPECT_EQ(job.status().message(),
+            "job error: ppo.gamma: must be in [0, 1], got 2\n"
+            "job error: ppo.top_p: must be in (0, 1], got 0");
+}
+
+TEST(JobFromTextTest, ExplicitZeroIsKeptNotDefaulted) {
+  absl::StatusOr<Job> job =
+      JobFromText("name: \"x\" task { name: \"toy\" } reward_training { eta: 0 }",
+                  "j", kContext);
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_EQ(job->reward_training().eta(), 0.0);
+  EXPECT_EQ(job->ppo().clip_range(), 0.2);
+}
+
+}  // namespace
+}  // namespace metarm

@@ -1,0 +1,30 @@
+// Whole-file reading and atomic whole-file writing.
+//
+//   absl::StatusOr<std::string> text = ReadFile("jobs/quickstart.pbtxt");
+//   absl::Status s = WriteFileAtomically("out/metrics.json", bytes);
+#ifndef METARM_UTIL_FILE_H_
+#define METARM_UTIL_FILE_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace metarm {
+
+// Reads the whole file. NotFound names the path when it does not exist; other
+// failures carry strerror.
+absl::StatusOr<std::string> ReadFile(const std::string& path);
+
+// Writes `contents` to `path` through a temporary file in the same folder,
+// flushed to disk and renamed over `path`: readers see the old file or the new
+// one, never a half-written one.
+absl::Status WriteFileAtomically(const std::string& path,
+                                 absl::string_view contents);
+
+// Creates `path` and its missing parents (like mkdir -p).
+absl::Status MakeDirectories(const std::string& path);
+
+}  // namespace metarm
+
+#endif  // METARM_UTIL_FILE_H_
