@@ -23,6 +23,12 @@ void MpiEnvironment::AbortJob(int exit_code) {
   std::_Exit(exit_code);  // MPI_Abort does not return; this is for the compiler.
 }
 
+int MpiEnvironment::WorldRank() {
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  return rank;
+}
+
 std::string MpiEnvironment::HostName() {
   char name[MPI_MAX_PROCESSOR_NAME];
   int length = 0;

@@ -28,6 +28,9 @@ class MpiEnvironment {
   // that failed while others may be waiting for it in a collective.
   [[noreturn]] static void AbortJob(int exit_code);
 
+  // This process's rank in MPI_COMM_WORLD.
+  static int WorldRank();
+
   // This host's name, for messages.
   static std::string HostName();
 };

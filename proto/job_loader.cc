@@ -6,15 +6,32 @@
 
 namespace metarm {
 
+namespace {
+
+std::string Resolved(const std::string& base_dir, const std::string& path) {
+  if (path.empty() || path[0] == '/' || base_dir.empty()) return path;
+  return absl::StrCat(base_dir, "/", path);
+}
+
+}  // namespace
+
+void ResolveDataPaths(const std::string& base_dir, Job* job) {
+  TaskSpec* task = job->mutable_task();
+  task->set_train_pairs(Resolved(base_dir, task->train_pairs()));
+  task->set_eval_pairs(Resolved(base_dir, task->eval_pairs()));
+}
+
 absl::StatusOr<Job> JobFromText(absl::string_view text,
                                 absl::string_view source_name,
-                                const ValidationContext& context) {
+                                const ValidationContext& context,
+                                const std::string& base_dir) {
   absl::StatusOr<Job> job = ParseJobText(text, source_name);
   if (!job.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("job error: ", job.status().message()));
   }
   ApplyJobDefaults(&*job);
+  ResolveDataPaths(base_dir, &*job);
   std::vector<std::string> problems = ValidateJob(*job, context);
   if (!problems.empty()) {
     std::string message = FormatJobErrors(problems);

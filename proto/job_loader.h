@@ -14,10 +14,16 @@ namespace metarm {
 
 // InvalidArgument whose message holds every problem, one a line: parse errors
 // as "<source>:<line>:<column>: ...", field problems as
-// "job error: <field path>: <reason>".
+// "job error: <field path>: <reason>". Relative data paths (task.train_pairs,
+// task.eval_pairs) are taken relative to `base_dir` when it is not empty (the
+// job file's folder, so a job works from any working directory).
 absl::StatusOr<Job> JobFromText(absl::string_view text,
                                 absl::string_view source_name,
-                                const ValidationContext& context);
+                                const ValidationContext& context,
+                                const std::string& base_dir = "");
+
+// Rewrites the job's relative data paths as `base_dir`/path.
+void ResolveDataPaths(const std::string& base_dir, Job* job);
 
 }  // namespace metarm
 

@@ -181,5 +181,14 @@ TEST(JobFromTextTest, ExplicitZeroIsKeptNotDefaulted) {
   EXPECT_EQ(job->ppo().clip_range(), 0.2);
 }
 
+TEST(JobFromTextTest, RelativeDataPathsFollowTheJobFile) {
+  Job job;
+  job.mutable_task()->set_train_pairs("data/a.jsonl");
+  job.mutable_task()->set_eval_pairs("/abs/b.jsonl");
+  ResolveDataPaths("/jobs", &job);
+  EXPECT_EQ(job.task().train_pairs(), "/jobs/data/a.jsonl");
+  EXPECT_EQ(job.task().eval_pairs(), "/abs/b.jsonl");
+}
+
 }  // namespace
 }  // namespace metarm

@@ -4,14 +4,22 @@ Bazel's native proto_library would download @com_google_protobuf; this
 genrule runs Debian's protoc instead.
 """
 
-def cc_proto(name, src, deps = [], visibility = None):
-    """Generates <src>.pb.{h,cc} and a cc_library `name` over them."""
+def cc_proto(name, src, deps = [], imports = [], visibility = None):
+    """Generates <src>.pb.{h,cc} and a cc_library `name` over them.
+
+    Args:
+      name: the cc_library's name.
+      src: the .proto file.
+      deps: the cc_proto targets of the imported files.
+      imports: the imported .proto files (labels), paths from the workspace root.
+      visibility: the usual.
+    """
     base = src[:-len(".proto")]
     native.genrule(
         name = name + "_gen",
-        srcs = [src],
+        srcs = [src] + imports,
         outs = [base + ".pb.h", base + ".pb.cc"],
-        cmd = "protoc --cpp_out=$(GENDIR) $(location %s)" % src,
+        cmd = "protoc -I. --cpp_out=$(GENDIR) $(location %s)" % src,
     )
     native.cc_library(
         name = name,

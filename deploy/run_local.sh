@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs a job on this machine: set-up if needed, an optimised build, then
+# mpirun with the number of ranks the job asks for.
+#   deploy/run_local.sh [JOB_FILE] [metarm_train flags...]
+# Default job: jobs/quickstart.pbtxt.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+cd "$repo_root"
+job=${1:-jobs/quickstart.pbtxt}
+shift || true
+
+deploy/setup.sh
+bazel build -c opt --ui_event_filters=-info,-stdout --noshow_progress \
+  //trainer:metarm_train
+trainer=bazel-bin/trainer/metarm_train
+ranks=$("$trainer" --job="$job" --print_world_size)
+echo "metarm: running $job on $ranks ranks"
+exec tests/mpirun_local.sh -np "$ranks" "$trainer" --job="$job" "$@"

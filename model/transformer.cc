@@ -1,0 +1,255 @@
+#include "model/transformer.h"
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+namespace metarm {
+namespace {
+
+namespace F = torch::nn::functional;
+
+// GPT-2 initialisation: N(0, 0.02) weights, zero biases; the projections back
+// into the residual stream scaled by 1/sqrt(2 * layers) so the residual's
+// variance does not grow with depth.
+void InitLinear(torch::nn::Linear& linear, double std) {
+  torch::NoGradGuard no_grad;
+  linear->weight.normal_(0.0, std);
+  if (linear->bias.defined()) linear->bias.zero_();
+}
+
+double ResidualStd(const TransformerConfig& config) {
+  return 0.02 / std::sqrt(2.0 * config.n_layers);
+}
+
+// Positions count real tokens: cumsum(mask) - 1, floored at 0 for padding.
+torch::Tensor PositionsFromMask(const torch::Tensor& mask) {
+  return (mask.to(torch::kInt64).cumsum(1) - 1).clamp_min(0);
+}
+
+// Additive attention bias [B, 1, T, S] for T queries at the end of S keys: a
+// query may see a key that is real and not in its future, and always itself
+// (so a padding query still has one key and softmax stays finite).
+torch::Tensor AttentionBias(const torch::Tensor& key_mask, int64_t queries,
+                            torch::ScalarType dtype) {
+  const int64_t keys = key_mask.size(1);
+  const int64_t past = keys - queries;
+  auto options = torch::TensorOptions().device(key_mask.device());
+  torch::Tensor query_index =
+      torch::arange(past, keys, options.dtype(torch::kInt64)).unsqueeze(1);
+  torch::Tensor key_index =
+      torch::arange(keys, options.dtype(torch::kInt64)).unsqueeze(0);
+  torch::Tensor causal = key_index <= query_index;               // [T, S]
+  torch::Tensor real = key_mask.to(torch::kBool).unsqueeze(1);   // [B, 1, S]
+  torch::Tensor allowed = (causal.unsqueeze(0) & real) |
+                          (key_index == query_index).unsqueeze(0);  // [B,T,S]
+  torch::Tensor bias = torch::zeros(allowed.sizes(), options.dtype(dtype));
+  bias.masked_fill_(allowed.logical_not(),
+                    -std::numeric_limits<double>::infinity());
+  return bias.unsqueeze(1);
+}
+
+// Rotary embedding angles for `positions` [B, T]: cos, sin [B, 1, T, hd/2].
+std::pair<torch::Tensor, torch::Tensor> RotaryAngles(
+    const torch::Tensor& positions, int64_t head_dim,
+    torch::ScalarType dtype) {
+  auto options = torch::TensorOptions().device(positions.device()).dtype(dtype);
+  torch::Tensor inverse_frequency = torch::pow(
+      10000.0, -torch::arange(0, head_dim, 2, options) / head_dim);
+  torch::Tensor angles =
+      positions.to(dtype).unsqueeze(-1) * inverse_frequency;  // [B, T, hd/2]
+  return {angles.cos().unsqueeze(1), angles.sin().unsqueeze(1)};
+}
+
+// Rotates the two halves of the head dimension by the angles ("rotate half").
+torch::Tensor ApplyRotary(const torch::Tensor& x, const torch::Tensor& cos,
+                          const torch::Tensor& sin) {
+  const int64_t half = x.size(-1) / 2;
+  torch::Tensor x1 = x.narrow(-1, 0, half);
+  torch::Tensor x2 = x.narrow(-1, half, half);
+  return torch::cat({x1 * cos - x2 * sin, x1 * sin + x2 * cos}, -1);
+}
+
+}  // namespace
+
+int64_t KvCache::bytes() const {
+  int64_t total = 0;
+  for (const torch::Tensor& k : keys) total += k.numel() * k.element_size();
+  for (const torch::Tensor& v : values) total += v.numel() * v.element_size();
+  return total;
+}
+
+CausalSelfAttentionImpl::CausalSelfAttentionImpl(
+    const TransformerConfig& config)
+    : n_heads_(config.n_heads), head_dim_(config.head_dim()) {
+  qkv_ = register_module(
+      "qkv", torch::nn::Linear(config.d_model, 3 * config.d_model));
+  out_ = register_module("out",
+                         torch::nn::Linear(config.d_model, config.d_model));
+  dropout_ = register_module("dropout", torch::nn::Dropout(config.dropout));
+  InitLinear(qkv_, 0.02);
+  InitLinear(out_, ResidualStd(config));
+}
+
+torch::Tensor CausalSelfAttentionImpl::forward(
+    const torch::Tensor& x, const torch::Tensor& bias, const torch::Tensor& cos,
+    const torch::Tensor& sin, torch::Tensor* layer_keys,
+    torch::Tensor* layer_values) {
+  const int64_t batch = x.size(0);
+  const int64_t length = x.size(1);
+  // [B, T, 3, H, hd] -> 3 x [B, H, T, hd]
+  torch::Tensor qkv =
+      qkv_(x).view({batch, length, 3, n_heads_, head_dim_}).permute(
+          {2, 0, 3, 1, 4});
+  torch::Tensor q = qkv[0];
+  torch::Tensor k = qkv[1];
+  torch::Tensor v = qkv[2];
+  if (cos.defined()) {
+    q = ApplyRotary(q, cos, sin);
+    k = ApplyRotary(k, cos, sin);
+  }
+  if (layer_keys != nullptr) {
+    if (layer_keys->defined()) {
+      k = torch::cat({*layer_keys, k}, 2);
+      v = torch::cat({*layer_values, v}, 2);
+    }
+    *layer_keys = k;
+    *layer_values = v;
+  }
+  // softmax(q k^T / sqrt(hd) + bias) v
+  torch::Tensor scores =
+      torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(double(head_dim_)) +
+      bias;
+  torch::Tensor weights = dropout_(torch::softmax(scores, -1));
+  torch::Tensor attended = torch::matmul(weights, v);  // [B, H, T, hd]
+  return out_(attended.transpose(1, 2).reshape({batch, length, -1}));
+}
+
+TransformerBlockImpl::TransformerBlockImpl(const TransformerConfig& config) {
+  ln_attention_ = register_module(
+      "ln_attention",
+      torch::nn::LayerNorm(torch::nn::LayerNormOptions({config.d_model})));
+  attention_ = register_module("attention", CausalSelfAttention(config));
+  ln_mlp_ = register_module(
+      "ln_mlp",
+      torch::nn::LayerNorm(torch::nn::LayerNormOptions({config.d_model})));
+  mlp_in_ = register_module("mlp_in",
+                            torch::nn::Linear(config.d_model, config.d_ff));
+  mlp_out_ = register_module("mlp_out",
+                             torch::nn::Linear(config.d_ff, config.d_model));
+  dropout_ = register_module("dropout", torch::nn::Dropout(config.dropout));
+  InitLinear(mlp_in_, 0.02);
+  InitLinear(mlp_out_, ResidualStd(config));
+}
+
+torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x,
+                                            const torch::Tensor& bias,
+                                            const torch::Tensor& cos,
+                                            const torch::Tensor& sin,
+                                            torch::Tensor* layer_keys,
+                                            torch::Tensor* layer_values) {
+  torch::Tensor h = x + dropout_(attention_(ln_attention_(x), bias, cos, sin,
+                                            layer_keys, layer_values));
+  return h + dropout_(mlp_out_(F::gelu(mlp_in_(ln_mlp_(h)))));
+}
+
+TransformerTrunkImpl::TransformerTrunkImpl(const TransformerConfig& config)
+    : config_(config) {
+  token_embedding_ = register_module(
+      "token_embedding",
+      torch::nn::Embedding(config.vocab_size, config.d_model));
+  if (!config.rotary) {
+    position_embedding_ = register_module(
+        "position_embedding",
+        torch::nn::Embedding(config.max_seq_len, config.d_model));
+  }
+  blocks_ = register_module("blocks", torch::nn::ModuleList());
+  for (int64_t i = 0; i < config.n_layers; ++i) {
+    blocks_->push_back(TransformerBlock(config));
+  }
+  ln_final_ = register_module(
+      "ln_final",
+      torch::nn::LayerNorm(torch::nn::LayerNormOptions({config.d_model})));
+  torch::NoGradGuard no_grad;
+  token_embedding_->weight.normal_(0.0, 0.02);
+  if (position_embedding_) position_embedding_->weight.normal_(0.0, 0.01);
+}
+
+torch::Tensor TransformerTrunkImpl::forward(const torch::Tensor& tokens,
+                                            const torch::Tensor& mask,
+                                            KvCache* cache) {
+  const int64_t past = cache != nullptr ? cache->length() : 0;
+  const int64_t length = tokens.size(1);
+  if (past + length > config_.max_seq_len) {
+    throw std::invalid_argument(
+        "sequence of " + std::to_string(past + length) +
+        " tokens is longer than the model's max_seq_len " +
+        std::to_string(config_.max_seq_len));
+  }
+  torch::Tensor key_mask =
+      past > 0 ? torch::cat({cache->mask, mask.to(cache->mask.dtype())}, 1)
+               : mask;
+  torch::Tensor positions = PositionsFromMask(key_mask).narrow(1, past, length);
+  torch::Tensor x = token_embedding_(tokens);
+  torch::Tensor cos, sin;
+  if (config_.rotary) {
+    std::tie(cos, sin) =
+        RotaryAngles(positions, config_.head_dim(), x.scalar_type());
+  } else {
+    x = x + position_embedding_(positions);
+  }
+  torch::Tensor bias = AttentionBias(key_mask, length, x.scalar_type());
+  if (cache != nullptr) {
+    cache->keys.resize(config_.n_layers);
+    cache->values.resize(config_.n_layers);
+    cache->mask = key_mask;
+  }
+  for (int64_t i = 0; i < config_.n_layers; ++i) {
+    x = blocks_[i]->as<TransformerBlock>()->forward(
+        x, bias, cos, sin, cache ? &cache->keys[i] : nullptr,
+        cache ? &cache->values[i] : nullptr);
+  }
+  return ln_final_(x);
+}
+
+LanguageModelImpl::LanguageModelImpl(const TransformerConfig& config) {
+  trunk_ = register_module("trunk", TransformerTrunk(config));
+  lm_head_ = register_module(
+      "lm_head", torch::nn::Linear(torch::nn::LinearOptions(
+                                       config.d_model, config.vocab_size)
+                                       .bias(false)));
+  InitLinear(lm_head_, 0.02);
+}
+
+torch::Tensor LanguageModelImpl::forward(const torch::Tensor& tokens,
+                                         const torch::Tensor& mask,
+                                         KvCache* cache) {
+  return lm_head_(trunk_(tokens, mask, cache));
+}
+
+ScalarModelImpl::ScalarModelImpl(const TransformerConfig& config) {
+  trunk_ = register_module("trunk", TransformerTrunk(config));
+  head_ = register_module("head", torch::nn::Linear(config.d_model, 1));
+  InitLinear(head_, 0.02);
+}
+
+torch::Tensor ScalarModelImpl::Values(const torch::Tensor& tokens,
+                                      const torch::Tensor& mask) {
+  return head_(trunk_(tokens, mask)).squeeze(-1);
+}
+
+torch::Tensor ScalarModelImpl::Score(const torch::Tensor& tokens,
+                                     const torch::Tensor& mask) {
+  torch::Tensor values = Values(tokens, mask);  // [B, T]
+  return values.gather(1, LastRealIndex(mask).unsqueeze(1)).squeeze(1);
+}
+
+torch::Tensor LastRealIndex(const torch::Tensor& mask) {
+  // argmax of (position where real) picks the last real index; rows with no
+  // real token give 0.
+  torch::Tensor index = torch::arange(mask.size(1), mask.options().dtype(torch::kInt64));
+  return (mask.to(torch::kInt64) * (index + 1)).argmax(1);
+}
+
+}  // namespace metarm

@@ -1,0 +1,134 @@
+// A GPT-style decoder-only transformer in the LibTorch C++ frontend, and the
+// three models built on it: the language model (policy and frozen
+// reference), the reward model and the value model (PPO critic).
+//
+//   torch::manual_seed(seed);
+//   LanguageModel policy(config);
+//   torch::Tensor logits = policy->forward(tokens, mask);      // [B, T, V]
+//   ScalarModel reward(config);
+//   torch::Tensor scores = reward->Score(tokens, mask);         // [B]
+//
+// Padding is handled in one place: `mask` [B, T] is 1 for real tokens and 0
+// for padding, on either side. Positions count real tokens only
+// (cumsum(mask) - 1), and no query attends to a padding key. So a sequence
+// gives the same outputs whatever padding surrounds it.
+#ifndef METARM_MODEL_TRANSFORMER_H_
+#define METARM_MODEL_TRANSFORMER_H_
+
+#include <torch/torch.h>
+
+#include <vector>
+
+#include "model/transformer_config.h"
+
+namespace metarm {
+
+// Keys and values of the tokens seen so far, one entry per layer, for
+// incremental decoding. Start empty; each forward with the cache appends.
+struct KvCache {
+  std::vector<torch::Tensor> keys;    // [B, heads, S, head_dim] per layer
+  std::vector<torch::Tensor> values;  // [B, heads, S, head_dim] per layer
+  torch::Tensor mask;                 // [B, S]: the keys' padding mask
+
+  int64_t length() const { return mask.defined() ? mask.size(1) : 0; }
+  // Bytes held, for the memory-per-sequence figure.
+  int64_t bytes() const;
+};
+
+class CausalSelfAttentionImpl : public torch::nn::Module {
+ public:
+  explicit CausalSelfAttentionImpl(const TransformerConfig& config);
+  // x [B, T, D]; bias [B, 1, T, S] (0 or -inf); rotary cos/sin [B, 1, T,
+  // head_dim/2] or undefined. With `layer_keys`/`layer_values` (the cache of
+  // this layer) the new keys and values are appended to them.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& bias,
+                        const torch::Tensor& cos, const torch::Tensor& sin,
+                        torch::Tensor* layer_keys, torch::Tensor* layer_values);
+
+ private:
+  int64_t n_heads_;
+  int64_t head_dim_;
+  torch::nn::Linear qkv_{nullptr};
+  torch::nn::Linear out_{nullptr};
+  torch::nn::Dropout dropout_{nullptr};
+};
+TORCH_MODULE(CausalSelfAttention);
+
+// Pre-LayerNorm block: x + attn(ln(x)), then x + mlp(ln(x)).
+class TransformerBlockImpl : public torch::nn::Module {
+ public:
+  explicit TransformerBlockImpl(const TransformerConfig& config);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& bias,
+                        const torch::Tensor& cos, const torch::Tensor& sin,
+                        torch::Tensor* layer_keys, torch::Tensor* layer_values);
+
+ private:
+  torch::nn::LayerNorm ln_attention_{nullptr};
+  CausalSelfAttention attention_{nullptr};
+  torch::nn::LayerNorm ln_mlp_{nullptr};
+  torch::nn::Linear mlp_in_{nullptr};
+  torch::nn::Linear mlp_out_{nullptr};
+  torch::nn::Dropout dropout_{nullptr};
+};
+TORCH_MODULE(TransformerBlock);
+
+// Embeddings, blocks, final LayerNorm: tokens to hidden states.
+class TransformerTrunkImpl : public torch::nn::Module {
+ public:
+  explicit TransformerTrunkImpl(const TransformerConfig& config);
+
+  // tokens [B, T] (int64), mask [B, T] -> hidden [B, T, D]. With `cache`,
+  // `tokens` are the next tokens after those cached, `mask` their mask, and
+  // the cache grows by T. Throws if the sequence outgrows max_seq_len.
+  torch::Tensor forward(const torch::Tensor& tokens, const torch::Tensor& mask,
+                        KvCache* cache = nullptr);
+
+  const TransformerConfig& config() const { return config_; }
+
+ private:
+  TransformerConfig config_;
+  torch::nn::Embedding token_embedding_{nullptr};
+  torch::nn::Embedding position_embedding_{nullptr};  // learned positions only
+  torch::nn::ModuleList blocks_{nullptr};
+  torch::nn::LayerNorm ln_final_{nullptr};
+};
+TORCH_MODULE(TransformerTrunk);
+
+// Trunk + language-model head: the policy and the frozen reference.
+class LanguageModelImpl : public torch::nn::Module {
+ public:
+  explicit LanguageModelImpl(const TransformerConfig& config);
+  // Logits [B, T, vocab]; the cache as in TransformerTrunk::forward.
+  torch::Tensor forward(const torch::Tensor& tokens, const torch::Tensor& mask,
+                        KvCache* cache = nullptr);
+  const TransformerConfig& config() const { return trunk_->config(); }
+
+ private:
+  TransformerTrunk trunk_{nullptr};
+  torch::nn::Linear lm_head_{nullptr};
+};
+TORCH_MODULE(LanguageModel);
+
+// Trunk + scalar head: the reward model (Score) and the critic (Values).
+class ScalarModelImpl : public torch::nn::Module {
+ public:
+  explicit ScalarModelImpl(const TransformerConfig& config);
+  // One value per position, [B, T] (the PPO critic).
+  torch::Tensor Values(const torch::Tensor& tokens, const torch::Tensor& mask);
+  // The value at each sequence's last real token, [B] (the reward).
+  torch::Tensor Score(const torch::Tensor& tokens, const torch::Tensor& mask);
+  const TransformerConfig& config() const { return trunk_->config(); }
+
+ private:
+  TransformerTrunk trunk_{nullptr};
+  torch::nn::Linear head_{nullptr};
+};
+TORCH_MODULE(ScalarModel);
+
+// Index of each row's last real token: [B] (int64). Rows with no real token
+// give 0.
+torch::Tensor LastRealIndex(const torch::Tensor& mask);
+
+}  // namespace metarm
+
+#endif  // METARM_MODEL_TRANSFORMER_H_

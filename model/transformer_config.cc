@@ -1,0 +1,36 @@
+#include "model/transformer_config.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace metarm {
+
+bool TransformerConfig::operator==(const TransformerConfig& other) const {
+  return vocab_size == other.vocab_size && d_model == other.d_model &&
+         n_layers == other.n_layers && n_heads == other.n_heads &&
+         d_ff == other.d_ff && max_seq_len == other.max_seq_len &&
+         rotary == other.rotary;
+}
+
+std::string DescribeConfig(const TransformerConfig& config) {
+  return absl::StrCat("vocab ", config.vocab_size, ", d_model ",
+                      config.d_model, ", layers ", config.n_layers, ", heads ",
+                      config.n_heads, ", d_ff ", config.d_ff,
+                      ", max_seq_len ", config.max_seq_len, ", ",
+                      config.rotary ? "rotary" : "learned", " positions");
+}
+
+TransformerConfig ConfigFromSpec(const ModelSpec& spec,
+                                 int64_t task_vocab_size) {
+  TransformerConfig config;
+  config.vocab_size = spec.vocab_size() > 0 ? spec.vocab_size() : task_vocab_size;
+  config.d_model = spec.d_model();
+  config.n_layers = spec.n_layers();
+  config.n_heads = spec.n_heads();
+  config.d_ff = spec.d_ff() > 0 ? spec.d_ff() : 4 * spec.d_model();
+  config.max_seq_len = spec.max_seq_len();
+  config.rotary = spec.positions() == ROTARY;
+  config.dropout = spec.dropout();
+  return config;
+}
+
+}  // namespace metarm

@@ -1,0 +1,41 @@
+// The shape of a decoder-only transformer.
+//
+//   TransformerConfig config = ConfigFromSpec(job.policy(), tokenizer_vocab);
+#ifndef METARM_MODEL_TRANSFORMER_CONFIG_H_
+#define METARM_MODEL_TRANSFORMER_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+
+#include "proto/job.pb.h"
+
+namespace metarm {
+
+struct TransformerConfig {
+  int64_t vocab_size = 259;
+  int64_t d_model = 64;
+  int64_t n_layers = 2;
+  int64_t n_heads = 4;
+  int64_t d_ff = 256;
+  int64_t max_seq_len = 128;
+  bool rotary = false;  // rotary positions instead of learned ones
+  double dropout = 0.0;
+
+  int64_t head_dim() const { return d_model / n_heads; }
+  bool operator==(const TransformerConfig& other) const;
+  bool operator!=(const TransformerConfig& other) const {
+    return !(*this == other);
+  }
+};
+
+// "vocab 259, d_model 64, layers 2, heads 4, d_ff 256, max_seq_len 128,
+// learned positions": for messages.
+std::string DescribeConfig(const TransformerConfig& config);
+
+// From the job's ModelSpec (defaults applied); `task_vocab_size` is used when
+// spec.vocab_size is 0. d_ff 0 means 4 * d_model.
+TransformerConfig ConfigFromSpec(const ModelSpec& spec, int64_t task_vocab_size);
+
+}  // namespace metarm
+
+#endif  // METARM_MODEL_TRANSFORMER_CONFIG_H_

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# metarm_train's command line under mpirun: the layout of a good job, and for
+# every kind of bad input exit code 2 on every rank, the problem printed once,
+# and no rank left hanging (each run is bounded by `timeout`).
+set -uo pipefail
+trainer=$1
+mpirun_local=$2
+job=$3
+work=${TEST_TMPDIR:-$(mktemp -d)}
+failures=0
+passes=0
+
+# run NP ARGS... : runs the trainer on NP ranks; sets $out and $code.
+run() {
+  local ranks=$1
+  shift
+  out=$(timeout --kill-after=5 120 "$mpirun_local" -np "$ranks" "$trainer" "$@" 2>&1)
+  code=$?
+}
+
+check() {  # check NAME CONDITION...
+  local name=$1
+  shift
+  if "$@"; then
+    passes=$((passes + 1))
+  else
+    failures=$((failures + 1))
+    echo "FAILED: $name"
+    echo "--- exit code $code, output:"
+    echo "$out"
+    echo "---"
+  fi
+}
+
+has() { grep -qF -- "$1" <<<"$out"; }
+count() { grep -cF -- "$1" <<<"$out"; }
+
+run 3 --job="$job" --output_dir="$work/out"
+check "good job exits 0" test "$code" -eq 0
+check "layout names the job" has 'job "quickstart" (RLHF): 3 ranks, 2 learners and 1 rollout worker, SEPARATE'
+check "layout row for rank 2" grep -qE '^  2 +[^ ]+ +2/3 +rollout 0 ' <<<"$out"
+check "layout row for rank 1" grep -qE '^  1 +[^ ]+ +1/3 +learner 1 ' <<<"$out"
+
+run 2 --job="$job"
+check "wrong rank count exits 2" test "$code" -eq 2
+check "wrong rank count names both numbers" has "job error: topology: the job needs 3 ranks (learner_ranks 2 + rollout_ranks 1) but was started with 2"
+check "printed once" test "$(count 'job error: topology')" -eq 1
+
+cat >"$work/three_bad.pbtxt" <<'JOB'
+name: "three_bad"
+topology { learner_ranks: 1 rollout_ranks: 1 }
+task { name: "preference_file" train_pairs: "/nonexistent/pairs.jsonl" }
+ppo { clip_range: 1.5 }
+reward_training { eta: -1 }
+JOB
+run 2 --job="$work/three_bad.pbtxt"
+check "three bad fields exit 2" test "$code" -eq 2
+check "bad data path" has "job error: task.train_pairs: no such file: /nonexistent/pairs.jsonl"
+check "bad clip range" has "job error: ppo.clip_range: must be in (0, 1), got 1.5"
+check "bad eta" has "job error: reward_training.eta: must be >= 0, got -1"
+check "each problem once" test "$(count 'job error:')" -eq 3
+
+printf 'name: "typo"\nppo {\n  clip_rnage: 0.2\n}\n' >"$work/typo.pbtxt"
+run 2 --job="$work/typo.pbtxt"
+check "unknown field exits 2" test "$code" -eq 2
+check "unknown field names line and column" has "typo.pbtxt:3:13: Message type \"metarm.PpoSpec\" has no field named \"clip_rnage\""
+
+run 2 --job="$work/missing.pbtxt"
+check "missing job file exits 2" test "$code" -eq 2
+check "missing job file says so" has "missing.pbtxt: cannot open: No such file or directory"
+
+run 2 --jbo="$job"
+check "unknown flag exits 2" test "$code" -eq 2
+check "unknown flag named" has "metarm_train: flag --jbo: unknown flag"
+
+run 1 --job="$job" --threads_per_rank=many
+check "bad flag value exits 2" test "$code" -eq 2
+check "bad flag value named" has "flag --threads_per_rank:"
+
+run 1
+check "no job flag exits 2" test "$code" -eq 2
+check "no job flag named" has "flag --job: required"
+
+run 1 --job="$job" --validate_only
+check "validate_only on one process exits 0" test "$code" -eq 0
+check "validate_only reports ranks" has "valid; needs 3 ranks"
+
+run 1 --job="$work/three_bad.pbtxt" --validate_only
+check "validate_only of a bad job exits 2" test "$code" -eq 2
+
+out=$("$trainer" --job="$job" --print_world_size 2>&1)
+code=$?
+check "print_world_size" test "$out" = "3"
+
+echo "trainer_cli: $passes passed, $failures failed"
+test "$failures" -eq 0

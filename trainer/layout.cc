@@ -1,0 +1,42 @@
+#include "trainer/layout.h"
+
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "comm/mpi_environment.h"
+
+namespace metarm {
+
+RankInfo DescribeThisRank(const ProcessGroups& groups, int torch_threads) {
+  RankInfo info;
+  info.set_world_rank(groups.world->rank());
+  info.set_host(MpiEnvironment::HostName());
+  info.set_pid(static_cast<int32_t>(::getpid()));
+  info.set_local_rank(groups.node->rank());
+  info.set_local_size(groups.node->size());
+  info.set_roles(DescribeRoles(groups.roles));
+  info.set_torch_threads(torch_threads);
+  return info;
+}
+
+std::string FormatLayout(const Job& job, const std::vector<RankInfo>& ranks) {
+  const Topology& topology = job.topology();
+  std::string out = absl::StrFormat(
+      "job \"%s\" (%s): %d ranks, %d learner%s and %d rollout worker%s, %s\n",
+      job.name(), JobKind_Name(job.kind()), ranks.size(),
+      topology.learner_ranks(), topology.learner_ranks() == 1 ? "" : "s",
+      topology.rollout_ranks(), topology.rollout_ranks() == 1 ? "" : "s",
+      Placement_Name(topology.placement()));
+  absl::StrAppendFormat(&out, "  %-5s %-20s %-6s %-24s %-8s %s\n", "rank",
+                        "host", "local", "roles", "threads", "pid");
+  for (const RankInfo& rank : ranks) {
+    absl::StrAppendFormat(
+        &out, "  %-5d %-20s %-6s %-24s %-8d %d\n", rank.world_rank(),
+        rank.host(), absl::StrCat(rank.local_rank(), "/", rank.local_size()),
+        rank.roles(), rank.torch_threads(), rank.pid());
+  }
+  return out;
+}
+
+}  // namespace metarm

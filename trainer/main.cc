@@ -1,0 +1,55 @@
+// metarm_train: the distributed RLHF trainer. Started under mpirun or srun:
+//
+//   mpirun -np 3 bazel-bin/trainer/metarm_train --job=jobs/quickstart.pbtxt
+//
+// Exit codes: 0 done, 1 run-time failure, 2 bad job, data or flags.
+#include <iostream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "comm/mpi_environment.h"
+#include "trainer/command_line.h"
+#include "trainer/trainer.h"
+
+ABSL_FLAG(std::string, job, "", "The job file (protobuf text format).");
+ABSL_FLAG(std::string, output_dir, "",
+          "Where outputs go; overrides the job's output_dir.");
+ABSL_FLAG(bool, validate_only, false,
+          "Validate the job and exit: 0 if valid, 2 if not.");
+ABSL_FLAG(bool, print_world_size, false,
+          "Print the number of ranks the job needs and exit (no mpirun).");
+ABSL_FLAG(int, threads_per_rank, 0,
+          "LibTorch threads per rank; 0 sizes them from the node's cores.");
+
+int main(int argc, char** argv) {
+  metarm::MpiEnvironment mpi(&argc, &argv);
+  const int rank = metarm::MpiEnvironment::WorldRank();
+  absl::SetProgramUsageMessage(
+      "metarm_train --job=FILE [--output_dir=DIR] [--validate_only]");
+  std::vector<std::string> problems = metarm::CheckCommandLine(argc, argv);
+  if (!problems.empty()) {
+    if (rank == 0) {
+      for (const std::string& problem : problems) {
+        std::cerr << "metarm_train: " << problem << "\n";
+      }
+      std::cerr << "usage: " << absl::ProgramUsageMessage() << "\n";
+    }
+    return metarm::kExitBadInput;
+  }
+  absl::ParseCommandLine(argc, argv);
+  metarm::TrainerOptions options;
+  options.job_path = absl::GetFlag(FLAGS_job);
+  options.output_dir = absl::GetFlag(FLAGS_output_dir);
+  options.validate_only = absl::GetFlag(FLAGS_validate_only);
+  options.print_world_size = absl::GetFlag(FLAGS_print_world_size);
+  options.threads_per_rank = absl::GetFlag(FLAGS_threads_per_rank);
+  if (options.job_path.empty()) {
+    if (rank == 0) {
+      std::cerr << "metarm_train: flag --job: required\n"
+                << "usage: " << absl::ProgramUsageMessage() << "\n";
+    }
+    return metarm::kExitBadInput;
+  }
+  return metarm::RunTrainer(options);
+}

@@ -1,0 +1,93 @@
+#include "trainer/trainer.h"
+
+#include <exception>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "comm/messages.h"
+#include "comm/mpi_communicator.h"
+#include "comm/mpi_environment.h"
+#include "comm/roles.h"
+#include "comm/threads.h"
+#include "tasks/task_registry.h"
+#include "trainer/job_distribution.h"
+#include "trainer/layout.h"
+
+namespace metarm {
+namespace {
+
+int PrintWorldSize(const TrainerOptions& options,
+                   const ValidationContext& context) {
+  absl::StatusOr<Job> job =
+      LoadJobFile(options.job_path, /*world_size=*/0, context);
+  if (!job.ok()) {
+    std::cerr << job.status().message() << "\n";
+    return kExitBadInput;
+  }
+  std::cout << RequiredWorldSize(job->topology()) << "\n";
+  return kExitOk;
+}
+
+// Loads the job on every rank. The world-size check is skipped only for
+// --validate_only in a one-process run (validating a file on a login node).
+absl::StatusOr<Job> LoadJob(const TrainerOptions& options, Communicator& world,
+                            const ValidationContext& context) {
+  if (options.validate_only && world.size() == 1) {
+    return LoadJobFile(options.job_path, /*world_size=*/0, context);
+  }
+  return LoadJobEverywhere(options.job_path, world, context);
+}
+
+int RunJob(const TrainerOptions& options) {
+  const ValidationContext context{KnownTaskNames()};
+  if (options.print_world_size) return PrintWorldSize(options, context);
+  std::unique_ptr<MpiCommunicator> world = MpiCommunicator::World();
+  const int world_rank = world->rank();
+  absl::StatusOr<Job> job = LoadJob(options, *world, context);
+  if (!job.ok()) {
+    // Every rank holds the same verdict; rank 0 alone prints it.
+    if (world_rank == 0) std::cerr << job.status().message() << "\n";
+    return kExitBadInput;
+  }
+  if (!options.output_dir.empty()) job->set_output_dir(options.output_dir);
+  if (options.validate_only) {
+    if (world_rank == 0) {
+      std::cout << options.job_path << ": valid; needs "
+                << RequiredWorldSize(job->topology()) << " ranks\n";
+    }
+    return kExitOk;
+  }
+
+  absl::StatusOr<ProcessGroups> groups =
+      CreateProcessGroups(job->topology(), std::move(world));
+  if (!groups.ok()) throw std::runtime_error(groups.status().ToString());
+  const int threads =
+      options.threads_per_rank > 0
+          ? options.threads_per_rank
+          : ThreadsPerRank(MachineCores(), AffinityCores(),
+                           groups->node->size());
+  SetTorchThreads(threads);
+
+  absl::StatusOr<std::vector<RankInfo>> layout = GatherMessages(
+      *groups->world, DescribeThisRank(*groups, threads), /*root=*/0);
+  if (!layout.ok()) throw std::runtime_error(layout.status().ToString());
+  if (world_rank == 0) std::cout << FormatLayout(*job, *layout) << std::flush;
+  return kExitOk;
+}
+
+}  // namespace
+
+int RunTrainer(const TrainerOptions& options) {
+  try {
+    return RunJob(options);
+  } catch (const std::exception& error) {
+    // Other ranks may be waiting for this one in a collective: end them all.
+    std::cerr << "metarm: rank " << MpiEnvironment::WorldRank() << " (host "
+              << MpiEnvironment::HostName() << ") failed: " << error.what()
+              << "\n"
+              << std::flush;
+    MpiEnvironment::AbortJob(kExitFailure);
+  }
+}
+
+}  // namespace metarm

@@ -1,0 +1,39 @@
+// The metarm_train program after flag parsing: loads the job on every rank,
+// splits the roles, sizes the thread pools and runs the job.
+//
+//   TrainerOptions options{.job_path = "jobs/quickstart.pbtxt"};
+//   return RunTrainer(options);  // the process exit code
+#ifndef METARM_TRAINER_TRAINER_H_
+#define METARM_TRAINER_TRAINER_H_
+
+#include <string>
+
+namespace metarm {
+
+// Process exit codes.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;  // a run-time failure (the job aborts)
+inline constexpr int kExitBadInput = 2;  // bad job file, data or flags
+
+struct TrainerOptions {
+  std::string job_path;
+  // Overrides the job's output_dir when not empty.
+  std::string output_dir;
+  // Validate and exit. The world size is checked too when the program was
+  // started on more than one rank.
+  bool validate_only = false;
+  // Print the number of ranks the job needs and exit (one process, no
+  // mpirun); used by deploy/run_local.sh.
+  bool print_world_size = false;
+  // LibTorch threads per rank; 0 sizes them from the node's cores.
+  int threads_per_rank = 0;
+};
+
+// Runs on every rank (MPI already initialised). Returns the exit code; a
+// failure after the ranks have split ends the whole job (MPI_Abort) so that
+// no rank is left waiting.
+int RunTrainer(const TrainerOptions& options);
+
+}  // namespace metarm
+
+#endif  // METARM_TRAINER_TRAINER_H_
