@@ -1,0 +1,133 @@
+#include "model/weights_io.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <map>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace metarm {
+namespace {
+
+constexpr char kConfigKey[] = "metarm.config";
+
+torch::Tensor EncodeConfig(const TransformerConfig& config) {
+  return torch::tensor(std::vector<int64_t>{
+      config.vocab_size, config.d_model, config.n_layers, config.n_heads,
+      config.d_ff, config.max_seq_len, config.rotary ? 1 : 0});
+}
+
+TransformerConfig DecodeConfig(const torch::Tensor& encoded) {
+  TransformerConfig config;
+  auto v = encoded.accessor<int64_t, 1>();
+  config.vocab_size = v[0];
+  config.d_model = v[1];
+  config.n_layers = v[2];
+  config.n_heads = v[3];
+  config.d_ff = v[4];
+  config.max_seq_len = v[5];
+  config.rotary = v[6] != 0;
+  return config;
+}
+
+std::string ShapeText(const torch::Tensor& t) {
+  return absl::StrCat("[", absl::StrJoin(t.sizes(), ", "), "]");
+}
+
+// Every parameter and buffer by its dotted name.
+std::map<std::string, torch::Tensor> NamedState(torch::nn::Module& module) {
+  std::map<std::string, torch::Tensor> state;
+  for (const auto& item : module.named_parameters()) {
+    state[item.key()] = item.value();
+  }
+  for (const auto& item : module.named_buffers()) {
+    state[item.key()] = item.value();
+  }
+  return state;
+}
+
+}  // namespace
+
+absl::Status SaveWeights(torch::nn::Module& module,
+                         const TransformerConfig& config,
+                         const std::string& path) {
+  const std::string temporary = absl::StrCat(path, ".tmp.", ::getpid());
+  try {
+    torch::serialize::OutputArchive archive;
+    archive.write(kConfigKey, EncodeConfig(config));
+    for (const auto& [name, tensor] : NamedState(module)) {
+      archive.write(name, tensor.detach().cpu());
+    }
+    archive.save_to(temporary);
+  } catch (const c10::Error& error) {
+    std::remove(temporary.c_str());
+    return absl::InternalError(
+        absl::StrCat(path, ": cannot write weights: ", error.msg()));
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    std::remove(temporary.c_str());
+    return absl::InternalError(
+        absl::StrCat(path, ": cannot rename the written weights into place"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LoadWeights(torch::nn::Module& module,
+                         const TransformerConfig& config,
+                         const std::string& path) {
+  struct stat info;
+  if (::stat(path.c_str(), &info) != 0) {
+    return absl::NotFoundError(absl::StrCat(path, ": no such weights file"));
+  }
+  torch::serialize::InputArchive archive;
+  torch::Tensor encoded;
+  try {
+    archive.load_from(path);
+    if (!archive.try_read(kConfigKey, encoded)) {
+      return absl::DataLossError(
+          absl::StrCat(path, ": not a metarm weights file (no ", kConfigKey,
+                       " entry)"));
+    }
+  } catch (const c10::Error& error) {
+    return absl::DataLossError(absl::StrCat(
+        path, ": not a readable weights file (truncated or corrupt): ",
+        error.msg().substr(0, error.msg().find('\n'))));
+  }
+  if (encoded.dim() != 1 || encoded.numel() != 7 ||
+      encoded.scalar_type() != torch::kInt64) {
+    return absl::DataLossError(absl::StrCat(path, ": malformed ", kConfigKey));
+  }
+  const TransformerConfig stored = DecodeConfig(encoded);
+  if (stored != config) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": weights are for a model of ",
+                     DescribeConfig(stored), "; this model is ",
+                     DescribeConfig(config)));
+  }
+  // Read and check everything first, then copy: an error leaves the module
+  // as it was.
+  std::map<std::string, torch::Tensor> state = NamedState(module);
+  std::map<std::string, torch::Tensor> loaded;
+  for (const auto& [name, tensor] : state) {
+    torch::Tensor value;
+    if (!archive.try_read(name, value)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": has no tensor ", name));
+    }
+    if (!value.sizes().equals(tensor.sizes())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": ", name, " has shape ", ShapeText(value),
+                       " in the file, ", ShapeText(tensor), " in the model"));
+    }
+    loaded[name] = value;
+  }
+  torch::NoGradGuard no_grad;
+  for (auto& [name, tensor] : state) tensor.copy_(loaded[name]);
+  return absl::OkStatus();
+}
+
+}  // namespace metarm
