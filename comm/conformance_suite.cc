@@ -4,6 +4,7 @@
 
 #include "comm/messages.h"
 #include "comm/rank_info.pb.h"
+#include "comm/status_consensus.h"
 
 namespace metarm {
 namespace {
@@ -186,6 +187,21 @@ TEST_P(CommunicatorConformanceTest, BroadcastMessage) {
   if (c.rank() == 0) info.set_roles("from root");
   ASSERT_TRUE(BroadcastMessage(c, &info, 0).ok());
   EXPECT_EQ(info.roles(), "from root") << "rank " << c.rank();
+}
+
+TEST_P(CommunicatorConformanceTest, AgreeOnStatusTakesTheLowestFailingRank) {
+  Communicator& c = comm();
+  EXPECT_TRUE(AgreeOnStatus(c, absl::OkStatus()).ok());
+  // The last rank fails, and (when there are three or more) the middle one.
+  absl::Status mine = absl::OkStatus();
+  if (c.rank() == c.size() - 1) mine = absl::NotFoundError("last rank");
+  if (c.size() >= 3 && c.rank() == 1) mine = absl::DataLossError("rank 1");
+  absl::Status agreed = AgreeOnStatus(c, mine);
+  if (c.size() >= 3) {
+    EXPECT_EQ(agreed, absl::DataLossError("rank 1")) << "rank " << c.rank();
+  } else {
+    EXPECT_EQ(agreed, absl::NotFoundError("last rank")) << "rank " << c.rank();
+  }
 }
 
 TEST_P(CommunicatorConformanceTest, BarrierCompletes) {

@@ -78,7 +78,6 @@ void ApplyPpoDefaults(PpoSpec* ppo) {
   METARM_DEFAULT(ppo, iterations_per_round, 20);
   METARM_DEFAULT(ppo, temperature, 1.0);
   METARM_DEFAULT(ppo, top_p, 1.0);
-  METARM_DEFAULT(ppo, max_new_tokens, 32);
   METARM_DEFAULT(ppo, max_staleness, 0);
 }
 
@@ -116,6 +115,10 @@ void ApplyJobDefaults(Job* job) {
   ApplySftDefaults(job->mutable_sft());
   ApplyRewardTrainingDefaults(job->mutable_reward_training());
   ApplyPpoDefaults(job->mutable_ppo());
+  // Generation may fill the whole response budget unless told otherwise.
+  if (!job->ppo().has_max_new_tokens()) {
+    job->mutable_ppo()->set_max_new_tokens(job->task().max_response_tokens());
+  }
   ApplyCheckpointDefaults(job->mutable_checkpoint());
   ApplyLoggingDefaults(job->mutable_logging());
   ApplyEvalDefaults(job->mutable_eval());

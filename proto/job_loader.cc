@@ -19,6 +19,9 @@ void ResolveDataPaths(const std::string& base_dir, Job* job) {
   TaskSpec* task = job->mutable_task();
   task->set_train_pairs(Resolved(base_dir, task->train_pairs()));
   task->set_eval_pairs(Resolved(base_dir, task->eval_pairs()));
+  task->set_meta_responses(Resolved(base_dir, task->meta_responses()));
+  task->set_eval_responses(Resolved(base_dir, task->eval_responses()));
+  task->set_shifted_pairs(Resolved(base_dir, task->shifted_pairs()));
 }
 
 absl::StatusOr<Job> JobFromText(absl::string_view text,

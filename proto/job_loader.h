@@ -14,8 +14,8 @@ namespace metarm {
 
 // InvalidArgument whose message holds every problem, one a line: parse errors
 // as "<source>:<line>:<column>: ...", field problems as
-// "job error: <field path>: <reason>". Relative data paths (task.train_pairs,
-// task.eval_pairs) are taken relative to `base_dir` when it is not empty (the
+// "job error: <field path>: <reason>". Relative data paths (the task's data
+// files) are taken relative to `base_dir` when it is not empty (the
 // job file's folder, so a job works from any working directory).
 absl::StatusOr<Job> JobFromText(absl::string_view text,
                                 absl::string_view source_name,

@@ -153,6 +153,9 @@ void ValidateTask(const TaskSpec& task, const ValidationContext& context,
   }
   problems.FileExists("task.train_pairs", task.train_pairs());
   problems.FileExists("task.eval_pairs", task.eval_pairs());
+  problems.FileExists("task.meta_responses", task.meta_responses());
+  problems.FileExists("task.eval_responses", task.eval_responses());
+  problems.FileExists("task.shifted_pairs", task.shifted_pairs());
   if (task.tokenizer() != "byte") {
     problems.Add("task.tokenizer",
                  absl::StrCat("unknown tokenizer \"", task.tokenizer(),
@@ -168,19 +171,22 @@ void ValidateTask(const TaskSpec& task, const ValidationContext& context,
 }
 
 void ValidateSequenceLengths(const Job& job, Problems& problems) {
-  const uint64_t longest =
-      uint64_t{job.task().max_prompt_tokens()} + job.task().max_response_tokens();
+  // + 2: the begin and end tokens around every prompt + response.
+  const uint64_t longest = uint64_t{job.task().max_prompt_tokens()} +
+                           job.task().max_response_tokens() + 2;
   for (const auto& [path, model] :
        {std::make_pair("policy", &job.policy()),
         std::make_pair("reward_model", &job.reward_model())}) {
+    if (job.kind() != RLHF && model == &job.policy()) continue;
     if (model->max_seq_len() < longest) {
       problems.Add(absl::StrCat(path, ".max_seq_len"),
                    absl::StrCat("must hold task.max_prompt_tokens + "
-                                "task.max_response_tokens (",
+                                "task.max_response_tokens + 2 (",
                                 longest, "), got ", model->max_seq_len()));
     }
   }
-  if (job.ppo().max_new_tokens() > job.task().max_response_tokens()) {
+  if (job.kind() == RLHF &&
+      job.ppo().max_new_tokens() > job.task().max_response_tokens()) {
     problems.Add("ppo.max_new_tokens",
                  absl::StrCat("must be <= task.max_response_tokens (",
                               job.task().max_response_tokens(), "), got ",
@@ -257,13 +263,22 @@ std::vector<std::string> ValidateJob(const Job& job,
   if (job.output_dir().empty()) problems.Add("output_dir", "must be set");
   if (job.kind() == RLHF) problems.AtLeast("rounds", job.rounds(), 1);
   ValidateTopology(job.topology(), problems);
-  ValidateModel("policy", job.policy(), problems);
+  const bool runs_ppo = job.kind() == RLHF;
+  if (runs_ppo) ValidateModel("policy", job.policy(), problems);
   ValidateModel("reward_model", job.reward_model(), problems);
   ValidateTask(job.task(), context, problems);
   ValidateSequenceLengths(job, problems);
-  ValidateSft(job.sft(), problems);
   ValidateRewardTraining(job.reward_training(), job.topology(), problems);
-  ValidatePpo(job.ppo(), job.topology(), problems);
+  if (runs_ppo) {
+    ValidateSft(job.sft(), problems);
+    ValidatePpo(job.ppo(), job.topology(), problems);
+  }
+  if (job.kind() == REWARD_MODEL_ONLY && job.reward_training().mode() == METARM &&
+      job.task().meta_responses().empty()) {
+    problems.Add("task.meta_responses",
+                 "must name the meta set (JSON lines of prompts with k "
+                 "responses) for a REWARD_MODEL_ONLY job in METARM mode");
+  }
   problems.AtLeast("checkpoint.keep_last", job.checkpoint().keep_last(), 1);
   problems.AtLeast("eval.num_prompts", job.eval().num_prompts(), 1);
   problems.NonNegative("eval.tie_band", job.eval().tie_band());

@@ -135,11 +135,24 @@ TEST(ValidateJobTest, SequencesMustFitTheModels) {
   EXPECT_TRUE(Contains(problems,
                        "reward_model.max_seq_len: must hold "
                        "task.max_prompt_tokens + task.max_response_tokens "
-                       "(64), got 40"))
+                       "+ 2 (66), got 40"))
       << Joined(problems);
   EXPECT_TRUE(Contains(
       problems, "ppo.max_new_tokens: must be <= task.max_response_tokens (32), "
                 "got 33"));
+}
+
+TEST(ValidateJobTest, RewardModelOnlyJobIgnoresPpoAndNeedsAMetaSet) {
+  Job job = ValidJob();
+  job.set_kind(REWARD_MODEL_ONLY);
+  job.mutable_ppo()->set_clip_range(7);
+  job.mutable_policy()->set_n_heads(5);
+  std::vector<std::string> problems = ValidateJob(job, kContext);
+  ASSERT_EQ(problems.size(), 1u) << Joined(problems);
+  EXPECT_EQ(problems[0].rfind("task.meta_responses: must name the meta set", 0),
+            0u);
+  job.mutable_reward_training()->set_mode(VANILLA);
+  EXPECT_TRUE(ValidateJob(job, kContext).empty());
 }
 
 TEST(CheckWorldSizeTest, MismatchNamesBothNumbers) {

@@ -12,9 +12,16 @@
 #include "tasks/task_registry.h"
 #include "trainer/job_distribution.h"
 #include "trainer/layout.h"
+#include "trainer/reward_model_job.h"
 
 namespace metarm {
 namespace {
+
+// Statuses that mean the input (data files, checkpoints) was bad: exit 2.
+bool IsBadInput(const absl::Status& status) {
+  return absl::IsInvalidArgument(status) || absl::IsNotFound(status) ||
+         absl::IsDataLoss(status) || absl::IsFailedPrecondition(status);
+}
 
 int PrintWorldSize(const TrainerOptions& options,
                    const ValidationContext& context) {
@@ -72,7 +79,18 @@ int RunJob(const TrainerOptions& options) {
       *groups->world, DescribeThisRank(*groups, threads), /*root=*/0);
   if (!layout.ok()) throw std::runtime_error(layout.status().ToString());
   if (world_rank == 0) std::cout << FormatLayout(*job, *layout) << std::flush;
-  return kExitOk;
+
+  absl::Status result = absl::OkStatus();
+  if (job->kind() == REWARD_MODEL_ONLY) {
+    result = RunRewardModelJob(*job, *groups);
+  } else if (world_rank == 0) {
+    std::cout << "the RLHF loop is not built yet: the job stops after the "
+                 "layout\n";
+  }
+  if (result.ok()) return kExitOk;
+  // Every rank holds the same status (the jobs agree on it); rank 0 prints.
+  if (world_rank == 0) std::cerr << "metarm: " << result.message() << "\n";
+  return IsBadInput(result) ? kExitBadInput : kExitFailure;
 }
 
 }  // namespace

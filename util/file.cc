@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cerrno>
 #include <cstring>
@@ -58,6 +59,43 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return contents.str();
 }
 
+absl::StatusOr<std::string> ReadMaybeGzipped(const std::string& path) {
+  absl::StatusOr<std::string> raw = ReadFile(path);
+  if (!raw.ok()) return raw;
+  if (raw->size() < 2 || static_cast<unsigned char>((*raw)[0]) != 0x1f ||
+      static_cast<unsigned char>((*raw)[1]) != 0x8b) {
+    return raw;
+  }
+  z_stream stream{};
+  // 16 + MAX_WBITS: expect a gzip header.
+  if (inflateInit2(&stream, 16 + MAX_WBITS) != Z_OK) {
+    return absl::InternalError(absl::StrCat(path, ": zlib init failed"));
+  }
+  stream.next_in = reinterpret_cast<Bytef*>(raw->data());
+  stream.avail_in = static_cast<uInt>(raw->size());
+  std::string out;
+  char buffer[1 << 16];
+  int result = Z_OK;
+  while (result == Z_OK) {
+    stream.next_out = reinterpret_cast<Bytef*>(buffer);
+    stream.avail_out = sizeof(buffer);
+    result = inflate(&stream, Z_NO_FLUSH);
+    out.append(buffer, sizeof(buffer) - stream.avail_out);
+    // Concatenated gzip members: start the next one.
+    if (result == Z_STREAM_END && stream.avail_in > 0) {
+      result = inflateReset(&stream);
+    }
+  }
+  const std::string message = stream.msg != nullptr ? stream.msg : "";
+  inflateEnd(&stream);
+  if (result != Z_STREAM_END) {
+    return absl::DataLossError(absl::StrCat(
+        path, ": gzip data is truncated or corrupt",
+        message.empty() ? "" : absl::StrCat(" (", message, ")")));
+  }
+  return out;
+}
+
 absl::Status WriteFileAtomically(const std::string& path,
                                  absl::string_view contents) {
   const std::string temporary = absl::StrCat(path, ".tmp.", ::getpid());
@@ -74,6 +112,17 @@ absl::Status WriteFileAtomically(const std::string& path,
     status = ErrnoStatus("cannot rename into place", path, errno);
   }
   if (!status.ok()) ::unlink(temporary.c_str());
+  return status;
+}
+
+absl::Status AppendLine(const std::string& path, absl::string_view line) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (fd < 0) return ErrnoStatus("cannot open for appending", path, errno);
+  absl::Status status = WriteAll(fd, line, path);
+  if (status.ok() && ::fsync(fd) != 0) {
+    status = ErrnoStatus("cannot flush", path, errno);
+  }
+  ::close(fd);
   return status;
 }
 

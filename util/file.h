@@ -16,11 +16,20 @@ namespace metarm {
 // failures carry strerror.
 absl::StatusOr<std::string> ReadFile(const std::string& path);
 
+// Reads the whole file, decompressing it when it is gzip (by its magic bytes,
+// whatever its name). A truncated or corrupt gzip stream is DataLoss naming
+// the path.
+absl::StatusOr<std::string> ReadMaybeGzipped(const std::string& path);
+
 // Writes `contents` to `path` through a temporary file in the same folder,
 // flushed to disk and renamed over `path`: readers see the old file or the new
 // one, never a half-written one.
 absl::Status WriteFileAtomically(const std::string& path,
                                  absl::string_view contents);
+
+// Appends `line` (which should end in a newline) to `path`, creating it, and
+// flushes it to disk: a JSON-lines log survives a crash up to its last line.
+absl::Status AppendLine(const std::string& path, absl::string_view line);
 
 // Creates `path` and its missing parents (like mkdir -p).
 absl::Status MakeDirectories(const std::string& path);

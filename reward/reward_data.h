@@ -1,0 +1,54 @@
+// From preference data to the batches the reward trainer takes, and the
+// evaluations on held-out data.
+//
+//   SequenceLimits limits{32, 32};
+//   PreferenceBatch batch = MakePreferenceBatch(pairs, indices, limits, tok);
+//   double accuracy = EvaluateAccuracy(model, eval_pairs, limits, tok);
+#ifndef METARM_REWARD_REWARD_DATA_H_
+#define METARM_REWARD_REWARD_DATA_H_
+
+#include <vector>
+
+#include "model/transformer.h"
+#include "reward/reward_gaps.h"
+#include "reward/reward_trainer.h"
+#include "tasks/preference_data.h"
+#include "tasks/tokenizer.h"
+
+namespace metarm {
+
+// How much of a prompt and a response the model sees (see
+// JoinPromptResponse).
+struct SequenceLimits {
+  int64_t max_prompt_tokens = 32;
+  int64_t max_response_tokens = 32;
+};
+
+// The pairs at `indices`, each side as [BOS] prompt response [EOS].
+PreferenceBatch MakePreferenceBatch(const std::vector<PreferencePair>& pairs,
+                                    const std::vector<int64_t>& indices,
+                                    const SequenceLimits& limits,
+                                    const Tokenizer& tokenizer);
+
+// The response sets at `indices` (each with k responses), prompt-major.
+MetaBatch MakeMetaBatch(const std::vector<ResponseSet>& sets,
+                        const std::vector<int64_t>& indices,
+                        const SequenceLimits& limits,
+                        const Tokenizer& tokenizer);
+
+// Pairwise accuracy of `model` on all `pairs`, in batches, without gradients.
+double EvaluateAccuracy(ScalarModel& model,
+                        const std::vector<PreferencePair>& pairs,
+                        const SequenceLimits& limits,
+                        const Tokenizer& tokenizer, int64_t batch_size = 64);
+
+// The scores of every set's responses, [sets, k], without gradients.
+torch::Tensor ScoreResponseSets(ScalarModel& model,
+                                const std::vector<ResponseSet>& sets,
+                                const SequenceLimits& limits,
+                                const Tokenizer& tokenizer,
+                                int64_t batch_size = 16);
+
+}  // namespace metarm
+
+#endif  // METARM_REWARD_REWARD_DATA_H_

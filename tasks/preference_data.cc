@@ -1,0 +1,261 @@
+#include "tasks/preference_data.h"
+
+#include <algorithm>
+#include <functional>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/ascii.h"
+#include "nlohmann/json.hpp"
+#include "util/file.h"
+
+namespace metarm {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr char kAssistantTurn[] = "\n\nAssistant:";
+
+// "path:line: reason"
+absl::Status LineError(const std::string& path, int line,
+                       const std::string& reason) {
+  return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": ", reason));
+}
+
+// A text field as tokens: a string through the tokenizer, or an array of ids.
+absl::StatusOr<TokenSequence> ReadText(const Json& value,
+                                       const std::string& field,
+                                       const Tokenizer& tokenizer) {
+  if (value.is_string()) return tokenizer.Encode(value.get<std::string>());
+  if (!value.is_array()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("field \"", field, "\": expected a string or an array of "
+                     "token ids, got ", value.type_name()));
+  }
+  TokenSequence tokens;
+  for (size_t i = 0; i < value.size(); ++i) {
+    const Json& id = value[i];
+    if (!id.is_number_integer()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("field \"", field, "\"[", i, "]: expected a token id, "
+                       "got ", id.type_name()));
+    }
+    const int64_t token = id.get<int64_t>();
+    if (token < 0 || token >= tokenizer.vocab_size()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "field \"", field, "\"[", i, "]: token id ", token,
+          " is outside the vocabulary [0, ", tokenizer.vocab_size(), ")"));
+    }
+    tokens.push_back(token);
+  }
+  return tokens;
+}
+
+absl::StatusOr<TokenSequence> ReadResponse(const Json& object,
+                                           const std::string& field,
+                                           const Tokenizer& tokenizer) {
+  if (!object.contains(field)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("missing field \"", field, "\""));
+  }
+  absl::StatusOr<TokenSequence> tokens =
+      ReadText(object[field], field, tokenizer);
+  if (tokens.ok() && tokens->empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("field \"", field, "\": empty response"));
+  }
+  return tokens;
+}
+
+absl::StatusOr<PreferencePair> ParsePair(const Json& object,
+                                         const Tokenizer& tokenizer) {
+  PreferencePair pair;
+  const bool whole_dialogues = !object.contains("prompt") &&
+                               object.contains("chosen") &&
+                               object["chosen"].is_string() &&
+                               object.contains("rejected") &&
+                               object["rejected"].is_string();
+  if (whole_dialogues) {
+    std::string prompt, chosen, rejected;
+    if (!SplitDialogues(object["chosen"].get<std::string>(),
+                        object["rejected"].get<std::string>(), &prompt,
+                        &chosen, &rejected)) {
+      return absl::InvalidArgumentError(
+          "no prompt: \"chosen\" and \"rejected\" share no "
+          "\"\\n\\nAssistant:\" turn (give a \"prompt\" field instead)");
+    }
+    // Empty means no characters at all. A whitespace-only answer is
+    // content: HH-RLHF's harmless split has replies of a single space, and
+    // they are the chosen ones (the assistant declined to answer).
+    if (chosen.empty() || rejected.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("field \"", chosen.empty() ? "chosen" : "rejected",
+                       "\": empty response after the prompt"));
+    }
+    return PreferencePair{tokenizer.Encode(prompt), tokenizer.Encode(chosen),
+                          tokenizer.Encode(rejected)};
+  }
+  if (!object.contains("prompt")) {
+    return absl::InvalidArgumentError("missing field \"prompt\"");
+  }
+  absl::StatusOr<TokenSequence> prompt =
+      ReadText(object["prompt"], "prompt", tokenizer);
+  if (!prompt.ok()) return prompt.status();
+  absl::StatusOr<TokenSequence> chosen =
+      ReadResponse(object, "chosen", tokenizer);
+  if (!chosen.ok()) return chosen.status();
+  absl::StatusOr<TokenSequence> rejected =
+      ReadResponse(object, "rejected", tokenizer);
+  if (!rejected.ok()) return rejected.status();
+  return PreferencePair{*prompt, *chosen, *rejected};
+}
+
+absl::StatusOr<ResponseSet> ParseResponseSet(const Json& object,
+                                             const Tokenizer& tokenizer,
+                                             int64_t k) {
+  if (!object.contains("prompt")) {
+    return absl::InvalidArgumentError("missing field \"prompt\"");
+  }
+  absl::StatusOr<TokenSequence> prompt =
+      ReadText(object["prompt"], "prompt", tokenizer);
+  if (!prompt.ok()) return prompt.status();
+  if (!object.contains("responses") || !object["responses"].is_array()) {
+    return absl::InvalidArgumentError(
+        "missing field \"responses\" (an array of texts)");
+  }
+  const Json& responses = object["responses"];
+  if (static_cast<int64_t>(responses.size()) != k) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("field \"responses\": expected ", k,
+                     " responses (reward_training.responses_per_prompt), got ",
+                     responses.size()));
+  }
+  ResponseSet set{*prompt, {}};
+  for (size_t i = 0; i < responses.size(); ++i) {
+    const std::string field = absl::StrCat("responses[", i, "]");
+    absl::StatusOr<TokenSequence> response =
+        ReadText(responses[i], field, tokenizer);
+    if (!response.ok()) return response.status();
+    if (response->empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("field \"", field, "\": empty response"));
+    }
+    set.responses.push_back(*std::move(response));
+  }
+  return set;
+}
+
+// Reads `path` line by line, parsing each non-blank line as a JSON object and
+// handing it to `parse`; errors carry the path and line.
+template <typename Record>
+absl::StatusOr<std::vector<Record>> ReadJsonLines(
+    const std::string& path,
+    const std::function<absl::StatusOr<Record>(const Json&)>& parse) {
+  absl::StatusOr<std::string> contents = ReadMaybeGzipped(path);
+  if (!contents.ok()) return contents.status();
+  std::vector<Record> records;
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(*contents, '\n')) {
+    ++line_number;
+    if (absl::StripAsciiWhitespace(line).empty()) continue;
+    Json object;
+    try {
+      object = Json::parse(line.begin(), line.end());
+    } catch (const Json::parse_error& error) {
+      return LineError(path, line_number,
+                       absl::StrCat("invalid JSON: ", error.what()));
+    }
+    if (!object.is_object()) {
+      return LineError(path, line_number,
+                       absl::StrCat("expected a JSON object, got ",
+                                    object.type_name()));
+    }
+    absl::StatusOr<Record> record = parse(object);
+    if (!record.ok()) {
+      return LineError(path, line_number,
+                       std::string(record.status().message()));
+    }
+    records.push_back(*std::move(record));
+  }
+  if (records.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": no records (the file is empty)"));
+  }
+  return records;
+}
+
+Json TokensToJson(const TokenSequence& tokens) { return Json(tokens); }
+
+}  // namespace
+
+bool SplitDialogues(const std::string& chosen, const std::string& rejected,
+                    std::string* prompt, std::string* chosen_response,
+                    std::string* rejected_response) {
+  const size_t common = static_cast<size_t>(
+      std::mismatch(chosen.begin(),
+                    chosen.begin() + std::min(chosen.size(), rejected.size()),
+                    rejected.begin())
+          .first -
+      chosen.begin());
+  // The last assistant turn lying wholly within the shared part.
+  const size_t marker = sizeof(kAssistantTurn) - 1;
+  if (common < marker) return false;
+  const size_t turn = chosen.rfind(kAssistantTurn, common - marker);
+  if (turn == std::string::npos) return false;
+  const size_t end = turn + marker;
+  *prompt = chosen.substr(0, end);
+  *chosen_response = chosen.substr(end);
+  *rejected_response = rejected.substr(end);
+  return true;
+}
+
+absl::StatusOr<std::vector<PreferencePair>> ReadPreferencePairs(
+    const std::string& path, const Tokenizer& tokenizer) {
+  return ReadJsonLines<PreferencePair>(
+      path, [&](const Json& object) { return ParsePair(object, tokenizer); });
+}
+
+absl::StatusOr<std::vector<ResponseSet>> ReadResponseSets(
+    const std::string& path, const Tokenizer& tokenizer,
+    int64_t responses_per_prompt) {
+  return ReadJsonLines<ResponseSet>(path, [&](const Json& object) {
+    return ParseResponseSet(object, tokenizer, responses_per_prompt);
+  });
+}
+
+TokenSequence JoinPromptResponse(const TokenSequence& prompt,
+                                 const TokenSequence& response,
+                                 int64_t max_prompt_tokens,
+                                 int64_t max_response_tokens,
+                                 const Tokenizer& tokenizer) {
+  TokenSequence joined{tokenizer.bos_id()};
+  const int64_t prompt_kept =
+      std::min<int64_t>(max_prompt_tokens, prompt.size());
+  joined.insert(joined.end(), prompt.end() - prompt_kept, prompt.end());
+  const int64_t response_kept =
+      std::min<int64_t>(max_response_tokens, response.size());
+  joined.insert(joined.end(), response.begin(),
+                response.begin() + response_kept);
+  joined.push_back(tokenizer.eos_id());
+  return joined;
+}
+
+std::string PreferencePairToJsonLine(const PreferencePair& pair) {
+  return Json{{"prompt", TokensToJson(pair.prompt)},
+              {"chosen", TokensToJson(pair.chosen)},
+              {"rejected", TokensToJson(pair.rejected)}}
+             .dump() +
+         "\n";
+}
+
+std::string ResponseSetToJsonLine(const ResponseSet& set) {
+  Json responses = Json::array();
+  for (const TokenSequence& response : set.responses) {
+    responses.push_back(TokensToJson(response));
+  }
+  return Json{{"prompt", TokensToJson(set.prompt)}, {"responses", responses}}
+             .dump() +
+         "\n";
+}
+
+}  // namespace metarm
