@@ -45,20 +45,21 @@ TEST_P(CommunicatorConformanceTest, AllReduceSumFloat) {
 
 TEST_P(CommunicatorConformanceTest, AllReduceSumInt64) {
   Communicator& c = comm();
-  at::Tensor t = torch::full({3, 5}, int64_t{1} << 40, torch::kInt64) + c.rank();
+  at::Tensor t =
+      torch::full({3, 5}, int64_t{1} << 40, torch::kInt64) + c.rank();
   ASSERT_TRUE(c.AllReduce(t, ReduceOp::kSum).ok());
-  at::Tensor want = torch::full({3, 5}, (int64_t{1} << 40) * c.size() +
-                                            SumOfRanks(c.size()),
-                                torch::kInt64);
+  at::Tensor want =
+      torch::full({3, 5}, (int64_t{1} << 40) * c.size() + SumOfRanks(c.size()),
+                  torch::kInt64);
   EXPECT_TRUE(torch::equal(t, want)) << "rank " << c.rank();
 }
 
 TEST_P(CommunicatorConformanceTest, AllReduceAverageDouble) {
   Communicator& c = comm();
-  at::Tensor t = torch::full({7}, static_cast<double>(c.rank()), torch::kFloat64);
+  at::Tensor t =
+      torch::full({7}, static_cast<double>(c.rank()), torch::kFloat64);
   ASSERT_TRUE(c.AllReduce(t, ReduceOp::kAverage).ok());
-  ExpectTensorEq(t,
-                 torch::full({7}, (c.size() - 1) / 2.0, torch::kFloat64),
+  ExpectTensorEq(t, torch::full({7}, (c.size() - 1) / 2.0, torch::kFloat64),
                  c.rank());
 }
 

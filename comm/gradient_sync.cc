@@ -9,9 +9,10 @@ absl::Status AverageGradients(const std::vector<torch::Tensor>& parameters,
   std::vector<torch::Tensor> flat;
   flat.reserve(parameters.size());
   for (const torch::Tensor& parameter : parameters) {
-    flat.push_back(parameter.grad().defined()
-                       ? parameter.grad().reshape(-1)
-                       : torch::zeros({parameter.numel()}, parameter.options()));
+    flat.push_back(
+        parameter.grad().defined()
+            ? parameter.grad().reshape(-1)
+            : torch::zeros({parameter.numel()}, parameter.options()));
   }
   torch::Tensor bucket = torch::cat(flat);
   absl::Status status = group.AllReduce(bucket, ReduceOp::kAverage);

@@ -9,8 +9,8 @@ absl::Status SendMessage(Communicator& comm,
                          int destination, int tag) {
   std::string bytes;
   if (!message.SerializeToString(&bytes)) {
-    return absl::InternalError(absl::StrCat("cannot serialize ",
-                                            message.GetTypeName()));
+    return absl::InternalError(
+        absl::StrCat("cannot serialize ", message.GetTypeName()));
   }
   return comm.SendBytes(bytes, destination, tag);
 }
@@ -33,15 +33,15 @@ absl::Status BroadcastMessage(Communicator& comm,
                               int root) {
   std::string bytes;
   if (comm.rank() == root && !message->SerializeToString(&bytes)) {
-    return absl::InternalError(absl::StrCat("cannot serialize ",
-                                            message->GetTypeName()));
+    return absl::InternalError(
+        absl::StrCat("cannot serialize ", message->GetTypeName()));
   }
   absl::Status status = comm.BroadcastBytes(bytes, root);
   if (!status.ok()) return status;
   if (comm.rank() != root && !message->ParseFromString(bytes)) {
-    return absl::DataLossError(absl::StrCat(
-        "rank ", comm.rank(), " of ", comm.name(),
-        ": broadcast bytes are not a ", message->GetTypeName()));
+    return absl::DataLossError(
+        absl::StrCat("rank ", comm.rank(), " of ", comm.name(),
+                     ": broadcast bytes are not a ", message->GetTypeName()));
   }
   return absl::OkStatus();
 }

@@ -24,8 +24,9 @@ absl::Status SendMessage(Communicator& comm,
                          int destination, int tag);
 
 // DataLoss when the received bytes do not parse as `message`'s type.
-absl::Status RecvMessage(Communicator& comm, google::protobuf::MessageLite* message,
-                         int source, int tag);
+absl::Status RecvMessage(Communicator& comm,
+                         google::protobuf::MessageLite* message, int source,
+                         int tag);
 
 // Broadcasts rank `root`'s message to every rank.
 absl::Status BroadcastMessage(Communicator& comm,

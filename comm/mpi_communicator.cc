@@ -106,10 +106,9 @@ absl::StatusOr<std::unique_ptr<MpiCommunicator>> MpiCommunicator::Split(
 absl::StatusOr<std::unique_ptr<MpiCommunicator>>
 MpiCommunicator::SplitByNode() {
   MPI_Comm node = MPI_COMM_NULL;
-  absl::Status status = Check(
-      MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL,
-                          &node),
-      "MPI_Comm_split_type");
+  absl::Status status = Check(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED,
+                                                  rank_, MPI_INFO_NULL, &node),
+                              "MPI_Comm_split_type");
   if (!status.ok()) return status;
   return std::unique_ptr<MpiCommunicator>(
       new MpiCommunicator(node, name_ + "/node", /*owned=*/true));
@@ -126,9 +125,9 @@ absl::Status MpiCommunicator::AllReduce(at::Tensor& tensor, ReduceOp op) {
   absl::Status status = ForEachChunk(
       buffer.data_ptr(), buffer.numel(), buffer.element_size(),
       [&](void* chunk, int count) {
-        return Check(MPI_Allreduce(MPI_IN_PLACE, chunk, count, *type, MPI_SUM,
-                                   comm_),
-                     "MPI_Allreduce");
+        return Check(
+            MPI_Allreduce(MPI_IN_PLACE, chunk, count, *type, MPI_SUM, comm_),
+            "MPI_Allreduce");
       });
   if (!status.ok()) return status;
   if (op == ReduceOp::kAverage) buffer.div_(size_);
@@ -159,12 +158,12 @@ absl::Status MpiCommunicator::Send(const at::Tensor& tensor, int destination,
   absl::StatusOr<MPI_Datatype> type = MpiTypeOf(tensor.scalar_type());
   if (!type.ok()) return type.status();
   at::Tensor buffer = tensor.contiguous();
-  return ForEachChunk(buffer.data_ptr(), buffer.numel(), buffer.element_size(),
-                      [&](void* chunk, int count) {
-                        return Check(MPI_Send(chunk, count, *type, destination,
-                                              tag, comm_),
-                                     "MPI_Send");
-                      });
+  return ForEachChunk(
+      buffer.data_ptr(), buffer.numel(), buffer.element_size(),
+      [&](void* chunk, int count) {
+        return Check(MPI_Send(chunk, count, *type, destination, tag, comm_),
+                     "MPI_Send");
+      });
 }
 
 absl::Status MpiCommunicator::Recv(at::Tensor& tensor, int source, int tag) {
@@ -208,28 +207,27 @@ absl::Status MpiCommunicator::SendBytes(absl::string_view bytes,
   absl::Status status = Check(
       MPI_Send(&length, 1, MPI_UINT64_T, destination, tag, comm_), "MPI_Send");
   if (!status.ok() || length == 0) return status;
-  return ForEachChunk(const_cast<char*>(bytes.data()), length, 1,
-                      [&](void* chunk, int count) {
-                        return Check(MPI_Send(chunk, count, MPI_BYTE,
-                                              destination, tag, comm_),
-                                     "MPI_Send");
-                      });
+  return ForEachChunk(
+      const_cast<char*>(bytes.data()), length, 1, [&](void* chunk, int count) {
+        return Check(MPI_Send(chunk, count, MPI_BYTE, destination, tag, comm_),
+                     "MPI_Send");
+      });
 }
 
 absl::StatusOr<std::string> MpiCommunicator::RecvBytes(int source, int tag) {
   absl::Status peer = CheckPeer(source, "source");
   if (!peer.ok()) return peer;
   uint64_t length = 0;
-  absl::Status status = Check(MPI_Recv(&length, 1, MPI_UINT64_T, source, tag,
-                                       comm_, MPI_STATUS_IGNORE),
-                              "MPI_Recv");
+  absl::Status status = Check(
+      MPI_Recv(&length, 1, MPI_UINT64_T, source, tag, comm_, MPI_STATUS_IGNORE),
+      "MPI_Recv");
   if (!status.ok()) return status;
   std::string bytes(length, '\0');
   if (length == 0) return bytes;
   status = ForEachChunk(bytes.data(), length, 1, [&](void* chunk, int count) {
-    return Check(MPI_Recv(chunk, count, MPI_BYTE, source, tag, comm_,
-                          MPI_STATUS_IGNORE),
-                 "MPI_Recv");
+    return Check(
+        MPI_Recv(chunk, count, MPI_BYTE, source, tag, comm_, MPI_STATUS_IGNORE),
+        "MPI_Recv");
   });
   if (!status.ok()) return status;
   return bytes;

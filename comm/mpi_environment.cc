@@ -20,7 +20,8 @@ MpiEnvironment::~MpiEnvironment() {
 
 void MpiEnvironment::AbortJob(int exit_code) {
   MPI_Abort(MPI_COMM_WORLD, exit_code);
-  std::_Exit(exit_code);  // MPI_Abort does not return; this is for the compiler.
+  std::_Exit(
+      exit_code);  // MPI_Abort does not return; this is for the compiler.
 }
 
 int MpiEnvironment::WorldRank() {

@@ -53,13 +53,13 @@ absl::StatusOr<ProcessGroups> CreateProcessGroups(
   const RankRoles& roles = groups.roles;
   // Every world rank takes part in both splits (MPI_Comm_split is
   // collective); the key keeps each group in its role-index order.
-  absl::StatusOr<std::unique_ptr<MpiCommunicator>> learners = world->Split(
-      roles.learner ? 0 : MpiCommunicator::kNotInGroup, roles.learner_index,
-      "learners");
+  absl::StatusOr<std::unique_ptr<MpiCommunicator>> learners =
+      world->Split(roles.learner ? 0 : MpiCommunicator::kNotInGroup,
+                   roles.learner_index, "learners");
   if (!learners.ok()) return learners.status();
-  absl::StatusOr<std::unique_ptr<MpiCommunicator>> rollouts = world->Split(
-      roles.rollout ? 0 : MpiCommunicator::kNotInGroup, roles.rollout_index,
-      "rollouts");
+  absl::StatusOr<std::unique_ptr<MpiCommunicator>> rollouts =
+      world->Split(roles.rollout ? 0 : MpiCommunicator::kNotInGroup,
+                   roles.rollout_index, "rollouts");
   if (!rollouts.ok()) return rollouts.status();
   absl::StatusOr<std::unique_ptr<MpiCommunicator>> node = world->SplitByNode();
   if (!node.ok()) return node.status();

@@ -8,9 +8,7 @@
 
 namespace metarm {
 
-int MachineCores() {
-  return std::max(1u, std::thread::hardware_concurrency());
-}
+int MachineCores() { return std::max(1u, std::thread::hardware_concurrency()); }
 
 int AffinityCores() {
   cpu_set_t set;

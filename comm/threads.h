@@ -1,8 +1,8 @@
 // How many LibTorch threads each rank uses, so that ranks sharing a node do
 // not fight over its cores.
 //
-//   int threads = ThreadsPerRank(AvailableCores(), AffinityCores(), ranks_here);
-//   SetTorchThreads(threads);
+//   int threads = ThreadsPerRank(AvailableCores(), AffinityCores(),
+//   ranks_here); SetTorchThreads(threads);
 #ifndef METARM_COMM_THREADS_H_
 #define METARM_COMM_THREADS_H_
 

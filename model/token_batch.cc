@@ -20,8 +20,8 @@ TokenBatch PadSequences(const std::vector<TokenSequence>& sequences,
   auto mask = batch.mask.accessor<int64_t, 2>();
   for (int64_t row = 0; row < rows; ++row) {
     const TokenSequence& sequence = sequences[row];
-    const int64_t offset =
-        side == Padding::kLeft ? length - static_cast<int64_t>(sequence.size())
+    const int64_t offset = side == Padding::kLeft
+                               ? length - static_cast<int64_t>(sequence.size())
                                : 0;
     for (size_t i = 0; i < sequence.size(); ++i) {
       tokens[row][offset + i] = sequence[i];

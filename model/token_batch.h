@@ -1,7 +1,8 @@
 // Variable-length token sequences padded into one batch.
 //
 //   TokenBatch batch = PadSequences({{5, 6, 7}, {8}}, Padding::kLeft);
-//   // batch.tokens [2, 3] = {{5, 6, 7}, {0, 0, 8}}, batch.mask = {{1,1,1},{0,0,1}}
+//   // batch.tokens [2, 3] = {{5, 6, 7}, {0, 0, 8}}, batch.mask =
+//   {{1,1,1},{0,0,1}}
 //
 // The models read `mask` (1 real, 0 padding) and give the same outputs for a
 // sequence whatever its padding, so the side only matters to the caller:

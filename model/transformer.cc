@@ -40,8 +40,8 @@ torch::Tensor AttentionBias(const torch::Tensor& key_mask, int64_t queries,
       torch::arange(past, keys, options.dtype(torch::kInt64)).unsqueeze(1);
   torch::Tensor key_index =
       torch::arange(keys, options.dtype(torch::kInt64)).unsqueeze(0);
-  torch::Tensor causal = key_index <= query_index;               // [T, S]
-  torch::Tensor real = key_mask.to(torch::kBool).unsqueeze(1);   // [B, 1, S]
+  torch::Tensor causal = key_index <= query_index;              // [T, S]
+  torch::Tensor real = key_mask.to(torch::kBool).unsqueeze(1);  // [B, 1, S]
   torch::Tensor allowed = (causal.unsqueeze(0) & real) |
                           (key_index == query_index).unsqueeze(0);  // [B,T,S]
   torch::Tensor bias = torch::zeros(allowed.sizes(), options.dtype(dtype));
@@ -52,11 +52,10 @@ torch::Tensor AttentionBias(const torch::Tensor& key_mask, int64_t queries,
 
 // Rotary embedding angles for `positions` [B, T]: cos, sin [B, 1, T, hd/2].
 std::pair<torch::Tensor, torch::Tensor> RotaryAngles(
-    const torch::Tensor& positions, int64_t head_dim,
-    torch::ScalarType dtype) {
+    const torch::Tensor& positions, int64_t head_dim, torch::ScalarType dtype) {
   auto options = torch::TensorOptions().device(positions.device()).dtype(dtype);
-  torch::Tensor inverse_frequency = torch::pow(
-      10000.0, -torch::arange(0, head_dim, 2, options) / head_dim);
+  torch::Tensor inverse_frequency =
+      torch::pow(10000.0, -torch::arange(0, head_dim, 2, options) / head_dim);
   torch::Tensor angles =
       positions.to(dtype).unsqueeze(-1) * inverse_frequency;  // [B, T, hd/2]
   return {angles.cos().unsqueeze(1), angles.sin().unsqueeze(1)};
@@ -83,25 +82,27 @@ int64_t KvCache::bytes() const {
 CausalSelfAttentionImpl::CausalSelfAttentionImpl(
     const TransformerConfig& config)
     : n_heads_(config.n_heads), head_dim_(config.head_dim()) {
-  qkv_ = register_module(
-      "qkv", torch::nn::Linear(config.d_model, 3 * config.d_model));
-  out_ = register_module("out",
-                         torch::nn::Linear(config.d_model, config.d_model));
+  qkv_ = register_module("qkv",
+                         torch::nn::Linear(config.d_model, 3 * config.d_model));
+  out_ =
+      register_module("out", torch::nn::Linear(config.d_model, config.d_model));
   dropout_ = register_module("dropout", torch::nn::Dropout(config.dropout));
   InitLinear(qkv_, 0.02);
   InitLinear(out_, ResidualStd(config));
 }
 
-torch::Tensor CausalSelfAttentionImpl::forward(
-    const torch::Tensor& x, const torch::Tensor& bias, const torch::Tensor& cos,
-    const torch::Tensor& sin, torch::Tensor* layer_keys,
-    torch::Tensor* layer_values) {
+torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x,
+                                               const torch::Tensor& bias,
+                                               const torch::Tensor& cos,
+                                               const torch::Tensor& sin,
+                                               torch::Tensor* layer_keys,
+                                               torch::Tensor* layer_values) {
   const int64_t batch = x.size(0);
   const int64_t length = x.size(1);
   // [B, T, 3, H, hd] -> 3 x [B, H, T, hd]
-  torch::Tensor qkv =
-      qkv_(x).view({batch, length, 3, n_heads_, head_dim_}).permute(
-          {2, 0, 3, 1, 4});
+  torch::Tensor qkv = qkv_(x)
+                          .view({batch, length, 3, n_heads_, head_dim_})
+                          .permute({2, 0, 3, 1, 4});
   torch::Tensor q = qkv[0];
   torch::Tensor k = qkv[1];
   torch::Tensor v = qkv[2];
@@ -134,8 +135,8 @@ TransformerBlockImpl::TransformerBlockImpl(const TransformerConfig& config) {
   ln_mlp_ = register_module(
       "ln_mlp",
       torch::nn::LayerNorm(torch::nn::LayerNormOptions({config.d_model})));
-  mlp_in_ = register_module("mlp_in",
-                            torch::nn::Linear(config.d_model, config.d_ff));
+  mlp_in_ =
+      register_module("mlp_in", torch::nn::Linear(config.d_model, config.d_ff));
   mlp_out_ = register_module("mlp_out",
                              torch::nn::Linear(config.d_ff, config.d_model));
   dropout_ = register_module("dropout", torch::nn::Dropout(config.dropout));
@@ -156,9 +157,9 @@ torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x,
 
 TransformerTrunkImpl::TransformerTrunkImpl(const TransformerConfig& config)
     : config_(config) {
-  token_embedding_ = register_module(
-      "token_embedding",
-      torch::nn::Embedding(config.vocab_size, config.d_model));
+  token_embedding_ =
+      register_module("token_embedding",
+                      torch::nn::Embedding(config.vocab_size, config.d_model));
   if (!config.rotary) {
     position_embedding_ = register_module(
         "position_embedding",
@@ -216,9 +217,9 @@ torch::Tensor TransformerTrunkImpl::forward(const torch::Tensor& tokens,
 LanguageModelImpl::LanguageModelImpl(const TransformerConfig& config) {
   trunk_ = register_module("trunk", TransformerTrunk(config));
   lm_head_ = register_module(
-      "lm_head", torch::nn::Linear(torch::nn::LinearOptions(
-                                       config.d_model, config.vocab_size)
-                                       .bias(false)));
+      "lm_head", torch::nn::Linear(
+                     torch::nn::LinearOptions(config.d_model, config.vocab_size)
+                         .bias(false)));
   InitLinear(lm_head_, 0.02);
 }
 
@@ -248,7 +249,8 @@ torch::Tensor ScalarModelImpl::Score(const torch::Tensor& tokens,
 torch::Tensor LastRealIndex(const torch::Tensor& mask) {
   // argmax of (position where real) picks the last real index; rows with no
   // real token give 0.
-  torch::Tensor index = torch::arange(mask.size(1), mask.options().dtype(torch::kInt64));
+  torch::Tensor index =
+      torch::arange(mask.size(1), mask.options().dtype(torch::kInt64));
   return (mask.to(torch::kInt64) * (index + 1)).argmax(1);
 }
 

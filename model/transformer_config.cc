@@ -12,17 +12,18 @@ bool TransformerConfig::operator==(const TransformerConfig& other) const {
 }
 
 std::string DescribeConfig(const TransformerConfig& config) {
-  return absl::StrCat("vocab ", config.vocab_size, ", d_model ",
-                      config.d_model, ", layers ", config.n_layers, ", heads ",
-                      config.n_heads, ", d_ff ", config.d_ff,
-                      ", max_seq_len ", config.max_seq_len, ", ",
+  return absl::StrCat("vocab ", config.vocab_size, ", d_model ", config.d_model,
+                      ", layers ", config.n_layers, ", heads ", config.n_heads,
+                      ", d_ff ", config.d_ff, ", max_seq_len ",
+                      config.max_seq_len, ", ",
                       config.rotary ? "rotary" : "learned", " positions");
 }
 
 TransformerConfig ConfigFromSpec(const ModelSpec& spec,
                                  int64_t task_vocab_size) {
   TransformerConfig config;
-  config.vocab_size = spec.vocab_size() > 0 ? spec.vocab_size() : task_vocab_size;
+  config.vocab_size =
+      spec.vocab_size() > 0 ? spec.vocab_size() : task_vocab_size;
   config.d_model = spec.d_model();
   config.n_layers = spec.n_layers();
   config.n_heads = spec.n_heads();

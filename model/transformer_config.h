@@ -34,7 +34,8 @@ std::string DescribeConfig(const TransformerConfig& config);
 
 // From the job's ModelSpec (defaults applied); `task_vocab_size` is used when
 // spec.vocab_size is 0. d_ff 0 means 4 * d_model.
-TransformerConfig ConfigFromSpec(const ModelSpec& spec, int64_t task_vocab_size);
+TransformerConfig ConfigFromSpec(const ModelSpec& spec,
+                                 int64_t task_vocab_size);
 
 }  // namespace metarm
 

@@ -32,7 +32,8 @@ TEST_P(TransformerTest, HeadShapes) {
   ScalarModel scalar(config());
   torch::Tensor tokens = torch::randint(23, {3, 7}, torch::kInt64);
   torch::Tensor mask = torch::ones({3, 7}, torch::kInt64);
-  EXPECT_EQ(lm->forward(tokens, mask).sizes(), (std::vector<int64_t>{3, 7, 23}));
+  EXPECT_EQ(lm->forward(tokens, mask).sizes(),
+            (std::vector<int64_t>{3, 7, 23}));
   EXPECT_EQ(scalar->Values(tokens, mask).sizes(), (std::vector<int64_t>{3, 7}));
   EXPECT_EQ(scalar->Score(tokens, mask).sizes(), (std::vector<int64_t>{3}));
 }
@@ -42,10 +43,10 @@ TEST_P(TransformerTest, PaddingOnEitherSideChangesNothing) {
   LanguageModel lm(config());
   torch::Tensor sequence = torch::randint(23, {1, 5}, torch::kInt64);
   torch::Tensor plain = lm->forward(sequence, torch::ones({1, 5}));
-  torch::Tensor padded = torch::cat(
-      {torch::zeros({1, 3}, torch::kInt64), sequence,
-       torch::full({1, 2}, 7, torch::kInt64)},
-      1);
+  torch::Tensor padded =
+      torch::cat({torch::zeros({1, 3}, torch::kInt64), sequence,
+                  torch::full({1, 2}, 7, torch::kInt64)},
+                 1);
   torch::Tensor mask = torch::cat(
       {torch::zeros({1, 3}), torch::ones({1, 5}), torch::zeros({1, 2})}, 1);
   torch::Tensor out = lm->forward(padded, mask).narrow(1, 3, 5);
@@ -80,9 +81,8 @@ TEST_P(TransformerTest, KvCacheMatchesFullRecomputation) {
   std::vector<torch::Tensor> step_logits;
   step_logits.push_back(lm->forward(prompt, prompt_mask, &cache));
   for (int64_t t = 0; t < 6; ++t) {
-    step_logits.push_back(lm->forward(generated.narrow(1, t, 1),
-                                       torch::ones({3, 1}, torch::kInt64),
-                                       &cache));
+    step_logits.push_back(lm->forward(
+        generated.narrow(1, t, 1), torch::ones({3, 1}, torch::kInt64), &cache));
   }
   torch::Tensor incremental = torch::cat(step_logits, 1);
   torch::Tensor full = lm->forward(
@@ -95,16 +95,17 @@ TEST_P(TransformerTest, KvCacheMatchesFullRecomputation) {
       torch::cat({prompt_mask, torch::ones({3, 6}, torch::kInt64)}, 1)
           .to(torch::kBool)
           .unsqueeze(-1);
-  EXPECT_LT(MaxAbsDiff(incremental.masked_select(real),
-                       full.masked_select(real)),
-            1e-5);
+  EXPECT_LT(
+      MaxAbsDiff(incremental.masked_select(real), full.masked_select(real)),
+      1e-5);
   EXPECT_GT(cache.bytes(), 0);
 }
 
 TEST_P(TransformerTest, TooLongSequenceThrows) {
   LanguageModel lm(config());
   torch::Tensor tokens = torch::zeros({1, 25}, torch::kInt64);
-  EXPECT_THROW(lm->forward(tokens, torch::ones({1, 25})), std::invalid_argument);
+  EXPECT_THROW(lm->forward(tokens, torch::ones({1, 25})),
+               std::invalid_argument);
 }
 
 INSTANTIATE_TEST_SUITE_P(Positions, TransformerTest, ::testing::Bool(),

@@ -88,9 +88,8 @@ absl::Status LoadWeights(torch::nn::Module& module,
   try {
     archive.load_from(path);
     if (!archive.try_read(kConfigKey, encoded)) {
-      return absl::DataLossError(
-          absl::StrCat(path, ": not a metarm weights file (no ", kConfigKey,
-                       " entry)"));
+      return absl::DataLossError(absl::StrCat(
+          path, ": not a metarm weights file (no ", kConfigKey, " entry)"));
     }
   } catch (const c10::Error& error) {
     return absl::DataLossError(absl::StrCat(
@@ -103,10 +102,9 @@ absl::Status LoadWeights(torch::nn::Module& module,
   }
   const TransformerConfig stored = DecodeConfig(encoded);
   if (stored != config) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": weights are for a model of ",
-                     DescribeConfig(stored), "; this model is ",
-                     DescribeConfig(config)));
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": weights are for a model of ", DescribeConfig(stored),
+        "; this model is ", DescribeConfig(config)));
   }
   // Read and check everything first, then copy: an error leaves the module
   // as it was.

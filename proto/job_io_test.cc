@@ -6,14 +6,15 @@ namespace metarm {
 namespace {
 
 TEST(ParseJobTextTest, ReadsNestedFields) {
-  absl::StatusOr<Job> job = ParseJobText(R"pb(
-    name: "demo"
-    seed: 7
-    topology { learner_ranks: 2 rollout_ranks: 1 }
-    ppo { clip_range: 0.3 }
-    reward_training { mode: VANILLA }
-  )pb",
-                                         "demo.pbtxt");
+  absl::StatusOr<Job> job =
+      ParseJobText(R"pb(
+                     name: "demo"
+                     seed: 7
+                     topology { learner_ranks: 2 rollout_ranks: 1 }
+                     ppo { clip_range: 0.3 }
+                     reward_training { mode: VANILLA }
+                   )pb",
+                   "demo.pbtxt");
   ASSERT_TRUE(job.ok()) << job.status();
   EXPECT_EQ(job->name(), "demo");
   EXPECT_EQ(job->seed(), 7u);

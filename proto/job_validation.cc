@@ -25,8 +25,8 @@ class Problems {
     const bool above = low_open ? value > low : value >= low;
     const bool below = high_open ? value < high : value <= high;
     if (above && below) return;
-    Add(path, absl::StrCat("must be in ", low_open ? "(" : "[", low, ", ",
-                           high, high_open ? ")" : "]", ", got ", value));
+    Add(path, absl::StrCat("must be in ", low_open ? "(" : "[", low, ", ", high,
+                           high_open ? ")" : "]", ", got ", value));
   }
 
   void Positive(const std::string& path, double value) {
@@ -78,11 +78,11 @@ void ValidateTopology(const Topology& topology, Problems& problems) {
   problems.AtLeast("topology.rollout_ranks", topology.rollout_ranks(), 1);
   if (topology.placement() == COLOCATED) {
     if (topology.rollout_ranks() != topology.learner_ranks()) {
-      problems.Add("topology.rollout_ranks",
-                   absl::StrCat("must equal learner_ranks (",
-                                topology.learner_ranks(),
-                                ") when placement is COLOCATED, got ",
-                                topology.rollout_ranks()));
+      problems.Add(
+          "topology.rollout_ranks",
+          absl::StrCat("must equal learner_ranks (", topology.learner_ranks(),
+                       ") when placement is COLOCATED, got ",
+                       topology.rollout_ranks()));
     }
     if (topology.learner_world_ranks_size() > 0) {
       problems.Add("topology.learner_world_ranks",
@@ -94,10 +94,10 @@ void ValidateTopology(const Topology& topology, Problems& problems) {
   if (topology.learner_world_ranks_size() == 0) return;
   if (static_cast<uint32_t>(topology.learner_world_ranks_size()) !=
       topology.learner_ranks()) {
-    problems.Add("topology.learner_world_ranks",
-                 absl::StrCat("must list learner_ranks (",
-                              topology.learner_ranks(), ") ranks, got ",
-                              topology.learner_world_ranks_size()));
+    problems.Add(
+        "topology.learner_world_ranks",
+        absl::StrCat("must list learner_ranks (", topology.learner_ranks(),
+                     ") ranks, got ", topology.learner_world_ranks_size()));
   }
   const int world = RequiredWorldSize(topology);
   std::set<uint32_t> seen;
@@ -137,9 +137,9 @@ void ValidateModel(const std::string& path, const ModelSpec& model,
 void ValidateTask(const TaskSpec& task, const ValidationContext& context,
                   Problems& problems) {
   if (task.name().empty()) {
-    problems.Add("task.name", absl::StrCat("must be set, one of: ",
-                                           absl::StrJoin(context.known_tasks,
-                                                         ", ")));
+    problems.Add("task.name",
+                 absl::StrCat("must be set, one of: ",
+                              absl::StrJoin(context.known_tasks, ", ")));
   } else if (std::find(context.known_tasks.begin(), context.known_tasks.end(),
                        task.name()) == context.known_tasks.end()) {
     problems.Add("task.name",
@@ -164,8 +164,7 @@ void ValidateTask(const TaskSpec& task, const ValidationContext& context,
   problems.Positive("task.label_temperature", task.label_temperature());
   problems.AtLeast("task.num_train_prompts", task.num_train_prompts(), 1);
   problems.AtLeast("task.num_eval_prompts", task.num_eval_prompts(), 1);
-  problems.AtLeast("task.num_preference_pairs", task.num_preference_pairs(),
-                   1);
+  problems.AtLeast("task.num_preference_pairs", task.num_preference_pairs(), 1);
   problems.AtLeast("task.max_prompt_tokens", task.max_prompt_tokens(), 1);
   problems.AtLeast("task.max_response_tokens", task.max_response_tokens(), 1);
 }
@@ -273,7 +272,8 @@ std::vector<std::string> ValidateJob(const Job& job,
     ValidateSft(job.sft(), problems);
     ValidatePpo(job.ppo(), job.topology(), problems);
   }
-  if (job.kind() == REWARD_MODEL_ONLY && job.reward_training().mode() == METARM &&
+  if (job.kind() == REWARD_MODEL_ONLY &&
+      job.reward_training().mode() == METARM &&
       job.task().meta_responses().empty()) {
     problems.Add("task.meta_responses",
                  "must name the meta set (JSON lines of prompts with k "
@@ -302,10 +302,9 @@ absl::Status CheckWorldSize(const Job& job, int world_size) {
                          ", COLOCATED")
           : absl::StrCat("learner_ranks ", topology.learner_ranks(),
                          " + rollout_ranks ", topology.rollout_ranks());
-  return absl::InvalidArgumentError(
-      absl::StrCat("topology: the job needs ", required, " ranks (", how,
-                   ") but was started with ", world_size,
-                   " (mpirun -np / srun -n)"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "topology: the job needs ", required, " ranks (", how,
+      ") but was started with ", world_size, " (mpirun -np / srun -n)"));
 }
 
 std::string FormatJobErrors(const std::vector<std::string>& problems) {

@@ -70,8 +70,8 @@ TEST(ValidateJobTest, MissingDataFileIsNamed) {
   Job job = ValidJob();
   job.mutable_task()->set_train_pairs("/nonexistent/pairs.jsonl");
   std::vector<std::string> problems = ValidateJob(job, kContext);
-  EXPECT_TRUE(Contains(problems,
-                       "task.train_pairs: no such file: /nonexistent/pairs.jsonl"))
+  EXPECT_TRUE(Contains(
+      problems, "task.train_pairs: no such file: /nonexistent/pairs.jsonl"))
       << Joined(problems);
 }
 
@@ -137,9 +137,10 @@ TEST(ValidateJobTest, SequencesMustFitTheModels) {
                        "task.max_prompt_tokens + task.max_response_tokens "
                        "+ 2 (66), got 40"))
       << Joined(problems);
-  EXPECT_TRUE(Contains(
-      problems, "ppo.max_new_tokens: must be <= task.max_response_tokens (32), "
-                "got 33"));
+  EXPECT_TRUE(
+      Contains(problems,
+               "ppo.max_new_tokens: must be <= task.max_response_tokens (32), "
+               "got 33"));
 }
 
 TEST(ValidateJobTest, RewardModelOnlyJobIgnoresPpoAndNeedsAMetaSet) {
@@ -186,9 +187,9 @@ TEST(JobFromTextTest, PrefixesEveryProblem) {
 }
 
 TEST(JobFromTextTest, ExplicitZeroIsKeptNotDefaulted) {
-  absl::StatusOr<Job> job =
-      JobFromText("name: \"x\" task { name: \"toy\" } reward_training { eta: 0 }",
-                  "j", kContext);
+  absl::StatusOr<Job> job = JobFromText(
+      "name: \"x\" task { name: \"toy\" } reward_training { eta: 0 }", "j",
+      kContext);
   ASSERT_TRUE(job.ok()) << job.status();
   EXPECT_EQ(job->reward_training().eta(), 0.0);
   EXPECT_EQ(job->ppo().clip_range(), 0.2);

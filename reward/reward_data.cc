@@ -62,7 +62,8 @@ double EvaluateAccuracy(ScalarModel& model,
   for (int64_t begin = 0; begin < total; begin += batch_size) {
     const int64_t end = std::min(total, begin + batch_size);
     auto [chosen, rejected] = ScorePairs(
-        model, MakePreferenceBatch(pairs, Range(begin, end), limits, tokenizer));
+        model,
+        MakePreferenceBatch(pairs, Range(begin, end), limits, tokenizer));
     correct += PairwiseAccuracy(chosen, rejected) * (end - begin);
   }
   return correct / total;

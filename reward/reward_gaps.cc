@@ -37,8 +37,7 @@ RewardGapStats ComputeRewardGaps(const torch::Tensor& scores, int bins) {
       (s.unsqueeze(2) - s.unsqueeze(1)).abs().masked_select(upper.unsqueeze(0));
   RewardGapStats stats;
   stats.pairs = gaps.numel();
-  stats.reward_range =
-      s.numel() > 0 ? (s.max() - s.min()).item<double>() : 0.0;
+  stats.reward_range = s.numel() > 0 ? (s.max() - s.min()).item<double>() : 0.0;
   stats.raw = Summarize(gaps);
   torch::Tensor normalized =
       stats.reward_range > 0 ? gaps / stats.reward_range : gaps * 0.0;

@@ -5,7 +5,8 @@
 
 namespace metarm {
 
-RewardTrainerOptions RewardTrainerOptions::FromSpec(const RewardTraining& spec) {
+RewardTrainerOptions RewardTrainerOptions::FromSpec(
+    const RewardTraining& spec) {
   RewardTrainerOptions options;
   options.mode = spec.mode();
   options.eta = spec.eta();

@@ -44,7 +44,7 @@ struct MetaBatch {
 
 struct RewardTrainerOptions {
   RewardMode mode = METARM;
-  double eta = 0.1;            // meta-process step size η
+  double eta = 0.1;             // meta-process step size η
   double learning_rate = 1e-3;  // AdamW α
   double weight_decay = 0.0;
 
@@ -87,8 +87,8 @@ class RewardTrainer {
 };
 
 // Scores of both sides of every pair in one forward pass: {chosen, rejected}.
-std::pair<torch::Tensor, torch::Tensor> ScorePairs(ScalarModel& model,
-                                                   const PreferenceBatch& pairs);
+std::pair<torch::Tensor, torch::Tensor> ScorePairs(
+    ScalarModel& model, const PreferenceBatch& pairs);
 
 // Scores of a meta batch as [m, k].
 torch::Tensor ScoreMetaBatch(ScalarModel& model, const MetaBatch& meta);

@@ -117,12 +117,13 @@ TEST_F(RewardTrainerTest, MetaStepFollowsAlgorithmOne) {
   BradleyTerryLoss(chosen, rejected).backward();
   // AdamW at θ with g.
   ScalarModel expected = MakeModel(5);
-  torch::optim::AdamW adam(expected->parameters(),
-                           torch::optim::AdamWOptions(options.learning_rate)
-                               .weight_decay(0.0));
+  torch::optim::AdamW adam(
+      expected->parameters(),
+      torch::optim::AdamWOptions(options.learning_rate).weight_decay(0.0));
   auto g = at_theta_prime->parameters();
   auto p = expected->parameters();
-  for (size_t i = 0; i < p.size(); ++i) p[i].mutable_grad() = g[i].grad().clone();
+  for (size_t i = 0; i < p.size(); ++i)
+    p[i].mutable_grad() = g[i].grad().clone();
   adam.step();
 
   auto got = trainer.model()->parameters();

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <functional>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/ascii.h"
 #include "nlohmann/json.hpp"
 #include "util/file.h"
 
@@ -19,7 +19,8 @@ constexpr char kAssistantTurn[] = "\n\nAssistant:";
 // "path:line: reason"
 absl::Status LineError(const std::string& path, int line,
                        const std::string& reason) {
-  return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": ", reason));
+  return absl::InvalidArgumentError(
+      absl::StrCat(path, ":", line, ": ", reason));
 }
 
 // A text field as tokens: a string through the tokenizer, or an array of ids.
@@ -29,16 +30,20 @@ absl::StatusOr<TokenSequence> ReadText(const Json& value,
   if (value.is_string()) return tokenizer.Encode(value.get<std::string>());
   if (!value.is_array()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("field \"", field, "\": expected a string or an array of "
-                     "token ids, got ", value.type_name()));
+        absl::StrCat("field \"", field,
+                     "\": expected a string or an array of "
+                     "token ids, got ",
+                     value.type_name()));
   }
   TokenSequence tokens;
   for (size_t i = 0; i < value.size(); ++i) {
     const Json& id = value[i];
     if (!id.is_number_integer()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("field \"", field, "\"[", i, "]: expected a token id, "
-                       "got ", id.type_name()));
+      return absl::InvalidArgumentError(absl::StrCat("field \"", field, "\"[",
+                                                     i,
+                                                     "]: expected a token id, "
+                                                     "got ",
+                                                     id.type_name()));
     }
     const int64_t token = id.get<int64_t>();
     if (token < 0 || token >= tokenizer.vocab_size()) {
@@ -70,16 +75,15 @@ absl::StatusOr<TokenSequence> ReadResponse(const Json& object,
 absl::StatusOr<PreferencePair> ParsePair(const Json& object,
                                          const Tokenizer& tokenizer) {
   PreferencePair pair;
-  const bool whole_dialogues = !object.contains("prompt") &&
-                               object.contains("chosen") &&
-                               object["chosen"].is_string() &&
-                               object.contains("rejected") &&
-                               object["rejected"].is_string();
+  const bool whole_dialogues =
+      !object.contains("prompt") && object.contains("chosen") &&
+      object["chosen"].is_string() && object.contains("rejected") &&
+      object["rejected"].is_string();
   if (whole_dialogues) {
     std::string prompt, chosen, rejected;
     if (!SplitDialogues(object["chosen"].get<std::string>(),
-                        object["rejected"].get<std::string>(), &prompt,
-                        &chosen, &rejected)) {
+                        object["rejected"].get<std::string>(), &prompt, &chosen,
+                        &rejected)) {
       return absl::InvalidArgumentError(
           "no prompt: \"chosen\" and \"rejected\" share no "
           "\"\\n\\nAssistant:\" turn (give a \"prompt\" field instead)");
@@ -166,9 +170,9 @@ absl::StatusOr<std::vector<Record>> ReadJsonLines(
                        absl::StrCat("invalid JSON: ", error.what()));
     }
     if (!object.is_object()) {
-      return LineError(path, line_number,
-                       absl::StrCat("expected a JSON object, got ",
-                                    object.type_name()));
+      return LineError(
+          path, line_number,
+          absl::StrCat("expected a JSON object, got ", object.type_name()));
     }
     absl::StatusOr<Record> record = parse(object);
     if (!record.ok()) {

@@ -12,9 +12,9 @@
 //   {"prompt": P, "responses": [S1, ..., Sk]}   a response set (meta set)
 // Each text is a string (tokenized) or an array of token ids (taken as is,
 // each checked against the vocabulary). A response must not be empty (zero
-// characters or tokens; whitespace counts as content). Every problem is an InvalidArgument
-// (or DataLoss for a corrupt gzip stream) naming the file, the line and the
-// reason.
+// characters or tokens; whitespace counts as content). Every problem is an
+// InvalidArgument (or DataLoss for a corrupt gzip stream) naming the file, the
+// line and the reason.
 #ifndef METARM_TASKS_PREFERENCE_DATA_H_
 #define METARM_TASKS_PREFERENCE_DATA_H_
 

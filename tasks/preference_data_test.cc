@@ -11,7 +11,8 @@ namespace {
 
 std::string TempFile(const std::string& name, const std::string& contents) {
   const char* dir = std::getenv("TEST_TMPDIR");
-  const std::string path = std::string(dir != nullptr ? dir : "/tmp") + "/" + name;
+  const std::string path =
+      std::string(dir != nullptr ? dir : "/tmp") + "/" + name;
   EXPECT_TRUE(WriteFileAtomically(path, contents).ok());
   return path;
 }
@@ -62,17 +63,20 @@ TEST(ReadPreferencePairsTest, BadInputNamesFileLineAndReason) {
                        "\"c\"}\n{\"prompt\": \"a\", \"chosen\": \"b\"}\n")
                 .find("bad.jsonl:2: missing field \"rejected\""),
             std::string::npos);
-  EXPECT_NE(PairsError("{\"prompt\": \"a\", \"chosen\": 3, \"rejected\": \"c\"}")
-                .find("bad.jsonl:1: field \"chosen\": expected a string or an "
-                      "array of token ids, got number"),
-            std::string::npos);
-  EXPECT_NE(PairsError("{\"prompt\": \"a\", \"chosen\": \"\", \"rejected\": \"c\"}")
-                .find("bad.jsonl:1: field \"chosen\": empty response"),
-            std::string::npos);
-  EXPECT_NE(PairsError("{\"prompt\": \"a\", \"chosen\": [3, 400], \"rejected\": [4]}")
-                .find("bad.jsonl:1: field \"chosen\"[1]: token id 400 is "
-                      "outside the vocabulary [0, 259)"),
-            std::string::npos);
+  EXPECT_NE(
+      PairsError("{\"prompt\": \"a\", \"chosen\": 3, \"rejected\": \"c\"}")
+          .find("bad.jsonl:1: field \"chosen\": expected a string or an "
+                "array of token ids, got number"),
+      std::string::npos);
+  EXPECT_NE(
+      PairsError("{\"prompt\": \"a\", \"chosen\": \"\", \"rejected\": \"c\"}")
+          .find("bad.jsonl:1: field \"chosen\": empty response"),
+      std::string::npos);
+  EXPECT_NE(
+      PairsError("{\"prompt\": \"a\", \"chosen\": [3, 400], \"rejected\": [4]}")
+          .find("bad.jsonl:1: field \"chosen\"[1]: token id 400 is "
+                "outside the vocabulary [0, 259)"),
+      std::string::npos);
   EXPECT_NE(PairsError("{\"prompt\": \"a\", \"chosen\": \"\xff\xfe\", "
                        "\"rejected\": \"c\"}\n")
                 .find("bad.jsonl:1: invalid JSON"),
@@ -83,9 +87,10 @@ TEST(ReadPreferencePairsTest, BadInputNamesFileLineAndReason) {
                        "\"c\"}\n{\"prompt\": \"a\", \"cho")
                 .find("bad.jsonl:2: invalid JSON"),
             std::string::npos);
-  EXPECT_NE(PairsError("[1, 2]").find("bad.jsonl:1: expected a JSON object, got "
-                                      "array"),
-            std::string::npos);
+  EXPECT_NE(
+      PairsError("[1, 2]").find("bad.jsonl:1: expected a JSON object, got "
+                                "array"),
+      std::string::npos);
   EXPECT_NE(PairsError("{\"chosen\": \"\\n\\nHuman: a\", \"rejected\": \"b\"}")
                 .find("share no"),
             std::string::npos);
@@ -98,8 +103,9 @@ TEST(ReadPreferencePairsTest, BadInputNamesFileLineAndReason) {
 
 TEST(ReadResponseSetsTest, ExactlyKResponses) {
   ByteTokenizer tokenizer;
-  const std::string good = TempFile(
-      "meta.jsonl", "{\"prompt\": \"p\", \"responses\": [\"a\", [5, 6], \"c\"]}\n");
+  const std::string good =
+      TempFile("meta.jsonl",
+               "{\"prompt\": \"p\", \"responses\": [\"a\", [5, 6], \"c\"]}\n");
   absl::StatusOr<std::vector<ResponseSet>> sets =
       ReadResponseSets(good, tokenizer, 3);
   ASSERT_TRUE(sets.ok()) << sets.status();
@@ -118,7 +124,8 @@ TEST(WritersTest, RoundTripThroughTheReaders) {
   ResponseSet set{{8}, {{9}, {10, 11}}};
   const std::string pairs_path =
       TempFile("w_pairs.jsonl", PreferencePairToJsonLine(pair));
-  const std::string sets_path = TempFile("w_sets.jsonl", ResponseSetToJsonLine(set));
+  const std::string sets_path =
+      TempFile("w_sets.jsonl", ResponseSetToJsonLine(set));
   absl::StatusOr<std::vector<PreferencePair>> pairs =
       ReadPreferencePairs(pairs_path, tokenizer);
   ASSERT_TRUE(pairs.ok());

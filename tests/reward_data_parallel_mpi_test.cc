@@ -54,10 +54,10 @@ std::pair<PreferenceBatch, MetaBatch> Shard(int step, int rank, int group) {
   PreferenceBatch pairs{
       PadSequences(Slice(chosen, pair_begin, pair_count), Padding::kLeft),
       PadSequences(Slice(rejected, pair_begin, pair_count), Padding::kLeft)};
-  MetaBatch meta_batch{
-      PadSequences(Slice(meta, meta_begin * kResponses, meta_count * kResponses),
-                   Padding::kLeft),
-      kResponses};
+  MetaBatch meta_batch{PadSequences(Slice(meta, meta_begin * kResponses,
+                                          meta_count * kResponses),
+                                    Padding::kLeft),
+                       kResponses};
   return {pairs, meta_batch};
 }
 

@@ -7,22 +7,8 @@ trainer=$1
 mpirun_local=$2
 generator=$3
 work=${TEST_TMPDIR:-$(mktemp -d)}
-failures=0
-passes=0
+source "$(dirname "$0")/check_lib.sh"
 
-check() {  # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then
-    passes=$((passes + 1))
-  else
-    failures=$((failures + 1))
-    echo "FAILED: $name"
-    echo "--- exit code $code, output:"
-    echo "$out"
-    echo "---"
-  fi
-}
 
 /usr/bin/python3 "$generator" "$work/data" --pairs 640 --k 4 --seed 3
 
@@ -117,5 +103,4 @@ check "bad data exits 2" test "$code" -eq 2
 check "bad data names file, line and reason" grep -qF 'bad.jsonl:3: missing field "rejected"' <<<"$out"
 check "bad data writes no weights" test ! -e "$work/out_bad/reward_model.pt"
 
-echo "reward_model_job: $passes passed, $failures failed"
-test "$failures" -eq 0
+finish_checks reward_model_job

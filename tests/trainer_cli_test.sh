@@ -7,8 +7,7 @@ trainer=$1
 mpirun_local=$2
 job=$3
 work=${TEST_TMPDIR:-$(mktemp -d)}
-failures=0
-passes=0
+source "$(dirname "$0")/check_lib.sh"
 
 # run NP ARGS... : runs the trainer on NP ranks; sets $out and $code.
 run() {
@@ -18,22 +17,7 @@ run() {
   code=$?
 }
 
-check() {  # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then
-    passes=$((passes + 1))
-  else
-    failures=$((failures + 1))
-    echo "FAILED: $name"
-    echo "--- exit code $code, output:"
-    echo "$out"
-    echo "---"
-  fi
-}
 
-has() { grep -qF -- "$1" <<<"$out"; }
-count() { grep -cF -- "$1" <<<"$out"; }
 
 run 3 --job="$job" --output_dir="$work/out"
 check "good job exits 0" test "$code" -eq 0
@@ -92,5 +76,4 @@ out=$("$trainer" --job="$job" --print_world_size 2>&1)
 code=$?
 check "print_world_size" test "$out" = "3"
 
-echo "trainer_cli: $passes passed, $failures failed"
-test "$failures" -eq 0
+finish_checks trainer_cli

@@ -12,7 +12,8 @@ namespace {
 // Flags Abseil handles itself (help and usage).
 bool IsBuiltinFlag(absl::string_view name) {
   return name == "help" || name == "helpfull" || name == "helpshort" ||
-         name == "helppackage" || name == "version" || name == "only_check_args";
+         name == "helppackage" || name == "version" ||
+         name == "only_check_args";
 }
 
 // Checks one "--name[=value]" argument; `next` is the following argument, used

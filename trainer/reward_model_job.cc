@@ -73,16 +73,16 @@ absl::StatusOr<RewardData> LoadRewardData(const Job& job,
   }
   const RewardTraining& spec = job.reward_training();
   if (data.train.size() < spec.batch_size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        task.train_pairs(), ": ", data.train.size(),
-        " training pairs, fewer than reward_training.batch_size (",
-        spec.batch_size(), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(task.train_pairs(), ": ", data.train.size(),
+                     " training pairs, fewer than reward_training.batch_size (",
+                     spec.batch_size(), ")"));
   }
   if (!data.meta.empty() && data.meta.size() < spec.meta_batch_size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        task.meta_responses(), ": ", data.meta.size(),
-        " prompts, fewer than reward_training.meta_batch_size (",
-        spec.meta_batch_size(), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(task.meta_responses(), ": ", data.meta.size(),
+                     " prompts, fewer than reward_training.meta_batch_size (",
+                     spec.meta_batch_size(), ")"));
   }
   return data;
 }
@@ -111,10 +111,9 @@ absl::StatusOr<EpochTotals> TrainEpoch(const Job& job, const RewardData& data,
   std::vector<int64_t> order = Permutation(
       static_cast<int64_t>(data.train.size()), job.seed(), 1 + 2 * epoch);
   std::vector<int64_t> meta_order =
-      data.meta.empty()
-          ? std::vector<int64_t>()
-          : Permutation(static_cast<int64_t>(data.meta.size()), job.seed(),
-                        2 + 2 * epoch);
+      data.meta.empty() ? std::vector<int64_t>()
+                        : Permutation(static_cast<int64_t>(data.meta.size()),
+                                      job.seed(), 2 + 2 * epoch);
   EpochTotals totals;
   const int64_t steps = static_cast<int64_t>(order.size()) / n;
   for (int64_t step = 0; step < steps; ++step) {
@@ -149,7 +148,8 @@ nlohmann::json EvaluateEpoch(ScalarModel& model, const RewardData& data,
                              const Tokenizer& tokenizer) {
   model->eval();
   nlohmann::json result;
-  result["eval_accuracy"] = EvaluateAccuracy(model, data.eval, limits, tokenizer);
+  result["eval_accuracy"] =
+      EvaluateAccuracy(model, data.eval, limits, tokenizer);
   result["eval_pairs"] = data.eval.size();
   if (!data.shifted.empty()) {
     result["shifted_accuracy"] =
@@ -170,8 +170,8 @@ absl::Status TrainOnLearner(const Job& job, const RewardData& data,
                               job.task().max_response_tokens()};
   torch::manual_seed(job.seed());  // the same initial model on every learner
   ScalarModel model(ConfigFromSpec(job.reward_model(), tokenizer.vocab_size()));
-  RewardTrainer trainer(model, RewardTrainerOptions::FromSpec(job.reward_training()),
-                        learners);
+  RewardTrainer trainer(
+      model, RewardTrainerOptions::FromSpec(job.reward_training()), learners);
   const bool writer = learners.rank() == 0;
   const std::string metrics_path = job.output_dir() + "/rm_metrics.jsonl";
   const int epochs = static_cast<int>(job.reward_training().epochs());
@@ -189,9 +189,9 @@ absl::Status TrainOnLearner(const Job& job, const RewardData& data,
     line["train_loss"] = totals.loss / steps;
     line["train_accuracy"] = totals.accuracy / steps;
     line["meta_objective"] = totals.objective / steps;
-    line["seconds"] = std::chrono::duration<double>(
-                          std::chrono::steady_clock::now() - start)
-                          .count();
+    line["seconds"] =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
     METARM_RETURN_IF_ERROR(AppendLine(metrics_path, line.dump() + "\n"));
     std::cout << absl::StrFormat(
                      "reward model epoch %d/%d: loss %.4f, train accuracy "

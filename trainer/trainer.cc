@@ -68,11 +68,10 @@ int RunJob(const TrainerOptions& options) {
   absl::StatusOr<ProcessGroups> groups =
       CreateProcessGroups(job->topology(), std::move(world));
   if (!groups.ok()) throw std::runtime_error(groups.status().ToString());
-  const int threads =
-      options.threads_per_rank > 0
-          ? options.threads_per_rank
-          : ThreadsPerRank(MachineCores(), AffinityCores(),
-                           groups->node->size());
+  const int threads = options.threads_per_rank > 0
+                          ? options.threads_per_rank
+                          : ThreadsPerRank(MachineCores(), AffinityCores(),
+                                           groups->node->size());
   SetTorchThreads(threads);
 
   absl::StatusOr<std::vector<RankInfo>> layout = GatherMessages(

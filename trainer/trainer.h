@@ -12,7 +12,7 @@ namespace metarm {
 
 // Process exit codes.
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;  // a run-time failure (the job aborts)
+inline constexpr int kExitFailure = 1;   // a run-time failure (the job aborts)
 inline constexpr int kExitBadInput = 2;  // bad job file, data or flags
 
 struct TrainerOptions {

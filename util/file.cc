@@ -89,9 +89,9 @@ absl::StatusOr<std::string> ReadMaybeGzipped(const std::string& path) {
   const std::string message = stream.msg != nullptr ? stream.msg : "";
   inflateEnd(&stream);
   if (result != Z_STREAM_END) {
-    return absl::DataLossError(absl::StrCat(
-        path, ": gzip data is truncated or corrupt",
-        message.empty() ? "" : absl::StrCat(" (", message, ")")));
+    return absl::DataLossError(
+        absl::StrCat(path, ": gzip data is truncated or corrupt",
+                     message.empty() ? "" : absl::StrCat(" (", message, ")")));
   }
   return out;
 }

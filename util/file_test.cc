@@ -61,13 +61,13 @@ TEST(FileTest, MakeDirectoriesRefusesAFileInTheWay) {
 
 // "hello\n" gzipped (python3 -c 'import gzip;print(gzip.compress(b"hello\n",
 // mtime=0).hex())').
-const char kHelloGz[] =
-    "1f8b0800000000000203cb48cdc9c9e7020020303a3606000000";
+const char kHelloGz[] = "1f8b0800000000000203cb48cdc9c9e7020020303a3606000000";
 
 std::string FromHex(const std::string& hex) {
   std::string bytes;
   for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    bytes.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    bytes.push_back(
+        static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
   }
   return bytes;
 }

@@ -1,0 +1,30 @@
+# Assertions for the shell end-to-end tests (sourced). A failed check prints
+# its name, the last command's exit code ($code) and output ($out), and the
+# run goes on; finish_checks prints the totals and sets the exit status.
+# shellcheck shell=bash
+failures=0
+passes=0
+out=""
+code=0
+
+check() {  # check NAME COMMAND...: passes when COMMAND succeeds
+  local name=$1
+  shift
+  if "$@"; then
+    passes=$((passes + 1))
+  else
+    failures=$((failures + 1))
+    echo "FAILED: $name"
+    echo "--- exit code $code, output:"
+    echo "$out"
+    echo "---"
+  fi
+}
+
+has() { grep -qF -- "$1" <<<"$out"; }        # the output holds this text
+count() { grep -cF -- "$1" <<<"$out"; }      # lines of output holding it
+
+finish_checks() {  # finish_checks NAME
+  echo "$1: $passes passed, $failures failed"
+  test "$failures" -eq 0
+}
