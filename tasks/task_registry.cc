@@ -1,7 +1,13 @@
 #include "tasks/task_registry.h"
 
+#include "tasks/task.h"
+
 namespace metarm {
 
-std::vector<std::string> KnownTaskNames() { return {"preference_file"}; }
+std::vector<std::string> KnownTaskNames() {
+  std::vector<std::string> names = {"preference_file"};
+  for (const std::string& name : TestbedTaskNames()) names.push_back(name);
+  return names;
+}
 
 }  // namespace metarm

@@ -10,7 +10,7 @@
 namespace metarm {
 
 // "preference_file": reward-model training on the pairs in task.train_pairs
-// (JSON lines); the gold-reward testbed tasks join this list as they land.
+// (JSON lines); then the gold-reward testbed tasks (tasks/task.h).
 std::vector<std::string> KnownTaskNames();
 
 }  // namespace metarm
