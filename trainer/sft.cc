@@ -1,0 +1,62 @@
+#include "trainer/sft.h"
+
+#include "comm/gradient_sync.h"
+
+namespace metarm {
+
+SftBatch MakeSftBatch(const std::vector<std::string>& prompts,
+                      const std::vector<std::string>& responses,
+                      const Tokenizer& tokenizer) {
+  std::vector<TokenSequence> sequences;
+  std::vector<TokenSequence> targets;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    TokenSequence prompt = tokenizer.Encode(prompts[i]);
+    TokenSequence response = tokenizer.Encode(responses[i]);
+    TokenSequence sequence{tokenizer.bos_id()};
+    sequence.insert(sequence.end(), prompt.begin(), prompt.end());
+    sequence.insert(sequence.end(), response.begin(), response.end());
+    sequence.push_back(tokenizer.eos_id());
+    // Target flags ride through PadSequences as a second "sequence" of the
+    // same length (1 = trained, 0 = prompt).
+    TokenSequence target(1 + prompt.size(), 0);
+    target.resize(sequence.size(), 1);
+    sequences.push_back(std::move(sequence));
+    targets.push_back(std::move(target));
+  }
+  TokenBatch batch = PadSequences(sequences, Padding::kLeft);
+  return {batch, PadSequences(targets, Padding::kLeft).tokens};
+}
+
+torch::Tensor SftLoss(LanguageModel& policy, const SftBatch& batch) {
+  const int64_t length = batch.sequences.tokens.size(1);
+  torch::Tensor logits =
+      policy->forward(batch.sequences.tokens, batch.sequences.mask);
+  // Position t predicts token t + 1.
+  torch::Tensor predicted = logits.narrow(1, 0, length - 1);
+  torch::Tensor next = batch.sequences.tokens.narrow(1, 1, length - 1);
+  torch::Tensor trained =
+      batch.target_mask.narrow(1, 1, length - 1).to(predicted.scalar_type());
+  torch::Tensor log_probs = torch::log_softmax(predicted, -1)
+                                .gather(2, next.unsqueeze(2))
+                                .squeeze(2);
+  return -(log_probs * trained).sum() / trained.sum().clamp_min(1);
+}
+
+absl::StatusOr<double> SftStep(LanguageModel& policy,
+                               torch::optim::Optimizer& optimizer,
+                               const SftBatch& batch, Communicator& learners) {
+  optimizer.zero_grad();
+  torch::Tensor loss = SftLoss(policy, batch);
+  loss.backward();
+  absl::Status synced = AverageGradients(policy->parameters(), learners);
+  if (!synced.ok()) return synced;
+  optimizer.step();
+  torch::Tensor value = loss.detach().to(torch::kFloat64).reshape({1});
+  if (learners.size() > 1) {
+    absl::Status averaged = learners.AllReduce(value, ReduceOp::kAverage);
+    if (!averaged.ok()) return averaged;
+  }
+  return value.item<double>();
+}
+
+}  // namespace metarm

@@ -1,0 +1,45 @@
+// Supervised fine-tuning of the policy on demonstrations (round 0): next-token
+// cross-entropy on the response tokens only, data parallel over the learners.
+//
+//   SftBatch batch = MakeSftBatch(prompts, demonstrations, tokenizer);
+//   absl::StatusOr<double> loss = SftStep(policy, optimizer, batch, learners);
+#ifndef METARM_TRAINER_SFT_H_
+#define METARM_TRAINER_SFT_H_
+
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "comm/communicator.h"
+#include "model/token_batch.h"
+#include "model/transformer.h"
+#include "tasks/tokenizer.h"
+
+namespace metarm {
+
+struct SftBatch {
+  TokenBatch sequences;  // [BOS] prompt response [EOS], left-padded
+  // 1 where the token is part of the response or its end token: the
+  // positions whose prediction is trained.
+  torch::Tensor target_mask;
+};
+
+SftBatch MakeSftBatch(const std::vector<std::string>& prompts,
+                      const std::vector<std::string>& responses,
+                      const Tokenizer& tokenizer);
+
+// Mean next-token cross-entropy over the response tokens:
+//   L = −(1/|R|) Σ_{t ∈ R} log π(x_t | x_<t).
+torch::Tensor SftLoss(LanguageModel& policy, const SftBatch& batch);
+
+// One optimizer step with gradients averaged over `learners`; returns the
+// loss averaged over them too.
+absl::StatusOr<double> SftStep(LanguageModel& policy,
+                               torch::optim::Optimizer& optimizer,
+                               const SftBatch& batch, Communicator& learners);
+
+}  // namespace metarm
+
+#endif  // METARM_TRAINER_SFT_H_
