@@ -103,4 +103,23 @@ check "bad data exits 2" test "$code" -eq 2
 check "bad data names file, line and reason" grep -qF 'bad.jsonl:3: missing field "rejected"' <<<"$out"
 check "bad data writes no weights" test ! -e "$work/out_bad/reward_model.pt"
 
+# The real HH-RLHF slice (2,312 pairs of whole dialogues, gzip) beside the
+# repository: read, tokenized and trained on end to end.
+repo=$(dirname "$(dirname "$(realpath "$generator")")")
+hh="$repo/../shared/data/hh-rlhf/harmless-base-test.jsonl.gz"
+check "HH-RLHF slice present at $hh" test -f "$hh"
+cat >"$work/hh.pbtxt" <<JOB
+name: "hh"
+kind: REWARD_MODEL_ONLY
+output_dir: "$work/out_hh"
+topology { learner_ranks: 2 rollout_ranks: 2 placement: COLOCATED }
+task { name: "preference_file" train_pairs: "$hh" max_prompt_tokens: 24 max_response_tokens: 24 }
+reward_model { d_model: 32 n_layers: 1 n_heads: 4 max_seq_len: 50 }
+reward_training { mode: VANILLA batch_size: 64 epochs: 1 }
+JOB
+run 2 hh
+check "HH-RLHF job exits 0" test "$code" -eq 0
+check "HH-RLHF job evaluates 231 held-out pairs" \
+  grep -q '"eval_pairs":231' "$work/out_hh/rm_metrics.jsonl"
+
 finish_checks reward_model_job

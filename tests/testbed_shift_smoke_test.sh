@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# experiments/testbed_shift at a tiny size: it runs, and writes every figure
+# docs/testbed.md quotes (the full run is experiments/testbed_shift.sh).
+set -uo pipefail
+binary=$1
+work=${TEST_TMPDIR:-$(mktemp -d)}
+source "$(dirname "$0")/check_lib.sh"
+out=$("$binary" --task=reverse --seed=2 --sft_steps=30 --pairs=100 \
+  --eval_prompts=8 --max_n=4 --out="$work/result.json" 2>&1)
+code=$?
+check "runs" test "$code" -eq 0
+check "prints the best-of-n table" has "best-of-n against the proxy"
+check "writes every figure" /usr/bin/python3 - "$work/result.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["task"] == "reverse"
+assert [p["n"] for p in r["best_of_n"]] == [1, 2, 4]
+for p in r["best_of_n"]:
+    assert set(p) == {"n", "kl_bound", "proxy", "gold"}
+assert 0 <= r["accuracy_sft_pairs"] <= 1 and 0 <= r["accuracy_shifted_pairs"] <= 1
+PY
+out=$("$binary" --task=chess 2>&1)
+code=$?
+check "unknown task exits 2" test "$code" -eq 2
+check "unknown task named" has 'unknown task "chess", one of: sort, reverse'
+finish_checks testbed_shift_smoke
