@@ -40,6 +40,10 @@ ABSL_FLAG(int, max_n, 64, "Largest best-of-n.");
 ABSL_FLAG(double, label_temperature, 0.1,
           "Bradley-Terry temperature of the gold labels.");
 ABSL_FLAG(std::string, out, "", "Write the results here as JSON.");
+ABSL_FLAG(std::string, data_dir, "",
+          "Also write the data as JSON lines here: train_pairs, eval_pairs "
+          "(SFT samples), shifted_pairs (best-of-max_n samples), meta and "
+          "eval_responses (k = 4 best-of-max_n/2 picks per prompt).");
 
 namespace metarm {
 namespace {
@@ -139,6 +143,77 @@ torch::Tensor ProxyScores(ScalarModel& rm, const std::vector<std::string>& promp
                            {16, kMaxNewTokens}, tokenizer, 32);
 }
 
+absl::Status WriteLines(const std::string& path,
+                        const std::vector<std::string>& lines) {
+  std::string text;
+  for (const std::string& line : lines) text += line;
+  return WriteFileAtomically(path, text);
+}
+
+// The files a REWARD_MODEL_ONLY job reads (docs/testbed.md): the proxy's
+// training pairs, held-out SFT pairs, pairs from the optimised policy, and
+// its samples as the meta set and held-out response sets.
+absl::Status WriteDataFiles(
+    const std::string& dir, const Task& task, const Tokenizer& tokenizer,
+    const std::vector<PreferencePair>& train,
+    const std::vector<std::string>& heldout_prompts,
+    const std::vector<std::vector<std::string>>& heldout_samples,
+    const std::vector<std::string>& eval_prompts,
+    const std::vector<std::vector<std::string>>& samples,
+    const torch::Tensor& scores, int max_n, uint64_t seed) {
+  absl::Status made = MakeDirectories(dir);
+  if (!made.ok()) return made;
+  const double temperature = absl::GetFlag(FLAGS_label_temperature);
+  Rng rng(seed * 17 + 9);
+  auto pair_lines = [](const std::vector<PreferencePair>& pairs) {
+    std::vector<std::string> lines;
+    for (const PreferencePair& pair : pairs) {
+      lines.push_back(PreferencePairToJsonLine(pair));
+    }
+    return lines;
+  };
+  // Best-of-(max_n/2) picks: the 2 * max_n samples of a prompt make 4.
+  const int64_t group = max_n / 2;
+  std::vector<std::vector<std::string>> picks(eval_prompts.size());
+  for (size_t p = 0; p < eval_prompts.size(); ++p) {
+    for (int g = 0; g < 4; ++g) {
+      const int64_t best =
+          g * group + scores[p].narrow(0, g * group, group).argmax().item<int64_t>();
+      picks[p].push_back(samples[p][best]);
+    }
+  }
+  const size_t half = eval_prompts.size() / 2;
+  const std::vector<std::string> meta_prompts(eval_prompts.begin(),
+                                              eval_prompts.begin() + half);
+  const std::vector<std::string> rest_prompts(eval_prompts.begin() + half,
+                                              eval_prompts.end());
+  const std::vector<std::vector<std::string>> meta_picks(picks.begin(),
+                                                         picks.begin() + half);
+  const std::vector<std::vector<std::string>> rest_picks(picks.begin() + half,
+                                                         picks.end());
+  std::vector<std::string> meta_lines, eval_lines;
+  for (const ResponseSet& set : MakeResponseSets(meta_prompts, meta_picks, tokenizer)) {
+    meta_lines.push_back(ResponseSetToJsonLine(set));
+  }
+  for (const ResponseSet& set : MakeResponseSets(rest_prompts, rest_picks, tokenizer)) {
+    eval_lines.push_back(ResponseSetToJsonLine(set));
+  }
+  for (const auto& [name, lines] :
+       std::vector<std::pair<std::string, std::vector<std::string>>>{
+           {"train_pairs", pair_lines(train)},
+           {"eval_pairs", pair_lines(LabelPairs(task, heldout_prompts,
+                                                heldout_samples, temperature,
+                                                rng, tokenizer))},
+           {"shifted_pairs", pair_lines(LabelPairs(task, eval_prompts, picks,
+                                                   temperature, rng, tokenizer))},
+           {"meta", meta_lines},
+           {"eval_responses", eval_lines}}) {
+    absl::Status written = WriteLines(dir + "/" + name + ".jsonl", lines);
+    if (!written.ok()) return written;
+  }
+  return absl::OkStatus();
+}
+
 int Run() {
   const uint64_t seed = absl::GetFlag(FLAGS_seed);
   absl::StatusOr<std::unique_ptr<Task>> task = MakeTask(absl::GetFlag(FLAGS_task));
@@ -214,6 +289,16 @@ int Run() {
       "proxy agreement with gold: %.3f on held-out SFT pairs, %.3f on pairs "
       "from best-of-%d (%.0f s)\n",
       acc_sft, acc_shifted, max_n, Seconds(start));
+  if (!absl::GetFlag(FLAGS_data_dir).empty()) {
+    absl::Status written = WriteDataFiles(
+        absl::GetFlag(FLAGS_data_dir), **task, tokenizer, pairs,
+        heldout_prompts, heldout_samples, eval_prompts, samples, scores, max_n,
+        seed);
+    if (!written.ok()) {
+      std::cerr << written.message() << "\n";
+      return 1;
+    }
+  }
   result["sft_gold"] = curve[0]["gold"];
   result["best_of_n"] = curve;
   result["accuracy_sft_pairs"] = acc_sft;

@@ -6,7 +6,7 @@ binary=$1
 work=${TEST_TMPDIR:-$(mktemp -d)}
 source "$(dirname "$0")/check_lib.sh"
 out=$("$binary" --task=reverse --seed=2 --sft_steps=30 --pairs=100 \
-  --eval_prompts=8 --max_n=4 --out="$work/result.json" 2>&1)
+  --eval_prompts=8 --max_n=4 --out="$work/result.json" --data_dir="$work/data" 2>&1)
 code=$?
 check "runs" test "$code" -eq 0
 check "prints the best-of-n table" has "best-of-n against the proxy"
@@ -18,6 +18,14 @@ assert [p["n"] for p in r["best_of_n"]] == [1, 2, 4]
 for p in r["best_of_n"]:
     assert set(p) == {"n", "kl_bound", "proxy", "gold"}
 assert 0 <= r["accuracy_sft_pairs"] <= 1 and 0 <= r["accuracy_shifted_pairs"] <= 1
+PY
+for file in train_pairs eval_pairs shifted_pairs meta eval_responses; do
+  check "writes $file.jsonl" test -s "$work/data/$file.jsonl"
+done
+check "meta set has 4 responses per prompt and half the prompts" /usr/bin/python3 - "$work/data/meta.jsonl" <<'PY'
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+assert len(rows) == 4 and all(len(r["responses"]) == 4 for r in rows)
 PY
 out=$("$binary" --task=chess 2>&1)
 code=$?
