@@ -1,0 +1,64 @@
+// Weight broadcast on real MPI ranks: after it every rank holds the root's
+// weights exactly and the root's version, whatever the bucket size.
+#include <torch/torch.h>
+
+#include "comm/mpi_communicator.h"
+#include "comm/weight_sync.h"
+#include "gtest/gtest.h"
+#include "model/transformer.h"
+
+namespace metarm {
+namespace {
+
+TransformerConfig Config() {
+  TransformerConfig config;
+  config.vocab_size = 50;
+  config.d_model = 32;
+  config.n_layers = 2;
+  config.n_heads = 4;
+  config.d_ff = 64;
+  config.max_seq_len = 16;
+  return config;
+}
+
+class WeightSyncTest : public ::testing::TestWithParam<int64_t> {};
+
+TEST_P(WeightSyncTest, EveryRankGetsTheRootsWeightsAndVersion) {
+  std::unique_ptr<MpiCommunicator> world = MpiCommunicator::World();
+  const int root = world->size() - 1;
+  torch::manual_seed(100 + world->rank());  // different weights everywhere
+  LanguageModel model(Config());
+  torch::manual_seed(100 + root);
+  LanguageModel expected(Config());  // what the root holds
+  absl::StatusOr<int64_t> version = BroadcastWeights(
+      model->parameters(), world->rank() == root ? 17 : -1, *world, root,
+      GetParam());
+  ASSERT_TRUE(version.ok()) << version.status();
+  EXPECT_EQ(*version, 17) << "rank " << world->rank();
+  auto got = model->parameters();
+  auto want = expected->parameters();
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_TRUE(torch::equal(got[i], want[i]))
+        << "rank " << world->rank() << " parameter " << i;
+  }
+}
+
+// 1 KiB buckets (many, and tensors larger than a bucket alone), the default.
+INSTANTIATE_TEST_SUITE_P(Buckets, WeightSyncTest,
+                         ::testing::Values(1024, kDefaultBucketBytes));
+
+TEST(PlanBucketsTest, FillsUpToTheLimitAndSplitsByType) {
+  std::vector<torch::Tensor> parameters = {
+      torch::zeros({10}), torch::zeros({10}), torch::zeros({30}),
+      torch::zeros({5}, torch::kFloat64), torch::zeros({1})};
+  // 40, 40, 120, 40, 4 bytes; limit 100.
+  auto buckets = PlanBuckets(parameters, 100);
+  ASSERT_EQ(buckets.size(), 4u);
+  EXPECT_EQ(buckets[0], std::make_pair(size_t{0}, size_t{2}));
+  EXPECT_EQ(buckets[1], std::make_pair(size_t{2}, size_t{3}));  // too big alone
+  EXPECT_EQ(buckets[2], std::make_pair(size_t{3}, size_t{4}));  // float64
+  EXPECT_EQ(buckets[3], std::make_pair(size_t{4}, size_t{5}));
+}
+
+}  // namespace
+}  // namespace metarm
