@@ -1,0 +1,207 @@
+#include "trainer/ppo_learner.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+
+namespace metarm {
+namespace {
+
+// Sums every parameter's gradient over the group (one flat buffer).
+absl::Status SumGradients(const std::vector<torch::Tensor>& parameters,
+                          Communicator& group) {
+  if (group.size() == 1) return absl::OkStatus();
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> flat;
+  for (const torch::Tensor& p : parameters) {
+    flat.push_back(p.grad().defined() ? p.grad().reshape(-1)
+                                      : torch::zeros({p.numel()}, p.options()));
+  }
+  torch::Tensor bucket = torch::cat(flat);
+  absl::Status status = group.AllReduce(bucket, ReduceOp::kSum);
+  if (!status.ok()) return status;
+  int64_t offset = 0;
+  for (const torch::Tensor& p : parameters) {
+    torch::Tensor summed = bucket.narrow(0, offset, p.numel()).view_as(p);
+    offset += p.numel();
+    torch::Tensor& grad = const_cast<torch::Tensor&>(p).mutable_grad();
+    if (grad.defined()) {
+      grad.copy_(summed);
+    } else {
+      grad = summed.clone();
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+Experience Experience::Select(const torch::Tensor& rows) const {
+  Experience out;
+  out.sequences = {sequences.tokens.index_select(0, rows),
+                   sequences.mask.index_select(0, rows)};
+  out.prompt_columns = prompt_columns;
+  out.response_mask = response_mask.index_select(0, rows);
+  out.old_logprobs = old_logprobs.index_select(0, rows);
+  out.ref_logprobs = ref_logprobs.index_select(0, rows);
+  out.scores = scores.index_select(0, rows);
+  return out;
+}
+
+std::pair<torch::Tensor, torch::Tensor> ResponseLogprobs(
+    LanguageModel& policy, const TokenBatch& sequences,
+    int64_t prompt_columns) {
+  const int64_t responses = sequences.tokens.size(1) - prompt_columns;
+  // Position t predicts token t + 1: the logits before each response token.
+  torch::Tensor logits = policy->forward(sequences.tokens, sequences.mask)
+                             .narrow(1, prompt_columns - 1, responses);
+  torch::Tensor log_probs = torch::log_softmax(logits, -1);
+  torch::Tensor tokens = sequences.tokens.narrow(1, prompt_columns, responses);
+  torch::Tensor chosen = log_probs.gather(2, tokens.unsqueeze(2)).squeeze(2);
+  torch::Tensor entropy = -(log_probs.exp() * log_probs).sum(-1);
+  return {chosen, entropy};
+}
+
+torch::Tensor ResponseValues(ScalarModel& critic, const TokenBatch& sequences,
+                             int64_t prompt_columns) {
+  const int64_t responses = sequences.tokens.size(1) - prompt_columns;
+  return critic->Values(sequences.tokens, sequences.mask)
+      .narrow(1, prompt_columns - 1, responses);
+}
+
+PpoLearner::PpoLearner(LanguageModel policy, ScalarModel critic,
+                       const PpoSpec& spec, Communicator& learners)
+    : policy_(std::move(policy)),
+      critic_(std::move(critic)),
+      spec_(spec),
+      learners_(learners),
+      policy_optimizer_(policy_->parameters(),
+                        torch::optim::AdamWOptions(spec.policy_learning_rate())
+                            .weight_decay(0.0)),
+      critic_optimizer_(critic_->parameters(),
+                        torch::optim::AdamWOptions(spec.value_learning_rate())
+                            .weight_decay(0.0)),
+      kl_(spec.kl_coef(), spec.kl_target()) {}
+
+absl::StatusOr<PpoStats> PpoLearner::Minibatch(const Experience& batch,
+                                               const torch::Tensor& advantages,
+                                               const torch::Tensor& returns,
+                                               const torch::Tensor& old_values,
+                                               double total_tokens) {
+  policy_optimizer_.zero_grad();
+  critic_optimizer_.zero_grad();
+  auto [logprobs, entropy] =
+      ResponseLogprobs(policy_, batch.sequences, batch.prompt_columns);
+  torch::Tensor values =
+      ResponseValues(critic_, batch.sequences, batch.prompt_columns);
+  PpoLosses losses = ComputePpoLosses(
+      logprobs, batch.old_logprobs, advantages, values, old_values, returns,
+      entropy, batch.response_mask, spec_.clip_range(),
+      spec_.value_clip_range());
+  // The losses are means over this share's tokens; rescaled to its share of
+  // the whole minibatch's token sum, so summing over learners gives the mean
+  // over the minibatch.
+  const double tokens = batch.response_mask.sum().item<double>();
+  const double weight = tokens / total_tokens;
+  torch::Tensor loss = (losses.policy - spec_.entropy_coef() * losses.entropy +
+                        losses.value) *
+                       weight;
+  PpoStats stats;
+  if (!std::isfinite(loss.item<double>())) {
+    stats.skipped_steps = 1;
+  } else {
+    loss.backward();
+  }
+  // Every learner joins the all-reduce; a skipped share contributes zeros.
+  torch::Tensor skipped = torch::tensor({double(stats.skipped_steps)},
+                                        torch::kFloat64);
+  absl::Status status = learners_.AllReduce(skipped, ReduceOp::kSum);
+  if (!status.ok()) return status;
+  std::vector<torch::Tensor> parameters = policy_->parameters();
+  for (const torch::Tensor& p : critic_->parameters()) parameters.push_back(p);
+  status = SumGradients(parameters, learners_);
+  if (!status.ok()) return status;
+  if (skipped.item<double>() == 0) {
+    policy_optimizer_.step();
+    critic_optimizer_.step();
+  }
+  stats.skipped_steps = skipped.item<double>() > 0 ? 1 : 0;
+  stats.policy_loss = losses.policy.item<double>() * weight;
+  stats.value_loss = losses.value.item<double>() * weight;
+  stats.entropy = losses.entropy.item<double>() * weight;
+  stats.clip_fraction = losses.clip_fraction * weight;
+  stats.approx_kl = losses.approx_kl * weight;
+  return stats;
+}
+
+absl::StatusOr<PpoStats> PpoLearner::Update(const Experience& experience,
+                                            uint64_t seed) {
+  const int64_t batch = experience.size();
+  torch::Tensor advantages, returns, old_values;
+  PpoStats totals;
+  {
+    torch::NoGradGuard no_grad;
+    old_values = ResponseValues(critic_, experience.sequences,
+                                experience.prompt_columns);
+    torch::Tensor rewards =
+        TokenRewards(experience.scores, experience.old_logprobs,
+                     experience.ref_logprobs, experience.response_mask,
+                     kl_.value(), spec_.reward_clip());
+    std::tie(advantages, returns) =
+        Gae(rewards, old_values, experience.response_mask, spec_.gamma(),
+            spec_.lambda());
+    advantages = Whiten(advantages, experience.response_mask);
+    totals.kl_to_reference =
+        ((experience.old_logprobs - experience.ref_logprobs) *
+         experience.response_mask)
+            .sum(1)
+            .mean()
+            .item<double>();
+    totals.mean_score = experience.scores.mean().item<double>();
+  }
+  const int64_t minibatch = spec_.minibatch_size();
+  const int64_t share = minibatch / learners_.size();
+  int64_t steps = 0;
+  for (uint32_t epoch = 0; epoch < spec_.epochs(); ++epoch) {
+    at::Generator generator =
+        at::detail::createCPUGenerator(seed * 1000003 + epoch);
+    torch::Tensor order = torch::randperm(batch, generator, torch::kInt64);
+    for (int64_t begin = 0; begin + minibatch <= batch; begin += minibatch) {
+      torch::Tensor all_rows = order.narrow(0, begin, minibatch);
+      torch::Tensor rows = all_rows.narrow(0, learners_.rank() * share, share);
+      const double total_tokens =
+          experience.response_mask.index_select(0, all_rows).sum().item<double>();
+      absl::StatusOr<PpoStats> step = Minibatch(
+          experience.Select(rows), advantages.index_select(0, rows),
+          returns.index_select(0, rows), old_values.index_select(0, rows),
+          std::max(1.0, total_tokens));
+      if (!step.ok()) return step.status();
+      totals.policy_loss += step->policy_loss;
+      totals.value_loss += step->value_loss;
+      totals.entropy += step->entropy;
+      totals.clip_fraction += step->clip_fraction;
+      totals.approx_kl += step->approx_kl;
+      totals.skipped_steps += step->skipped_steps;
+      ++steps;
+    }
+  }
+  // Sums over the learners of the weighted shares: the minibatch means.
+  torch::Tensor summary =
+      torch::tensor({totals.policy_loss, totals.value_loss, totals.entropy,
+                     totals.clip_fraction, totals.approx_kl},
+                    torch::kFloat64);
+  if (learners_.size() > 1) {
+    absl::Status status = learners_.AllReduce(summary, ReduceOp::kSum);
+    if (!status.ok()) return status;
+  }
+  const double n = std::max<int64_t>(1, steps);
+  totals.policy_loss = summary[0].item<double>() / n;
+  totals.value_loss = summary[1].item<double>() / n;
+  totals.entropy = summary[2].item<double>() / n;
+  totals.clip_fraction = summary[3].item<double>() / n;
+  totals.approx_kl = summary[4].item<double>() / n;
+  kl_.Update(totals.kl_to_reference, batch);
+  return totals;
+}
+
+}  // namespace metarm

@@ -1,0 +1,95 @@
+// The PPO update on the learners: policy and critic, data parallel.
+//
+//   PpoLearner learner(policy, critic, job.ppo(), learners);
+//   absl::StatusOr<PpoStats> stats = learner.Update(experience, seed);
+//
+// Every learner holds the whole rollout batch. Each minibatch (a seeded
+// permutation of the batch, the same on every learner) is split evenly over
+// the learners; each backpropagates the sum of its tokens' losses divided by
+// the minibatch's total token count, and the gradients are summed over the
+// learners. So the step is the one a single learner takes on the whole
+// minibatch, whatever the number of learners (tested to 1e-9 in float64).
+#ifndef METARM_TRAINER_PPO_LEARNER_H_
+#define METARM_TRAINER_PPO_LEARNER_H_
+
+#include <torch/torch.h>
+
+#include "absl/status/statusor.h"
+#include "comm/communicator.h"
+#include "model/token_batch.h"
+#include "model/transformer.h"
+#include "proto/job.pb.h"
+#include "trainer/ppo_math.h"
+
+namespace metarm {
+
+// One rollout batch: B prompts (left-padded, P columns) and their sampled
+// responses (N columns, right-padded), scored.
+struct Experience {
+  TokenBatch sequences;         // [B, P + N]
+  int64_t prompt_columns = 0;   // P
+  torch::Tensor response_mask;  // [B, N]
+  torch::Tensor old_logprobs;   // [B, N] log π_old of the sampled tokens
+  torch::Tensor ref_logprobs;   // [B, N] log π_ref of the sampled tokens
+  torch::Tensor scores;         // [B] reward-model scores
+  int64_t size() const { return sequences.size(); }
+  // Rows `rows` of every tensor.
+  Experience Select(const torch::Tensor& rows) const;
+};
+
+// log π(response token) and the entropy of π at each response position,
+// each [B, N], for the model `policy` (with gradients).
+std::pair<torch::Tensor, torch::Tensor> ResponseLogprobs(
+    LanguageModel& policy, const TokenBatch& sequences, int64_t prompt_columns);
+
+// Values V(s_t) of the critic at each response position, [B, N]: the value
+// read at the token before each response token.
+torch::Tensor ResponseValues(ScalarModel& critic, const TokenBatch& sequences,
+                             int64_t prompt_columns);
+
+struct PpoStats {
+  double policy_loss = 0;
+  double value_loss = 0;
+  double entropy = 0;
+  double clip_fraction = 0;
+  double approx_kl = 0;
+  double kl_to_reference = 0;  // mean Σ_t (log π_old − log π_ref) per sequence
+  double mean_score = 0;       // mean reward-model score of the batch
+  int64_t skipped_steps = 0;   // minibatches with a non-finite loss
+};
+
+class PpoLearner {
+ public:
+  PpoLearner(LanguageModel policy, ScalarModel critic, const PpoSpec& spec,
+             Communicator& learners);
+  PpoLearner(const PpoLearner&) = delete;
+  PpoLearner& operator=(const PpoLearner&) = delete;
+
+  // ppo.epochs passes over `experience` in minibatches of
+  // ppo.minibatch_size. Collective over the learners.
+  absl::StatusOr<PpoStats> Update(const Experience& experience, uint64_t seed);
+
+  LanguageModel& policy() { return policy_; }
+  ScalarModel& critic() { return critic_; }
+  double kl_coef() const { return kl_.value(); }
+
+ private:
+  // Gradient step on one minibatch share; returns its summed statistics.
+  absl::StatusOr<PpoStats> Minibatch(const Experience& batch,
+                                     const torch::Tensor& advantages,
+                                     const torch::Tensor& returns,
+                                     const torch::Tensor& old_values,
+                                     double total_tokens);
+
+  LanguageModel policy_;
+  ScalarModel critic_;
+  PpoSpec spec_;
+  Communicator& learners_;
+  torch::optim::AdamW policy_optimizer_;
+  torch::optim::AdamW critic_optimizer_;
+  KlController kl_;
+};
+
+}  // namespace metarm
+
+#endif  // METARM_TRAINER_PPO_LEARNER_H_
