@@ -36,39 +36,6 @@ absl::Status SumGradients(const std::vector<torch::Tensor>& parameters,
 
 }  // namespace
 
-Experience Experience::Select(const torch::Tensor& rows) const {
-  Experience out;
-  out.sequences = {sequences.tokens.index_select(0, rows),
-                   sequences.mask.index_select(0, rows)};
-  out.prompt_columns = prompt_columns;
-  out.response_mask = response_mask.index_select(0, rows);
-  out.old_logprobs = old_logprobs.index_select(0, rows);
-  out.ref_logprobs = ref_logprobs.index_select(0, rows);
-  out.scores = scores.index_select(0, rows);
-  return out;
-}
-
-std::pair<torch::Tensor, torch::Tensor> ResponseLogprobs(
-    LanguageModel& policy, const TokenBatch& sequences,
-    int64_t prompt_columns) {
-  const int64_t responses = sequences.tokens.size(1) - prompt_columns;
-  // Position t predicts token t + 1: the logits before each response token.
-  torch::Tensor logits = policy->forward(sequences.tokens, sequences.mask)
-                             .narrow(1, prompt_columns - 1, responses);
-  torch::Tensor log_probs = torch::log_softmax(logits, -1);
-  torch::Tensor tokens = sequences.tokens.narrow(1, prompt_columns, responses);
-  torch::Tensor chosen = log_probs.gather(2, tokens.unsqueeze(2)).squeeze(2);
-  torch::Tensor entropy = -(log_probs.exp() * log_probs).sum(-1);
-  return {chosen, entropy};
-}
-
-torch::Tensor ResponseValues(ScalarModel& critic, const TokenBatch& sequences,
-                             int64_t prompt_columns) {
-  const int64_t responses = sequences.tokens.size(1) - prompt_columns;
-  return critic->Values(sequences.tokens, sequences.mask)
-      .narrow(1, prompt_columns - 1, responses);
-}
-
 PpoLearner::PpoLearner(LanguageModel policy, ScalarModel critic,
                        const PpoSpec& spec, Communicator& learners)
     : policy_(std::move(policy)),

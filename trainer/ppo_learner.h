@@ -19,33 +19,10 @@
 #include "model/token_batch.h"
 #include "model/transformer.h"
 #include "proto/job.pb.h"
+#include "rollout/experience.h"
 #include "trainer/ppo_math.h"
 
 namespace metarm {
-
-// One rollout batch: B prompts (left-padded, P columns) and their sampled
-// responses (N columns, right-padded), scored.
-struct Experience {
-  TokenBatch sequences;         // [B, P + N]
-  int64_t prompt_columns = 0;   // P
-  torch::Tensor response_mask;  // [B, N]
-  torch::Tensor old_logprobs;   // [B, N] log π_old of the sampled tokens
-  torch::Tensor ref_logprobs;   // [B, N] log π_ref of the sampled tokens
-  torch::Tensor scores;         // [B] reward-model scores
-  int64_t size() const { return sequences.size(); }
-  // Rows `rows` of every tensor.
-  Experience Select(const torch::Tensor& rows) const;
-};
-
-// log π(response token) and the entropy of π at each response position,
-// each [B, N], for the model `policy` (with gradients).
-std::pair<torch::Tensor, torch::Tensor> ResponseLogprobs(
-    LanguageModel& policy, const TokenBatch& sequences, int64_t prompt_columns);
-
-// Values V(s_t) of the critic at each response position, [B, N]: the value
-// read at the token before each response token.
-torch::Tensor ResponseValues(ScalarModel& critic, const TokenBatch& sequences,
-                             int64_t prompt_columns);
 
 struct PpoStats {
   double policy_loss = 0;

@@ -15,27 +15,11 @@
 #include "reward/reward_gaps.h"
 #include "reward/reward_trainer.h"
 #include "util/file.h"
+#include "trainer/reward_training.h"
 #include "util/status_macros.h"
 
 namespace metarm {
 namespace {
-
-struct RewardData {
-  std::vector<PreferencePair> train;
-  std::vector<PreferencePair> eval;
-  std::vector<PreferencePair> shifted;
-  std::vector<ResponseSet> meta;
-  std::vector<ResponseSet> eval_responses;
-};
-
-// A permutation of 0..n-1 that depends only on (seed, stream): the same on
-// every rank.
-std::vector<int64_t> Permutation(int64_t n, uint64_t seed, uint64_t stream) {
-  at::Generator generator =
-      at::detail::createCPUGenerator(seed * 1000003 + stream);
-  torch::Tensor order = torch::randperm(n, generator, torch::kInt64);
-  return {order.data_ptr<int64_t>(), order.data_ptr<int64_t>() + n};
-}
 
 absl::StatusOr<RewardData> LoadRewardData(const Job& job,
                                           const Tokenizer& tokenizer) {
@@ -87,62 +71,6 @@ absl::StatusOr<RewardData> LoadRewardData(const Job& job,
   return data;
 }
 
-// This learner's share of the global indices `all`.
-std::vector<int64_t> MyShare(const std::vector<int64_t>& all,
-                             Communicator& learners) {
-  auto [begin, count] = ShardRange(static_cast<int64_t>(all.size()),
-                                   learners.rank(), learners.size());
-  return {all.begin() + begin, all.begin() + begin + count};
-}
-
-struct EpochTotals {
-  double loss = 0, accuracy = 0, objective = 0;
-  int64_t steps = 0;
-};
-
-absl::StatusOr<EpochTotals> TrainEpoch(const Job& job, const RewardData& data,
-                                       const Tokenizer& tokenizer,
-                                       const SequenceLimits& limits,
-                                       RewardTrainer& trainer,
-                                       Communicator& learners, int epoch) {
-  const RewardTraining& spec = job.reward_training();
-  const int64_t n = spec.batch_size();
-  const int64_t m = spec.meta_batch_size();
-  std::vector<int64_t> order = Permutation(
-      static_cast<int64_t>(data.train.size()), job.seed(), 1 + 2 * epoch);
-  std::vector<int64_t> meta_order =
-      data.meta.empty() ? std::vector<int64_t>()
-                        : Permutation(static_cast<int64_t>(data.meta.size()),
-                                      job.seed(), 2 + 2 * epoch);
-  EpochTotals totals;
-  const int64_t steps = static_cast<int64_t>(order.size()) / n;
-  for (int64_t step = 0; step < steps; ++step) {
-    std::vector<int64_t> global(order.begin() + step * n,
-                                order.begin() + (step + 1) * n);
-    PreferenceBatch pairs = MakePreferenceBatch(
-        data.train, MyShare(global, learners), limits, tokenizer);
-    MetaBatch meta;
-    if (!meta_order.empty()) {
-      // The meta set is cycled: it may hold fewer prompts than the epoch has
-      // steps times m.
-      std::vector<int64_t> global_meta;
-      for (int64_t i = 0; i < m; ++i) {
-        global_meta.push_back(meta_order[(step * m + i) % meta_order.size()]);
-      }
-      meta = MakeMetaBatch(data.meta, MyShare(global_meta, learners), limits,
-                           tokenizer);
-    }
-    METARM_ASSIGN_OR_RETURN(
-        RewardStepStats stats,
-        trainer.Step(pairs, meta_order.empty() ? nullptr : &meta));
-    totals.loss += stats.loss;
-    totals.accuracy += stats.accuracy;
-    totals.objective += stats.objective;
-    ++totals.steps;
-  }
-  return totals;
-}
-
 nlohmann::json EvaluateEpoch(ScalarModel& model, const RewardData& data,
                              const SequenceLimits& limits,
                              const Tokenizer& tokenizer) {
@@ -179,7 +107,8 @@ absl::Status TrainOnLearner(const Job& job, const RewardData& data,
     const auto start = std::chrono::steady_clock::now();
     METARM_ASSIGN_OR_RETURN(
         EpochTotals totals,
-        TrainEpoch(job, data, tokenizer, limits, trainer, learners, epoch));
+        TrainRewardEpoch(job.reward_training(), job.seed(), data, tokenizer,
+                         limits, trainer, learners, epoch));
     if (!writer) continue;
     nlohmann::json line = EvaluateEpoch(model, data, limits, tokenizer);
     const double steps = std::max<int64_t>(1, totals.steps);

@@ -1,0 +1,99 @@
+#include "rollout/rollout_worker.h"
+
+namespace metarm {
+
+Experience BuildExperience(const RolloutModels& models,
+                           const std::vector<std::string>& prompts,
+                           const SamplingOptions& options,
+                           at::Generator& generator,
+                           const Tokenizer& tokenizer) {
+  std::vector<TokenSequence> rows;
+  for (const std::string& prompt : prompts) {
+    TokenSequence row{tokenizer.bos_id()};
+    TokenSequence encoded = tokenizer.Encode(prompt);
+    row.insert(row.end(), encoded.begin(), encoded.end());
+    rows.push_back(std::move(row));
+  }
+  TokenBatch prompt_batch = PadSequences(rows, Padding::kLeft);
+  Generation generation =
+      Generate(*models.policy, prompt_batch, options, generator);
+  torch::NoGradGuard no_grad;
+  Experience e;
+  e.sequences = generation.sequences;
+  e.prompt_columns = prompt_batch.tokens.size(1);
+  e.response_mask = generation.responses.mask;
+  const bool policy_training = (*models.policy)->is_training();
+  (*models.policy)->eval();
+  e.old_logprobs =
+      ResponseLogprobs(*models.policy, e.sequences, e.prompt_columns).first *
+      e.response_mask;
+  (*models.policy)->train(policy_training);
+  e.ref_logprobs =
+      ResponseLogprobs(*models.reference, e.sequences, e.prompt_columns).first *
+      e.response_mask;
+  e.scores = (*models.reward_model)->Score(e.sequences.tokens, e.sequences.mask);
+  return e;
+}
+
+absl::StatusOr<std::vector<Experience>> ShareExperience(
+    const Experience& mine, Communicator& world, const std::vector<int>& roots) {
+  std::vector<Experience> parts;
+  for (int root : roots) {
+    const bool sender = world.rank() == root;
+    torch::Tensor header =
+        sender ? torch::tensor({mine.size(), mine.prompt_columns,
+                                mine.sequences.tokens.size(1)},
+                               torch::kInt64)
+               : torch::zeros({3}, torch::kInt64);
+    absl::Status status = world.Broadcast(header, root);
+    if (!status.ok()) return status;
+    const int64_t rows = header[0].item<int64_t>();
+    const int64_t columns = header[2].item<int64_t>();
+    Experience part;
+    part.prompt_columns = header[1].item<int64_t>();
+    const int64_t responses = columns - part.prompt_columns;
+    auto tensor = [&](const torch::Tensor& own, std::vector<int64_t> shape,
+                      torch::ScalarType type) {
+      return sender ? own.to(type).contiguous() : torch::zeros(shape, type);
+    };
+    part.sequences.tokens =
+        tensor(mine.sequences.tokens, {rows, columns}, torch::kInt64);
+    part.sequences.mask =
+        tensor(mine.sequences.mask, {rows, columns}, torch::kInt64);
+    part.response_mask =
+        tensor(mine.response_mask, {rows, responses}, torch::kInt64);
+    part.old_logprobs =
+        tensor(mine.old_logprobs, {rows, responses}, torch::kFloat32);
+    part.ref_logprobs =
+        tensor(mine.ref_logprobs, {rows, responses}, torch::kFloat32);
+    part.scores = tensor(mine.scores, {rows}, torch::kFloat32);
+    for (torch::Tensor* t :
+         {&part.sequences.tokens, &part.sequences.mask, &part.response_mask,
+          &part.old_logprobs, &part.ref_logprobs, &part.scores}) {
+      status = world.Broadcast(*t, root);
+      if (!status.ok()) return status;
+    }
+    parts.push_back(std::move(part));
+  }
+  return parts;
+}
+
+std::vector<std::pair<std::string, std::string>> DecodeExperience(
+    const Experience& experience, const Tokenizer& tokenizer) {
+  std::vector<std::pair<std::string, std::string>> texts;
+  const int64_t p = experience.prompt_columns;
+  for (int64_t row = 0; row < experience.size(); ++row) {
+    TokenSequence prompt, response;
+    auto tokens = experience.sequences.tokens[row];
+    auto mask = experience.sequences.mask[row];
+    for (int64_t t = 0; t < tokens.size(0); ++t) {
+      if (mask[t].item<int64_t>() == 0) continue;
+      (t < p ? prompt : response).push_back(tokens[t].item<int64_t>());
+    }
+    // The response ends at its end token, which Decode drops.
+    texts.emplace_back(tokenizer.Decode(prompt), tokenizer.Decode(response));
+  }
+  return texts;
+}
+
+}  // namespace metarm

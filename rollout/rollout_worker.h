@@ -1,0 +1,54 @@
+// What a rollout worker does each PPO iteration: sample responses for its
+// share of the prompts and score them, then share the batch with the
+// learners.
+//
+//   Experience mine = BuildExperience(models, my_prompts, options, gen, tok);
+//   std::vector<Experience> parts = ShareExperience(mine, world, roots);
+//
+// Scoring split: the rollout worker computes everything that needs the
+// policy, the frozen reference and the reward model (old and reference
+// log-probabilities, reward scores); the learners compute the critic's values
+// themselves, since the critic changes during the update and lives only on
+// them. So the critic's weights never travel.
+#ifndef METARM_ROLLOUT_ROLLOUT_WORKER_H_
+#define METARM_ROLLOUT_ROLLOUT_WORKER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "comm/communicator.h"
+#include "rollout/experience.h"
+#include "rollout/sampler.h"
+#include "tasks/tokenizer.h"
+
+namespace metarm {
+
+struct RolloutModels {
+  LanguageModel* policy;
+  LanguageModel* reference;
+  ScalarModel* reward_model;
+};
+
+// One response per prompt, sampled from the policy, scored. Without
+// gradients; old log-probabilities at temperature 1, as the learners compute
+// them.
+Experience BuildExperience(const RolloutModels& models,
+                           const std::vector<std::string>& prompts,
+                           const SamplingOptions& options,
+                           at::Generator& generator,
+                           const Tokenizer& tokenizer);
+
+// Collective over `world`: the rollout worker at each world rank of `roots`
+// (in order) broadcasts its batch; every rank returns all of them, in that
+// order. `mine` is used on the roots only.
+absl::StatusOr<std::vector<Experience>> ShareExperience(
+    const Experience& mine, Communicator& world, const std::vector<int>& roots);
+
+// The text of each row's prompt and response (special tokens dropped).
+std::vector<std::pair<std::string, std::string>> DecodeExperience(
+    const Experience& experience, const Tokenizer& tokenizer);
+
+}  // namespace metarm
+
+#endif  // METARM_ROLLOUT_ROLLOUT_WORKER_H_
