@@ -2,8 +2,10 @@
 
 namespace metarm {
 
-absl::Status AverageGradients(const std::vector<torch::Tensor>& parameters,
-                              Communicator& group) {
+namespace {
+
+absl::Status ReduceGradients(const std::vector<torch::Tensor>& parameters,
+                             Communicator& group, ReduceOp op) {
   if (group.size() == 1) return absl::OkStatus();
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> flat;
@@ -15,7 +17,7 @@ absl::Status AverageGradients(const std::vector<torch::Tensor>& parameters,
             : torch::zeros({parameter.numel()}, parameter.options()));
   }
   torch::Tensor bucket = torch::cat(flat);
-  absl::Status status = group.AllReduce(bucket, ReduceOp::kAverage);
+  absl::Status status = group.AllReduce(bucket, op);
   if (!status.ok()) return status;
   int64_t offset = 0;
   for (const torch::Tensor& parameter : parameters) {
@@ -30,6 +32,18 @@ absl::Status AverageGradients(const std::vector<torch::Tensor>& parameters,
     }
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status AverageGradients(const std::vector<torch::Tensor>& parameters,
+                              Communicator& group) {
+  return ReduceGradients(parameters, group, ReduceOp::kAverage);
+}
+
+absl::Status SumGradients(const std::vector<torch::Tensor>& parameters,
+                          Communicator& group) {
+  return ReduceGradients(parameters, group, ReduceOp::kSum);
 }
 
 torch::Tensor FlattenParameters(const std::vector<torch::Tensor>& parameters) {

@@ -26,6 +26,11 @@ namespace metarm {
 absl::Status AverageGradients(const std::vector<torch::Tensor>& parameters,
                               Communicator& group);
 
+// Replaces every parameter's gradient by its sum over `group`: for losses
+// each rank has already scaled by its share of the global batch.
+absl::Status SumGradients(const std::vector<torch::Tensor>& parameters,
+                          Communicator& group);
+
 // The parameters' values in one flat float64 tensor, for checksums.
 torch::Tensor FlattenParameters(const std::vector<torch::Tensor>& parameters);
 

@@ -10,8 +10,8 @@ std::vector<std::pair<size_t, size_t>> PlanBuckets(
   for (size_t i = 0; i < parameters.size(); ++i) {
     const int64_t size = parameters[i].numel() * parameters[i].element_size();
     const bool full = bytes > 0 && bytes + size > bucket_bytes;
-    const bool other_type =
-        i > begin && parameters[i].scalar_type() != parameters[begin].scalar_type();
+    const bool other_type = i > begin && parameters[i].scalar_type() !=
+                                             parameters[begin].scalar_type();
     if (full || other_type) {
       buckets.emplace_back(begin, i);
       begin = i;
@@ -38,8 +38,9 @@ absl::StatusOr<int64_t> BroadcastWeights(
       elements += parameters[i].numel();
     }
     torch::Tensor bucket =
-        group.rank() == root ? torch::cat(flat)
-                             : torch::empty({elements}, parameters[begin].options());
+        group.rank() == root
+            ? torch::cat(flat)
+            : torch::empty({elements}, parameters[begin].options());
     status = group.Broadcast(bucket, root);
     if (!status.ok()) return status;
     if (group.rank() == root) continue;

@@ -79,10 +79,12 @@ LanguageModel TrainSft(const Task& task, const Tokenizer& tokenizer,
       prompts.push_back(task.SamplePrompt(rng));
       demonstrations.push_back(task.Demonstration(prompts.back(), rng));
     }
-    absl::StatusOr<double> loss = SftStep(
-        policy, optimizer, MakeSftBatch(prompts, demonstrations, tokenizer), self);
+    absl::StatusOr<double> loss =
+        SftStep(policy, optimizer,
+                MakeSftBatch(prompts, demonstrations, tokenizer), self);
     if ((step + 1) % 200 == 0) {
-      std::cout << absl::StrFormat("  sft step %d: loss %.3f\n", step + 1, *loss);
+      std::cout << absl::StrFormat("  sft step %d: loss %.3f\n", step + 1,
+                                   *loss);
     }
   }
   return policy;
@@ -99,7 +101,8 @@ double GoldAgreement(ScalarModel& rm, const Task& task,
     const std::string& a = responses[i][0];
     const std::string& b = responses[i][1];
     if (a.empty() || b.empty()) continue;
-    const double gap = task.GoldReward(prompts[i], a) - task.GoldReward(prompts[i], b);
+    const double gap =
+        task.GoldReward(prompts[i], a) - task.GoldReward(prompts[i], b);
     if (gap == 0) continue;
     ordered.push_back({tokenizer.Encode(prompts[i]),
                        tokenizer.Encode(gap > 0 ? a : b),
@@ -126,7 +129,8 @@ ScalarModel TrainProxy(const std::vector<PreferencePair>& pairs,
       std::swap(order[i - 1], order[rng.Below(i)]);
     }
     for (size_t begin = 0; begin + 32 <= order.size(); begin += 32) {
-      std::vector<int64_t> batch(order.begin() + begin, order.begin() + begin + 32);
+      std::vector<int64_t> batch(order.begin() + begin,
+                                 order.begin() + begin + 32);
       (void)trainer.Step(MakePreferenceBatch(pairs, batch, limits, tokenizer),
                          nullptr);
     }
@@ -136,7 +140,8 @@ ScalarModel TrainProxy(const std::vector<PreferencePair>& pairs,
 }
 
 // Proxy scores [prompts, n] of every sampled response.
-torch::Tensor ProxyScores(ScalarModel& rm, const std::vector<std::string>& prompts,
+torch::Tensor ProxyScores(ScalarModel& rm,
+                          const std::vector<std::string>& prompts,
                           const std::vector<std::vector<std::string>>& samples,
                           const Tokenizer& tokenizer) {
   return ScoreResponseSets(rm, MakeResponseSets(prompts, samples, tokenizer),
@@ -178,7 +183,8 @@ absl::Status WriteDataFiles(
   for (size_t p = 0; p < eval_prompts.size(); ++p) {
     for (int g = 0; g < 4; ++g) {
       const int64_t best =
-          g * group + scores[p].narrow(0, g * group, group).argmax().item<int64_t>();
+          g * group +
+          scores[p].narrow(0, g * group, group).argmax().item<int64_t>();
       picks[p].push_back(samples[p][best]);
     }
   }
@@ -192,20 +198,23 @@ absl::Status WriteDataFiles(
   const std::vector<std::vector<std::string>> rest_picks(picks.begin() + half,
                                                          picks.end());
   std::vector<std::string> meta_lines, eval_lines;
-  for (const ResponseSet& set : MakeResponseSets(meta_prompts, meta_picks, tokenizer)) {
+  for (const ResponseSet& set :
+       MakeResponseSets(meta_prompts, meta_picks, tokenizer)) {
     meta_lines.push_back(ResponseSetToJsonLine(set));
   }
-  for (const ResponseSet& set : MakeResponseSets(rest_prompts, rest_picks, tokenizer)) {
+  for (const ResponseSet& set :
+       MakeResponseSets(rest_prompts, rest_picks, tokenizer)) {
     eval_lines.push_back(ResponseSetToJsonLine(set));
   }
   for (const auto& [name, lines] :
        std::vector<std::pair<std::string, std::vector<std::string>>>{
            {"train_pairs", pair_lines(train)},
-           {"eval_pairs", pair_lines(LabelPairs(task, heldout_prompts,
-                                                heldout_samples, temperature,
-                                                rng, tokenizer))},
-           {"shifted_pairs", pair_lines(LabelPairs(task, eval_prompts, picks,
-                                                   temperature, rng, tokenizer))},
+           {"eval_pairs",
+            pair_lines(LabelPairs(task, heldout_prompts, heldout_samples,
+                                  temperature, rng, tokenizer))},
+           {"shifted_pairs",
+            pair_lines(LabelPairs(task, eval_prompts, picks, temperature, rng,
+                                  tokenizer))},
            {"meta", meta_lines},
            {"eval_responses", eval_lines}}) {
     absl::Status written = WriteLines(dir + "/" + name + ".jsonl", lines);
@@ -216,7 +225,8 @@ absl::Status WriteDataFiles(
 
 int Run() {
   const uint64_t seed = absl::GetFlag(FLAGS_seed);
-  absl::StatusOr<std::unique_ptr<Task>> task = MakeTask(absl::GetFlag(FLAGS_task));
+  absl::StatusOr<std::unique_ptr<Task>> task =
+      MakeTask(absl::GetFlag(FLAGS_task));
   if (!task.ok()) {
     std::cerr << task.status().message() << "\n";
     return 2;
@@ -235,22 +245,24 @@ int Run() {
 
   std::cout << "preference pairs from the SFT policy\n";
   const int n_pairs = absl::GetFlag(FLAGS_pairs);
-  std::vector<std::string> train_prompts = SamplePrompts(**task, n_pairs, seed * 3 + 11);
+  std::vector<std::string> train_prompts =
+      SamplePrompts(**task, n_pairs, seed * 3 + 11);
   auto train_samples =
       SampleResponses(policy, train_prompts, 2, sampling, generator, tokenizer);
   Rng label_rng(seed * 5 + 2);
   std::vector<PreferencePair> pairs =
       LabelPairs(**task, train_prompts, train_samples,
                  absl::GetFlag(FLAGS_label_temperature), label_rng, tokenizer);
-  std::vector<std::string> heldout_prompts = SamplePrompts(**task, 400, seed * 3 + 12);
-  auto heldout_samples =
-      SampleResponses(policy, heldout_prompts, 2, sampling, generator, tokenizer);
+  std::vector<std::string> heldout_prompts =
+      SamplePrompts(**task, 400, seed * 3 + 12);
+  auto heldout_samples = SampleResponses(policy, heldout_prompts, 2, sampling,
+                                         generator, tokenizer);
 
   std::cout << "proxy reward model (VANILLA)\n";
-  ScalarModel proxy = TrainProxy(pairs, tokenizer, *self, seed,
-                                 absl::GetFlag(FLAGS_rm_epochs));
-  const double acc_sft = GoldAgreement(proxy, **task, heldout_prompts,
-                                       heldout_samples, tokenizer);
+  ScalarModel proxy =
+      TrainProxy(pairs, tokenizer, *self, seed, absl::GetFlag(FLAGS_rm_epochs));
+  const double acc_sft =
+      GoldAgreement(proxy, **task, heldout_prompts, heldout_samples, tokenizer);
 
   std::cout << "best-of-n against the proxy\n";
   const int max_n = absl::GetFlag(FLAGS_max_n);
@@ -290,10 +302,10 @@ int Run() {
       "from best-of-%d (%.0f s)\n",
       acc_sft, acc_shifted, max_n, Seconds(start));
   if (!absl::GetFlag(FLAGS_data_dir).empty()) {
-    absl::Status written = WriteDataFiles(
-        absl::GetFlag(FLAGS_data_dir), **task, tokenizer, pairs,
-        heldout_prompts, heldout_samples, eval_prompts, samples, scores, max_n,
-        seed);
+    absl::Status written =
+        WriteDataFiles(absl::GetFlag(FLAGS_data_dir), **task, tokenizer, pairs,
+                       heldout_prompts, heldout_samples, eval_prompts, samples,
+                       scores, max_n, seed);
     if (!written.ok()) {
       std::cerr << written.message() << "\n";
       return 1;

@@ -193,9 +193,12 @@ void ValidateSequenceLengths(const Job& job, Problems& problems) {
   }
 }
 
-void ValidateSft(const SftSpec& sft, Problems& problems) {
+void ValidateSft(const SftSpec& sft, const Topology& topology,
+                 Problems& problems) {
   problems.Positive("sft.learning_rate", sft.learning_rate());
   problems.AtLeast("sft.batch_size", sft.batch_size(), 1);
+  problems.MultipleOf("sft.batch_size", sft.batch_size(),
+                      "topology.learner_ranks", topology.learner_ranks());
 }
 
 void ValidateRewardTraining(const RewardTraining& reward,
@@ -269,7 +272,12 @@ std::vector<std::string> ValidateJob(const Job& job,
   ValidateSequenceLengths(job, problems);
   ValidateRewardTraining(job.reward_training(), job.topology(), problems);
   if (runs_ppo) {
-    ValidateSft(job.sft(), problems);
+    ValidateSft(job.sft(), job.topology(), problems);
+    if (job.task().name() == "preference_file") {
+      problems.Add("task.name",
+                   "an RLHF job needs a testbed task with a gold reward "
+                   "(\"preference_file\" is for REWARD_MODEL_ONLY jobs)");
+    }
     ValidatePpo(job.ppo(), job.topology(), problems);
   }
   if (job.kind() == REWARD_MODEL_ONLY &&

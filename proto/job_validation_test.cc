@@ -11,6 +11,7 @@ namespace metarm {
 namespace {
 
 const ValidationContext kContext{{"preference_file", "toy"}};
+// RLHF jobs below use the testbed-like task "toy".
 
 Job ValidJob() {
   Job job;

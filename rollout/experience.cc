@@ -50,9 +50,11 @@ Experience ConcatenateExperience(const std::vector<Experience>& parts) {
     const int64_t left = prompt_columns - part.prompt_columns;
     const int64_t right = response_columns -
                           (part.sequences.tokens.size(1) - part.prompt_columns);
-    tokens.push_back(torch::constant_pad_nd(part.sequences.tokens, {left, right}));
+    tokens.push_back(
+        torch::constant_pad_nd(part.sequences.tokens, {left, right}));
     masks.push_back(torch::constant_pad_nd(part.sequences.mask, {left, right}));
-    response_masks.push_back(torch::constant_pad_nd(part.response_mask, {0, right}));
+    response_masks.push_back(
+        torch::constant_pad_nd(part.response_mask, {0, right}));
     old_lp.push_back(torch::constant_pad_nd(part.old_logprobs, {0, right}));
     ref_lp.push_back(torch::constant_pad_nd(part.ref_logprobs, {0, right}));
     scores.push_back(part.scores);

@@ -1,8 +1,8 @@
 // One rollout batch as the PPO learners take it, and the log-probabilities
 // and values both sides compute on it.
 //
-//   Experience e = BuildExperience(policy, reference, reward_model, prompts, ...);
-//   auto [logprobs, entropy] = ResponseLogprobs(policy, e.sequences,
+//   Experience e = BuildExperience(policy, reference, reward_model, prompts,
+//   ...); auto [logprobs, entropy] = ResponseLogprobs(policy, e.sequences,
 //                                               e.prompt_columns);
 #ifndef METARM_ROLLOUT_EXPERIENCE_H_
 #define METARM_ROLLOUT_EXPERIENCE_H_

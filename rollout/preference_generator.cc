@@ -37,8 +37,8 @@ std::vector<std::vector<std::string>> SampleResponses(
       row.insert(row.end(), prompt.begin(), prompt.end());
       for (int j = 0; j < k; ++j) rows.push_back(row);
     }
-    Generation out =
-        Generate(policy, PadSequences(rows, Padding::kLeft), options, generator);
+    Generation out = Generate(policy, PadSequences(rows, Padding::kLeft),
+                              options, generator);
     for (int64_t r = 0; r < static_cast<int64_t>(rows.size()); ++r) {
       responses[begin + r / k].push_back(
           DecodeResponse(out.responses.tokens[r], out.responses.mask[r],
@@ -57,7 +57,8 @@ std::vector<PreferencePair> LabelPairs(
     const std::string& a = responses[i][0];
     const std::string& b = responses[i][1];
     if (a.empty() || b.empty()) continue;  // the readers refuse empty responses
-    const double gap = task.GoldReward(prompts[i], a) - task.GoldReward(prompts[i], b);
+    const double gap =
+        task.GoldReward(prompts[i], a) - task.GoldReward(prompts[i], b);
     const double p_first = 1.0 / (1.0 + std::exp(-gap / temperature));
     const bool first = rng.Uniform() < p_first;
     pairs.push_back({tokenizer.Encode(prompts[i]),

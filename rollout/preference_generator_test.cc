@@ -31,8 +31,9 @@ TEST(LabelPairsTest, FlipRateMatchesTheTemperature) {
     int counted = 0;
     for (const PreferencePair& pair : pairs) {
       const std::string prompt = tokenizer.Decode(pair.prompt);
-      const double gap = task.GoldReward(prompt, tokenizer.Decode(pair.chosen)) -
-                         task.GoldReward(prompt, tokenizer.Decode(pair.rejected));
+      const double gap =
+          task.GoldReward(prompt, tokenizer.Decode(pair.chosen)) -
+          task.GoldReward(prompt, tokenizer.Decode(pair.rejected));
       if (gap == 0) continue;  // ties have no right answer
       const double p_flip = 1.0 / (1.0 + std::exp(std::abs(gap) / temperature));
       flips += gap < 0;

@@ -31,12 +31,14 @@ Experience BuildExperience(const RolloutModels& models,
   e.ref_logprobs =
       ResponseLogprobs(*models.reference, e.sequences, e.prompt_columns).first *
       e.response_mask;
-  e.scores = (*models.reward_model)->Score(e.sequences.tokens, e.sequences.mask);
+  e.scores =
+      (*models.reward_model)->Score(e.sequences.tokens, e.sequences.mask);
   return e;
 }
 
 absl::StatusOr<std::vector<Experience>> ShareExperience(
-    const Experience& mine, Communicator& world, const std::vector<int>& roots) {
+    const Experience& mine, Communicator& world,
+    const std::vector<int>& roots) {
   std::vector<Experience> parts;
   for (int root : roots) {
     const bool sender = world.rank() == root;

@@ -25,7 +25,8 @@ Generation Generate(LanguageModel& policy, const TokenBatch& prompts,
   std::vector<torch::Tensor> tokens, masks, logprobs;
   for (int64_t step = 0; step < options.max_new_tokens; ++step) {
     torch::Tensor scaled = logits.select(1, -1) / options.temperature;
-    torch::Tensor log_probs = torch::log_softmax(scaled.to(torch::kFloat64), -1);
+    torch::Tensor log_probs =
+        torch::log_softmax(scaled.to(torch::kFloat64), -1);
     torch::Tensor probs = TopPFilter(log_probs.exp(), options.top_p);
     torch::Tensor next =
         torch::multinomial(probs, 1, /*replacement=*/false, generator)

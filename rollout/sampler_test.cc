@@ -29,13 +29,14 @@ Generation Sample(LanguageModel& model, const SamplingOptions& options,
 }
 
 TEST(TopPFilterTest, KeepsTheSmallestNucleus) {
-  torch::Tensor probs = torch::tensor({{0.5, 0.3, 0.15, 0.05}}, torch::kFloat64);
-  EXPECT_TRUE(torch::allclose(TopPFilter(probs, 0.7),
-                              torch::tensor({{0.625, 0.375, 0.0, 0.0}},
-                                            torch::kFloat64)));
-  EXPECT_TRUE(torch::allclose(TopPFilter(probs, 0.01),
-                              torch::tensor({{1.0, 0.0, 0.0, 0.0}},
-                                            torch::kFloat64)));
+  torch::Tensor probs =
+      torch::tensor({{0.5, 0.3, 0.15, 0.05}}, torch::kFloat64);
+  EXPECT_TRUE(torch::allclose(
+      TopPFilter(probs, 0.7),
+      torch::tensor({{0.625, 0.375, 0.0, 0.0}}, torch::kFloat64)));
+  EXPECT_TRUE(
+      torch::allclose(TopPFilter(probs, 0.01),
+                      torch::tensor({{1.0, 0.0, 0.0, 0.0}}, torch::kFloat64)));
   EXPECT_TRUE(torch::equal(TopPFilter(probs, 1.0), probs));
 }
 

@@ -11,7 +11,9 @@ namespace {
 constexpr char kFirstLetter = 'a';
 constexpr int kAlphabet = 8;  // a-h
 
-bool InAlphabet(char c) { return c >= kFirstLetter && c < kFirstLetter + kAlphabet; }
+bool InAlphabet(char c) {
+  return c >= kFirstLetter && c < kFirstLetter + kAlphabet;
+}
 
 char RandomLetter(Rng& rng) {
   return static_cast<char>(kFirstLetter + rng.Below(kAlphabet));
@@ -50,11 +52,11 @@ double LetterGoldReward(const std::string& ideal, const std::string& response) {
   const double match = matches / n;
   const double length =
       0.25 * std::abs(static_cast<double>(response.size()) - n) / n;
-  const int outside = static_cast<int>(
-      std::count_if(response.begin(), response.end(),
-                    [](char c) { return !InAlphabet(c); }));
+  const int outside = static_cast<int>(std::count_if(
+      response.begin(), response.end(), [](char c) { return !InAlphabet(c); }));
   const double foreign =
-      response.empty() ? 0.0 : 0.5 * outside / static_cast<double>(response.size());
+      response.empty() ? 0.0
+                       : 0.5 * outside / static_cast<double>(response.size());
   return std::max(-1.0, match - length - foreign);
 }
 
@@ -71,7 +73,8 @@ std::string LetterTask::IdealResponse(const std::string& prompt) const {
   }
   const std::string letters =
       prompt.substr(prefix().size(), prompt.size() - prefix().size() - 1);
-  if (letters.empty() || !std::all_of(letters.begin(), letters.end(), InAlphabet)) {
+  if (letters.empty() ||
+      !std::all_of(letters.begin(), letters.end(), InAlphabet)) {
     return "";
   }
   return Transform(letters);

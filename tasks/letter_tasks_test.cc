@@ -62,7 +62,8 @@ TEST(LetterTaskTest, DemonstrationsAreDecentNotOptimal) {
     const int n = 2000;
     for (int i = 0; i < n; ++i) {
       const std::string prompt = task->SamplePrompt(rng);
-      const double gold = task->GoldReward(prompt, task->Demonstration(prompt, rng));
+      const double gold =
+          task->GoldReward(prompt, task->Demonstration(prompt, rng));
       total += gold;
       perfect += gold == 1.0;
     }
@@ -76,7 +77,8 @@ TEST(LetterTaskTest, DemonstrationsAreDecentNotOptimal) {
 TEST(MakeTaskTest, UnknownNameListsTheTasks) {
   absl::StatusOr<std::unique_ptr<Task>> task = MakeTask("chess");
   ASSERT_FALSE(task.ok());
-  EXPECT_EQ(task.status().message(), "unknown task \"chess\", one of: sort, reverse");
+  EXPECT_EQ(task.status().message(),
+            "unknown task \"chess\", one of: sort, reverse");
 }
 
 }  // namespace

@@ -11,8 +11,9 @@ std::vector<std::string> TestbedTaskNames() { return {"sort", "reverse"}; }
 absl::StatusOr<std::unique_ptr<Task>> MakeTask(const std::string& name) {
   if (name == "sort") return std::make_unique<SortTask>();
   if (name == "reverse") return std::make_unique<ReverseTask>();
-  return absl::NotFoundError(absl::StrCat("unknown task \"", name, "\", one of: ",
-                                          absl::StrJoin(TestbedTaskNames(), ", ")));
+  return absl::NotFoundError(
+      absl::StrCat("unknown task \"", name,
+                   "\", one of: ", absl::StrJoin(TestbedTaskNames(), ", ")));
 }
 
 }  // namespace metarm

@@ -62,8 +62,8 @@ Experience MakeExperience() {
   torch::NoGradGuard no_grad;
   e.old_logprobs =
       ResponseLogprobs(policy, e.sequences, kPrompt).first * response_mask;
-  e.ref_logprobs =
-      (e.old_logprobs + 0.1 * torch::randn_like(e.old_logprobs)) * response_mask;
+  e.ref_logprobs = (e.old_logprobs + 0.1 * torch::randn_like(e.old_logprobs)) *
+                   response_mask;
   e.scores = torch::randn({kBatch}, torch::kFloat64);
   return e;
 }
@@ -115,7 +115,8 @@ TEST(PpoLearnerTest, ShardedEqualsSingleLearner) {
   EXPECT_TRUE(torch::equal(root, mine)) << "rank " << rank;
   // The update moved the parameters.
   PpoLearner untouched(Policy(), Critic(), Spec(), **self);
-  EXPECT_GT((mine - all_parameters(untouched)).abs().max().item<double>(), 1e-6);
+  EXPECT_GT((mine - all_parameters(untouched)).abs().max().item<double>(),
+            1e-6);
 }
 
 }  // namespace

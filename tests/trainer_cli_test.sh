@@ -24,6 +24,16 @@ check "good job exits 0" test "$code" -eq 0
 check "layout names the job" has 'job "quickstart" (RLHF): 3 ranks, 2 learners and 1 rollout worker, SEPARATE'
 check "layout row for rank 2" grep -qE '^  2 +[^ ]+ +2/3 +rollout 0 ' <<<"$out"
 check "layout row for rank 1" grep -qE '^  1 +[^ ]+ +1/3 +learner 1 ' <<<"$out"
+# The quickstart trains: SFT and two rounds, and the last round's policy has
+# a higher gold reward than the SFT policy.
+check "quickstart writes round 0 to 2" test "$(wc -l <"$work/out/rounds.jsonl")" -eq 3
+check "quickstart improves the gold reward over SFT" /usr/bin/python3 - "$work/out/rounds.jsonl" <<'PY'
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+print("gold by round:", [round(r["gold_reward_mean"], 3) for r in rows])
+sys.exit(0 if rows[-1]["gold_reward_mean"] > rows[0]["gold_reward_mean"] else 1)
+PY
+check "quickstart logs 40 PPO iterations" test "$(wc -l <"$work/out/metrics.jsonl")" -eq 40
 
 run 2 --job="$job"
 check "wrong rank count exits 2" test "$code" -eq 2
@@ -33,13 +43,13 @@ check "printed once" test "$(count 'job error: topology')" -eq 1
 cat >"$work/three_bad.pbtxt" <<'JOB'
 name: "three_bad"
 topology { learner_ranks: 1 rollout_ranks: 1 }
-task { name: "preference_file" train_pairs: "/nonexistent/pairs.jsonl" }
+task { name: "sort" eval_pairs: "/nonexistent/pairs.jsonl" }
 ppo { clip_range: 1.5 }
 reward_training { eta: -1 }
 JOB
 run 2 --job="$work/three_bad.pbtxt"
 check "three bad fields exit 2" test "$code" -eq 2
-check "bad data path" has "job error: task.train_pairs: no such file: /nonexistent/pairs.jsonl"
+check "bad data path" has "job error: task.eval_pairs: no such file: /nonexistent/pairs.jsonl"
 check "bad clip range" has "job error: ppo.clip_range: must be in (0, 1), got 1.5"
 check "bad eta" has "job error: reward_training.eta: must be >= 0, got -1"
 check "each problem once" test "$(count 'job error:')" -eq 3

@@ -30,9 +30,9 @@ TEST_P(WeightSyncTest, EveryRankGetsTheRootsWeightsAndVersion) {
   LanguageModel model(Config());
   torch::manual_seed(100 + root);
   LanguageModel expected(Config());  // what the root holds
-  absl::StatusOr<int64_t> version = BroadcastWeights(
-      model->parameters(), world->rank() == root ? 17 : -1, *world, root,
-      GetParam());
+  absl::StatusOr<int64_t> version =
+      BroadcastWeights(model->parameters(), world->rank() == root ? 17 : -1,
+                       *world, root, GetParam());
   ASSERT_TRUE(version.ok()) << version.status();
   EXPECT_EQ(*version, 17) << "rank " << world->rank();
   auto got = model->parameters();

@@ -4,37 +4,9 @@
 
 #include <cmath>
 
+#include "comm/gradient_sync.h"
+
 namespace metarm {
-namespace {
-
-// Sums every parameter's gradient over the group (one flat buffer).
-absl::Status SumGradients(const std::vector<torch::Tensor>& parameters,
-                          Communicator& group) {
-  if (group.size() == 1) return absl::OkStatus();
-  torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> flat;
-  for (const torch::Tensor& p : parameters) {
-    flat.push_back(p.grad().defined() ? p.grad().reshape(-1)
-                                      : torch::zeros({p.numel()}, p.options()));
-  }
-  torch::Tensor bucket = torch::cat(flat);
-  absl::Status status = group.AllReduce(bucket, ReduceOp::kSum);
-  if (!status.ok()) return status;
-  int64_t offset = 0;
-  for (const torch::Tensor& p : parameters) {
-    torch::Tensor summed = bucket.narrow(0, offset, p.numel()).view_as(p);
-    offset += p.numel();
-    torch::Tensor& grad = const_cast<torch::Tensor&>(p).mutable_grad();
-    if (grad.defined()) {
-      grad.copy_(summed);
-    } else {
-      grad = summed.clone();
-    }
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 PpoLearner::PpoLearner(LanguageModel policy, ScalarModel critic,
                        const PpoSpec& spec, Communicator& learners)
@@ -61,18 +33,18 @@ absl::StatusOr<PpoStats> PpoLearner::Minibatch(const Experience& batch,
       ResponseLogprobs(policy_, batch.sequences, batch.prompt_columns);
   torch::Tensor values =
       ResponseValues(critic_, batch.sequences, batch.prompt_columns);
-  PpoLosses losses = ComputePpoLosses(
-      logprobs, batch.old_logprobs, advantages, values, old_values, returns,
-      entropy, batch.response_mask, spec_.clip_range(),
-      spec_.value_clip_range());
+  PpoLosses losses =
+      ComputePpoLosses(logprobs, batch.old_logprobs, advantages, values,
+                       old_values, returns, entropy, batch.response_mask,
+                       spec_.clip_range(), spec_.value_clip_range());
   // The losses are means over this share's tokens; rescaled to its share of
   // the whole minibatch's token sum, so summing over learners gives the mean
   // over the minibatch.
   const double tokens = batch.response_mask.sum().item<double>();
   const double weight = tokens / total_tokens;
-  torch::Tensor loss = (losses.policy - spec_.entropy_coef() * losses.entropy +
-                        losses.value) *
-                       weight;
+  torch::Tensor loss =
+      (losses.policy - spec_.entropy_coef() * losses.entropy + losses.value) *
+      weight;
   PpoStats stats;
   if (!std::isfinite(loss.item<double>())) {
     stats.skipped_steps = 1;
@@ -80,8 +52,8 @@ absl::StatusOr<PpoStats> PpoLearner::Minibatch(const Experience& batch,
     loss.backward();
   }
   // Every learner joins the all-reduce; a skipped share contributes zeros.
-  torch::Tensor skipped = torch::tensor({double(stats.skipped_steps)},
-                                        torch::kFloat64);
+  torch::Tensor skipped =
+      torch::tensor({double(stats.skipped_steps)}, torch::kFloat64);
   absl::Status status = learners_.AllReduce(skipped, ReduceOp::kSum);
   if (!status.ok()) return status;
   std::vector<torch::Tensor> parameters = policy_->parameters();
@@ -110,10 +82,9 @@ absl::StatusOr<PpoStats> PpoLearner::Update(const Experience& experience,
     torch::NoGradGuard no_grad;
     old_values = ResponseValues(critic_, experience.sequences,
                                 experience.prompt_columns);
-    torch::Tensor rewards =
-        TokenRewards(experience.scores, experience.old_logprobs,
-                     experience.ref_logprobs, experience.response_mask,
-                     kl_.value(), spec_.reward_clip());
+    torch::Tensor rewards = TokenRewards(
+        experience.scores, experience.old_logprobs, experience.ref_logprobs,
+        experience.response_mask, kl_.value(), spec_.reward_clip());
     std::tie(advantages, returns) =
         Gae(rewards, old_values, experience.response_mask, spec_.gamma(),
             spec_.lambda());
@@ -137,7 +108,9 @@ absl::StatusOr<PpoStats> PpoLearner::Update(const Experience& experience,
       torch::Tensor all_rows = order.narrow(0, begin, minibatch);
       torch::Tensor rows = all_rows.narrow(0, learners_.rank() * share, share);
       const double total_tokens =
-          experience.response_mask.index_select(0, all_rows).sum().item<double>();
+          experience.response_mask.index_select(0, all_rows)
+              .sum()
+              .item<double>();
       absl::StatusOr<PpoStats> step = Minibatch(
           experience.Select(rows), advantages.index_select(0, rows),
           returns.index_select(0, rows), old_values.index_select(0, rows),

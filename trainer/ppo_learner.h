@@ -32,7 +32,7 @@ struct PpoStats {
   double approx_kl = 0;
   double kl_to_reference = 0;  // mean Σ_t (log π_old − log π_ref) per sequence
   double mean_score = 0;       // mean reward-model score of the batch
-  int64_t skipped_steps = 0;   // minibatches with a non-finite loss
+  int64_t skipped_steps = 0;  // minibatches with a non-finite loss
 };
 
 class PpoLearner {

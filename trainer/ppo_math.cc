@@ -53,15 +53,12 @@ torch::Tensor Whiten(const torch::Tensor& x, const torch::Tensor& mask) {
   return (x - mean) * torch::rsqrt(variance + 1e-8) * real;
 }
 
-PpoLosses ComputePpoLosses(const torch::Tensor& logprobs,
-                           const torch::Tensor& old_logprobs,
-                           const torch::Tensor& advantages,
-                           const torch::Tensor& values,
-                           const torch::Tensor& old_values,
-                           const torch::Tensor& returns,
-                           const torch::Tensor& entropy,
-                           const torch::Tensor& mask, double clip_range,
-                           double value_clip_range) {
+PpoLosses ComputePpoLosses(
+    const torch::Tensor& logprobs, const torch::Tensor& old_logprobs,
+    const torch::Tensor& advantages, const torch::Tensor& values,
+    const torch::Tensor& old_values, const torch::Tensor& returns,
+    const torch::Tensor& entropy, const torch::Tensor& mask, double clip_range,
+    double value_clip_range) {
   PpoLosses losses;
   torch::Tensor ratio = (logprobs - old_logprobs).exp();
   torch::Tensor unclipped = -advantages * ratio;
@@ -69,7 +66,8 @@ PpoLosses ComputePpoLosses(const torch::Tensor& logprobs,
       -advantages * ratio.clamp(1.0 - clip_range, 1.0 + clip_range);
   losses.policy = MaskedMean(torch::max(unclipped, clipped), mask);
   torch::Tensor values_clipped =
-      old_values + (values - old_values).clamp(-value_clip_range, value_clip_range);
+      old_values +
+      (values - old_values).clamp(-value_clip_range, value_clip_range);
   losses.value = 0.5 * MaskedMean(torch::max((values - returns).pow(2),
                                              (values_clipped - returns).pow(2)),
                                   mask);

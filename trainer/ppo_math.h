@@ -43,11 +43,11 @@ torch::Tensor Whiten(const torch::Tensor& x, const torch::Tensor& mask);
 torch::Tensor MaskedMean(const torch::Tensor& x, const torch::Tensor& mask);
 
 struct PpoLosses {
-  torch::Tensor policy;        // clipped surrogate, to minimise
-  torch::Tensor value;         // clipped value loss, to minimise
-  torch::Tensor entropy;       // mean entropy of π over the real tokens
-  double clip_fraction = 0;    // share of tokens whose ratio was clipped
-  double approx_kl = 0;        // mean (log π_old − log π) over the real tokens
+  torch::Tensor policy;      // clipped surrogate, to minimise
+  torch::Tensor value;       // clipped value loss, to minimise
+  torch::Tensor entropy;     // mean entropy of π over the real tokens
+  double clip_fraction = 0;  // share of tokens whose ratio was clipped
+  double approx_kl = 0;  // mean (log π_old − log π) over the real tokens
 };
 
 // Policy: ρ = exp(log π − log π_old),
@@ -55,15 +55,12 @@ struct PpoLosses {
 // Value: V_clip = V_old + clip(V − V_old, −c, c),
 //   L^V = ½ mean max((V − R)², (V_clip − R)²).
 // `entropy` is the per-token entropy [B, N] of the current policy.
-PpoLosses ComputePpoLosses(const torch::Tensor& logprobs,
-                           const torch::Tensor& old_logprobs,
-                           const torch::Tensor& advantages,
-                           const torch::Tensor& values,
-                           const torch::Tensor& old_values,
-                           const torch::Tensor& returns,
-                           const torch::Tensor& entropy,
-                           const torch::Tensor& mask, double clip_range,
-                           double value_clip_range);
+PpoLosses ComputePpoLosses(
+    const torch::Tensor& logprobs, const torch::Tensor& old_logprobs,
+    const torch::Tensor& advantages, const torch::Tensor& values,
+    const torch::Tensor& old_values, const torch::Tensor& returns,
+    const torch::Tensor& entropy, const torch::Tensor& mask, double clip_range,
+    double value_clip_range);
 
 // The adaptive KL coefficient of Ziegler et al.: after a batch with mean KL
 // per sequence `kl`, β ← β (1 + clip(kl / target − 1, −0.2, 0.2) · n / horizon)

@@ -24,8 +24,8 @@ TEST(TokenRewardsTest, KlPenaltyEverywhereScoreOnTheLastToken) {
   torch::Tensor scores = torch::tensor({7.0, -0.5}, torch::kFloat64);
   torch::Tensor rewards = TokenRewards(scores, logprobs, ref, kMask, 0.1, 5.0);
   // Row 0: −0.1·(0.5, 0, −1) and the score 7 clipped to 5 on token 2.
-  EXPECT_TRUE(torch::allclose(rewards, T({{-0.05, 0, 0.1 + 5.0, 0},
-                                          {0, -0.1 - 0.5, 0, 0}})))
+  EXPECT_TRUE(torch::allclose(
+      rewards, T({{-0.05, 0, 0.1 + 5.0, 0}, {0, -0.1 - 0.5, 0, 0}})))
       << rewards;
 }
 
@@ -42,7 +42,8 @@ TEST(GaeTest, MatchesTheRecursion) {
       const double v = values[row][t].item<double>();
       const double delta = r + gamma * next_value - v;
       const double a = delta + gamma * lambda * next_advantage;
-      EXPECT_NEAR(advantages[row][t].item<double>(), a, 1e-12) << row << "," << t;
+      EXPECT_NEAR(advantages[row][t].item<double>(), a, 1e-12)
+          << row << "," << t;
       EXPECT_NEAR(returns[row][t].item<double>(), a + v, 1e-12);
       next_value = v;
       next_advantage = a;
@@ -71,9 +72,9 @@ TEST(PpoLossesTest, ClippedSurrogateAndValueLoss) {
   torch::Tensor old_values = T({{0, 0, 0, 0}, {0.5, 0, 0, 0}});
   torch::Tensor returns = T({{1, 1, 0, 0}, {0, 1, 0, 0}});
   torch::Tensor entropy = T({{1, 2, 3, 50}, {4, 5, 50, 50}});
-  PpoLosses losses = ComputePpoLosses(logprobs, old_logprobs, advantages, values,
-                                      old_values, returns, entropy, kMask, 0.2,
-                                      0.5);
+  PpoLosses losses =
+      ComputePpoLosses(logprobs, old_logprobs, advantages, values, old_values,
+                       returns, entropy, kMask, 0.2, 0.5);
   double policy = 0, value = 0;
   int clipped = 0;
   for (int64_t row = 0; row < 2; ++row) {

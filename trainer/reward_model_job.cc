@@ -1,7 +1,5 @@
 #include "trainer/reward_model_job.h"
 
-#include <ATen/CPUGeneratorImpl.h>
-
 #include <chrono>
 #include <iostream>
 
@@ -14,8 +12,8 @@
 #include "reward/reward_data.h"
 #include "reward/reward_gaps.h"
 #include "reward/reward_trainer.h"
-#include "util/file.h"
 #include "trainer/reward_training.h"
+#include "util/file.h"
 #include "util/status_macros.h"
 
 namespace metarm {

@@ -26,8 +26,8 @@ absl::StatusOr<EpochTotals> TrainRewardEpoch(
     RewardTrainer& trainer, Communicator& learners, int epoch) {
   const int64_t n = spec.batch_size();
   const int64_t m = spec.meta_batch_size();
-  std::vector<int64_t> order = Permutation(
-      static_cast<int64_t>(data.train.size()), seed, 1 + 2 * epoch);
+  std::vector<int64_t> order =
+      Permutation(static_cast<int64_t>(data.train.size()), seed, 1 + 2 * epoch);
   std::vector<int64_t> meta_order =
       data.meta.empty() ? std::vector<int64_t>()
                         : Permutation(static_cast<int64_t>(data.meta.size()),

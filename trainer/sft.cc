@@ -1,5 +1,7 @@
 #include "trainer/sft.h"
 
+#include <algorithm>
+
 #include "comm/gradient_sync.h"
 
 namespace metarm {
@@ -27,7 +29,8 @@ SftBatch MakeSftBatch(const std::vector<std::string>& prompts,
   return {batch, PadSequences(targets, Padding::kLeft).tokens};
 }
 
-torch::Tensor SftLoss(LanguageModel& policy, const SftBatch& batch) {
+std::pair<torch::Tensor, double> SftLossSum(LanguageModel& policy,
+                                            const SftBatch& batch) {
   const int64_t length = batch.sequences.tokens.size(1);
   torch::Tensor logits =
       policy->forward(batch.sequences.tokens, batch.sequences.mask);
@@ -36,27 +39,28 @@ torch::Tensor SftLoss(LanguageModel& policy, const SftBatch& batch) {
   torch::Tensor next = batch.sequences.tokens.narrow(1, 1, length - 1);
   torch::Tensor trained =
       batch.target_mask.narrow(1, 1, length - 1).to(predicted.scalar_type());
-  torch::Tensor log_probs = torch::log_softmax(predicted, -1)
-                                .gather(2, next.unsqueeze(2))
-                                .squeeze(2);
-  return -(log_probs * trained).sum() / trained.sum().clamp_min(1);
+  torch::Tensor log_probs =
+      torch::log_softmax(predicted, -1).gather(2, next.unsqueeze(2)).squeeze(2);
+  return {-(log_probs * trained).sum(), trained.sum().item<double>()};
 }
 
 absl::StatusOr<double> SftStep(LanguageModel& policy,
                                torch::optim::Optimizer& optimizer,
                                const SftBatch& batch, Communicator& learners) {
   optimizer.zero_grad();
-  torch::Tensor loss = SftLoss(policy, batch);
-  loss.backward();
-  absl::Status synced = AverageGradients(policy->parameters(), learners);
+  auto [loss_sum, tokens] = SftLossSum(policy, batch);
+  torch::Tensor totals =
+      torch::tensor({tokens, loss_sum.item<double>()}, torch::kFloat64);
+  if (learners.size() > 1) {
+    absl::Status counted = learners.AllReduce(totals, ReduceOp::kSum);
+    if (!counted.ok()) return counted;
+  }
+  const double global_tokens = std::max(1.0, totals[0].item<double>());
+  (loss_sum / global_tokens).backward();
+  absl::Status synced = SumGradients(policy->parameters(), learners);
   if (!synced.ok()) return synced;
   optimizer.step();
-  torch::Tensor value = loss.detach().to(torch::kFloat64).reshape({1});
-  if (learners.size() > 1) {
-    absl::Status averaged = learners.AllReduce(value, ReduceOp::kAverage);
-    if (!averaged.ok()) return averaged;
-  }
-  return value.item<double>();
+  return totals[1].item<double>() / global_tokens;
 }
 
 }  // namespace metarm

@@ -30,12 +30,15 @@ SftBatch MakeSftBatch(const std::vector<std::string>& prompts,
                       const std::vector<std::string>& responses,
                       const Tokenizer& tokenizer);
 
-// Mean next-token cross-entropy over the response tokens:
-//   L = −(1/|R|) Σ_{t ∈ R} log π(x_t | x_<t).
-torch::Tensor SftLoss(LanguageModel& policy, const SftBatch& batch);
+// Next-token cross-entropy summed over the response tokens,
+//   Σ_{t ∈ R} −log π(x_t | x_<t),  and the number of those tokens |R|.
+std::pair<torch::Tensor, double> SftLossSum(LanguageModel& policy,
+                                            const SftBatch& batch);
 
-// One optimizer step with gradients averaged over `learners`; returns the
-// loss averaged over them too.
+// One optimizer step on L = (1/|R|) Σ_{t ∈ R} −log π(x_t | x_<t) over the
+// response tokens of the whole global batch: each learner scales its sum by
+// the global |R| and the gradients are summed, so any number of learners
+// takes the one-learner step. Returns L.
 absl::StatusOr<double> SftStep(LanguageModel& policy,
                                torch::optim::Optimizer& optimizer,
                                const SftBatch& batch, Communicator& learners);

@@ -13,6 +13,7 @@
 #include "trainer/job_distribution.h"
 #include "trainer/layout.h"
 #include "trainer/reward_model_job.h"
+#include "trainer/rlhf_job.h"
 
 namespace metarm {
 namespace {
@@ -82,9 +83,8 @@ int RunJob(const TrainerOptions& options) {
   absl::Status result = absl::OkStatus();
   if (job->kind() == REWARD_MODEL_ONLY) {
     result = RunRewardModelJob(*job, *groups);
-  } else if (world_rank == 0) {
-    std::cout << "the RLHF loop is not built yet: the job stops after the "
-                 "layout\n";
+  } else {
+    result = RunRlhfJob(*job, *groups);
   }
   if (result.ok()) return kExitOk;
   // Every rank holds the same status (the jobs agree on it); rank 0 prints.

@@ -27,7 +27,9 @@ class Rng {
   int64_t Below(int64_t n) { return static_cast<int64_t>(Next() % n); }
 
   // Uniform in [low, high].
-  int64_t Between(int64_t low, int64_t high) { return low + Below(high - low + 1); }
+  int64_t Between(int64_t low, int64_t high) {
+    return low + Below(high - low + 1);
+  }
 
   // Uniform in [0, 1).
   double Uniform() { return (Next() >> 11) * (1.0 / 9007199254740992.0); }

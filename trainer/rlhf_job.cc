@@ -1,0 +1,510 @@
+#include "trainer/rlhf_job.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "comm/mpi_environment.h"
+#include "comm/status_consensus.h"
+#include "comm/weight_sync.h"
+#include "model/transformer_config.h"
+#include "model/weights_io.h"
+#include "nlohmann/json.hpp"
+#include "reward/reward_data.h"
+#include "reward/reward_gaps.h"
+#include "reward/reward_trainer.h"
+#include "rollout/preference_generator.h"
+#include "rollout/rollout_worker.h"
+#include "tasks/task.h"
+#include "trainer/ppo_learner.h"
+#include "trainer/reward_training.h"
+#include "trainer/sft.h"
+#include "util/file.h"
+#include "util/status_macros.h"
+
+namespace metarm {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Seeds of the job's random streams: one per purpose, so that adding a draw
+// in one place does not shift another.
+uint64_t StreamSeed(uint64_t seed, uint64_t purpose, uint64_t a = 0,
+                    uint64_t b = 0, uint64_t c = 0) {
+  return seed * 1000003 + purpose * 7919 + a * 104729 + b * 1299709 +
+         c * 15485863;
+}
+
+enum Stream : uint64_t {
+  kSftData = 1,
+  kPreferencePrompts,
+  kPreferenceSamples,
+  kPreferenceLabels,
+  kRewardInit,
+  kMetaPrompts,
+  kMetaSamples,
+  kRolloutPrompts,
+  kRolloutSamples,
+  kPpoOrder,
+  kEvalPrompts,
+  kEvalSamples,
+  kEvalLabels,
+  kPolicyInit,
+};
+
+void CopyParameters(torch::nn::Module& from, torch::nn::Module& to) {
+  torch::NoGradGuard no_grad;
+  auto source = from.parameters();
+  auto target = to.parameters();
+  for (size_t i = 0; i < target.size(); ++i) target[i].copy_(source[i]);
+}
+
+SamplingOptions Sampling(const Job& job, const Tokenizer& tokenizer) {
+  SamplingOptions options;
+  options.temperature = job.ppo().temperature();
+  options.top_p = job.ppo().top_p();
+  options.max_new_tokens = job.ppo().max_new_tokens();
+  options.eos_id = tokenizer.eos_id();
+  options.pad_id = tokenizer.pad_id();
+  return options;
+}
+
+// Everything one rank holds for the job.
+struct RlhfState {
+  RlhfState(const Job& job, ProcessGroups& groups) : job(job), groups(groups) {}
+
+  const Job& job;
+  ProcessGroups& groups;
+  std::unique_ptr<Task> task;
+  ByteTokenizer tokenizer;
+  SequenceLimits limits;
+  // Learner 0 and the rollout workers that are not learners (null where the
+  // rank is in neither, or where no weights need to travel).
+  std::unique_ptr<MpiCommunicator> weight_sync;
+  // World ranks of the rollout workers, in rollout order.
+  std::vector<int> rollout_roots;
+  LanguageModel policy{nullptr};
+  LanguageModel reference{nullptr};
+  ScalarModel reward_model{nullptr};
+  std::unique_ptr<RewardTrainer> reward_trainer;  // learners
+  std::unique_ptr<PpoLearner> ppo;                // learners
+  RewardData reward_data;                         // learners
+  int64_t policy_version = 0;
+  Clock::time_point start = Clock::now();
+
+  bool learner() const { return groups.learners != nullptr; }
+  bool writer() const { return learner() && groups.learners->rank() == 0; }
+  bool rollout() const { return groups.rollouts != nullptr; }
+};
+
+absl::Status SetUpGroups(RlhfState& s) {
+  const RankRoles& roles = s.groups.roles;
+  // Weights travel from learner 0 to rollout workers that are not learners
+  // themselves; a COLOCATED rank's rollout uses its own learner's models.
+  const bool member =
+      roles.learner_index == 0 || (roles.rollout && !roles.learner);
+  METARM_ASSIGN_OR_RETURN(
+      s.weight_sync,
+      s.groups.world->Split(member ? 0 : MpiCommunicator::kNotInGroup,
+                            roles.learner_index == 0 ? -1 : roles.rollout_index,
+                            "weight_sync"));
+  std::vector<RankRoles> all =
+      AssignRoles(s.job.topology(), s.groups.world->size());
+  s.rollout_roots.assign(s.job.topology().rollout_ranks(), -1);
+  for (int rank = 0; rank < static_cast<int>(all.size()); ++rank) {
+    if (all[rank].rollout) s.rollout_roots[all[rank].rollout_index] = rank;
+  }
+  return absl::OkStatus();
+}
+
+// Sends `module`'s weights from learner 0 to the rollout workers.
+absl::Status SyncWeights(RlhfState& s, torch::nn::Module& module) {
+  if (s.weight_sync == nullptr || s.weight_sync->size() == 1) {
+    return absl::OkStatus();
+  }
+  return BroadcastWeights(module.parameters(), s.policy_version, *s.weight_sync,
+                          0)
+      .status();
+}
+
+absl::Status AppendJson(const RlhfState& s, const std::string& file,
+                        const nlohmann::json& line) {
+  return AppendLine(s.job.output_dir() + "/" + file, line.dump() + "\n");
+}
+
+// Round 0: next-token cross-entropy on fresh demonstrations, sharded.
+absl::Status RunSft(RlhfState& s) {
+  const SftSpec& spec = s.job.sft();
+  torch::optim::AdamW optimizer(
+      s.policy->parameters(), torch::optim::AdamWOptions(spec.learning_rate()));
+  double loss = 0;
+  for (uint32_t step = 0; step < spec.steps(); ++step) {
+    Rng rng(StreamSeed(s.job.seed(), kSftData, step));
+    std::vector<std::string> prompts, demonstrations;
+    for (uint32_t i = 0; i < spec.batch_size(); ++i) {
+      prompts.push_back(s.task->SamplePrompt(rng));
+      demonstrations.push_back(s.task->Demonstration(prompts.back(), rng));
+    }
+    auto [begin, count] =
+        ShardRange(spec.batch_size(), s.groups.learners->rank(),
+                   s.groups.learners->size());
+    std::vector<std::string> my_prompts(prompts.begin() + begin,
+                                        prompts.begin() + begin + count);
+    std::vector<std::string> my_demos(demonstrations.begin() + begin,
+                                      demonstrations.begin() + begin + count);
+    METARM_ASSIGN_OR_RETURN(
+        loss, SftStep(s.policy, optimizer,
+                      MakeSftBatch(my_prompts, my_demos, s.tokenizer),
+                      *s.groups.learners));
+  }
+  if (s.writer()) {
+    std::cout << absl::StrFormat(
+                     "round 0 (SFT): %d steps, loss %.3f (%.0f s)\n",
+                     spec.steps(), loss, SecondsSince(s.start))
+              << std::flush;
+  }
+  return absl::OkStatus();
+}
+
+// The original preference pairs D (and held-out pairs): pairs of SFT samples
+// labelled by the gold reward. Every learner draws the same ones.
+void MakePreferenceData(RlhfState& s) {
+  const TaskSpec& task = s.job.task();
+  SamplingOptions options = Sampling(s.job, s.tokenizer);
+  at::Generator generator = at::detail::createCPUGenerator(
+      StreamSeed(s.job.seed(), kPreferenceSamples));
+  Rng labels(StreamSeed(s.job.seed(), kPreferenceLabels));
+  auto make = [&](int64_t n, uint64_t stream) {
+    std::vector<std::string> prompts = SamplePrompts(
+        *s.task, n, StreamSeed(s.job.seed(), kPreferencePrompts, stream));
+    auto samples =
+        SampleResponses(s.policy, prompts, 2, options, generator, s.tokenizer);
+    return LabelPairs(*s.task, prompts, samples, task.label_temperature(),
+                      labels, s.tokenizer);
+  };
+  s.reward_data.train = make(task.num_preference_pairs(), 0);
+  s.reward_data.eval = make(task.num_eval_prompts(), 1);
+}
+
+// The meta set: k responses from the current policy for each of
+// task.num_train_prompts prompts.
+void SampleMetaSet(RlhfState& s, int round) {
+  std::vector<std::string> prompts =
+      SamplePrompts(*s.task, s.job.task().num_train_prompts(),
+                    StreamSeed(s.job.seed(), kMetaPrompts, round));
+  at::Generator generator = at::detail::createCPUGenerator(
+      StreamSeed(s.job.seed(), kMetaSamples, round));
+  auto samples = SampleResponses(
+      s.policy, prompts, s.job.reward_training().responses_per_prompt(),
+      Sampling(s.job, s.tokenizer), generator, s.tokenizer);
+  s.reward_data.meta = MakeResponseSets(prompts, samples, s.tokenizer);
+}
+
+absl::Status TrainRewardModel(RlhfState& s, int round) {
+  const RewardTraining& spec = s.job.reward_training();
+  if (s.reward_trainer == nullptr || spec.restart_each_round()) {
+    torch::manual_seed(StreamSeed(s.job.seed(), kRewardInit));
+    ScalarModel fresh(s.reward_model->config());
+    CopyParameters(*fresh, *s.reward_model);
+    s.reward_trainer = std::make_unique<RewardTrainer>(
+        s.reward_model, RewardTrainerOptions::FromSpec(spec),
+        *s.groups.learners);
+  }
+  EpochTotals totals;
+  for (uint32_t epoch = 0; epoch < spec.epochs(); ++epoch) {
+    METARM_ASSIGN_OR_RETURN(
+        totals, TrainRewardEpoch(
+                    spec, StreamSeed(s.job.seed(), kRewardInit, round),
+                    s.reward_data, s.tokenizer, s.limits, *s.reward_trainer,
+                    *s.groups.learners, static_cast<int>(epoch)));
+  }
+  if (s.writer()) {
+    const double steps = std::max<int64_t>(1, totals.steps);
+    std::cout << absl::StrFormat(
+                     "round %d: reward model (%s) loss %.3f, train accuracy "
+                     "%.3f (%.0f s)\n",
+                     round, RewardMode_Name(spec.mode()), totals.loss / steps,
+                     totals.accuracy / steps, SecondsSince(s.start))
+              << std::flush;
+  }
+  return absl::OkStatus();
+}
+
+struct IterationTimes {
+  double sync = 0, rollout = 0, share = 0, learn = 0;
+};
+
+absl::Status PpoIteration(RlhfState& s, int round, int iteration) {
+  const PpoSpec& spec = s.job.ppo();
+  IterationTimes times;
+  Clock::time_point t0 = Clock::now();
+  ++s.policy_version;
+  METARM_RETURN_IF_ERROR(SyncWeights(s, *s.policy));
+  times.sync = SecondsSince(t0);
+
+  t0 = Clock::now();
+  Experience mine;
+  if (s.rollout()) {
+    // This worker's share of the iteration's prompts.
+    std::vector<std::string> prompts = SamplePrompts(
+        *s.task, spec.rollout_batch_size(),
+        StreamSeed(s.job.seed(), kRolloutPrompts, round, iteration));
+    auto [begin, count] =
+        ShardRange(spec.rollout_batch_size(), s.groups.rollouts->rank(),
+                   s.groups.rollouts->size());
+    std::vector<std::string> my_prompts(prompts.begin() + begin,
+                                        prompts.begin() + begin + count);
+    at::Generator generator = at::detail::createCPUGenerator(
+        StreamSeed(s.job.seed(), kRolloutSamples, round, iteration,
+                   s.groups.rollouts->rank()));
+    mine =
+        BuildExperience({&s.policy, &s.reference, &s.reward_model}, my_prompts,
+                        Sampling(s.job, s.tokenizer), generator, s.tokenizer);
+  }
+  times.rollout = SecondsSince(t0);
+  t0 = Clock::now();
+  METARM_ASSIGN_OR_RETURN(
+      std::vector<Experience> parts,
+      ShareExperience(mine, *s.groups.world, s.rollout_roots));
+  times.share = SecondsSince(t0);
+  if (!s.learner()) return absl::OkStatus();
+
+  t0 = Clock::now();
+  Experience batch = ConcatenateExperience(parts);
+  METARM_ASSIGN_OR_RETURN(
+      PpoStats stats, s.ppo->Update(batch, StreamSeed(s.job.seed(), kPpoOrder,
+                                                      round, iteration)));
+  times.learn = SecondsSince(t0);
+  if (!s.writer()) return absl::OkStatus();
+
+  double gold = 0;
+  for (const auto& [prompt, response] : DecodeExperience(batch, s.tokenizer)) {
+    gold += s.task->GoldReward(prompt, response);
+  }
+  nlohmann::json line = {{"round", round},
+                         {"iteration", iteration + 1},
+                         {"policy_version", s.policy_version},
+                         {"policy_loss", stats.policy_loss},
+                         {"value_loss", stats.value_loss},
+                         {"entropy", stats.entropy},
+                         {"clip_fraction", stats.clip_fraction},
+                         {"approx_kl", stats.approx_kl},
+                         {"kl_to_reference", stats.kl_to_reference},
+                         {"kl_coef", s.ppo->kl_coef()},
+                         {"proxy_reward_mean", stats.mean_score},
+                         {"gold_reward_mean", gold / batch.size()},
+                         {"skipped_steps", stats.skipped_steps},
+                         {"stale_dropped", 0},
+                         {"seconds",
+                          {{"weight_sync", times.sync},
+                           {"generation_and_scoring", times.rollout},
+                           {"waiting_for_experience", times.share},
+                           {"learning", times.learn}}}};
+  return AppendJson(s, "metrics.jsonl", line);
+}
+
+// Per-round evaluation on learner 0, on held-out prompts (the same every
+// round).
+absl::Status Evaluate(RlhfState& s, int round) {
+  const EvalSpec& eval = s.job.eval();
+  std::vector<std::string> prompts = SamplePrompts(
+      *s.task, eval.num_prompts(), StreamSeed(s.job.seed(), kEvalPrompts));
+  SamplingOptions options = Sampling(s.job, s.tokenizer);
+  at::Generator generator = at::detail::createCPUGenerator(
+      StreamSeed(s.job.seed(), kEvalSamples, round));
+  const int k =
+      static_cast<int>(s.job.reward_training().responses_per_prompt());
+  auto policy_samples =
+      SampleResponses(s.policy, prompts, k, options, generator, s.tokenizer);
+  auto sft_samples =
+      SampleResponses(s.reference, prompts, 1, options, generator, s.tokenizer);
+  int win = 0, tie = 0, lose = 0;
+  double gold = 0;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    const double mine = s.task->GoldReward(prompts[i], policy_samples[i][0]);
+    const double sft = s.task->GoldReward(prompts[i], sft_samples[i][0]);
+    gold += mine;
+    if (std::abs(mine - sft) <= eval.tie_band()) {
+      ++tie;
+    } else {
+      (mine > sft ? win : lose) += 1;
+    }
+  }
+  s.reward_model->eval();
+  torch::Tensor scores = ScoreResponseSets(
+      s.reward_model, MakeResponseSets(prompts, policy_samples, s.tokenizer),
+      s.limits, s.tokenizer);
+  RewardGapStats gaps = ComputeRewardGaps(scores);
+  // Fresh gold-labelled pairs from the current policy: the shifted
+  // distribution.
+  std::vector<std::string> shifted_prompts =
+      SamplePrompts(*s.task, eval.shifted_pairs(),
+                    StreamSeed(s.job.seed(), kEvalPrompts, round));
+  auto shifted_samples = SampleResponses(s.policy, shifted_prompts, 2, options,
+                                         generator, s.tokenizer);
+  Rng labels(StreamSeed(s.job.seed(), kEvalLabels, round));
+  std::vector<PreferencePair> shifted =
+      LabelPairs(*s.task, shifted_prompts, shifted_samples,
+                 s.job.task().label_temperature(), labels, s.tokenizer);
+  const double n = static_cast<double>(prompts.size());
+  nlohmann::json line = {
+      {"round", round},
+      {"gold_reward_mean", gold / n},
+      {"proxy_reward_mean", scores.select(1, 0).mean().item<double>()},
+      {"win", win / n},
+      {"tie", tie / n},
+      {"lose", lose / n},
+      {"rm_acc_original", EvaluateAccuracy(s.reward_model, s.reward_data.eval,
+                                           s.limits, s.tokenizer)},
+      {"rm_acc_shifted",
+       EvaluateAccuracy(s.reward_model, shifted, s.limits, s.tokenizer)},
+      {"reward_gap_mean", gaps.normalized.mean},
+      {"reward_gap_raw_mean", gaps.raw.mean},
+      {"kl_to_reference", 0.0},
+      {"seconds", SecondsSince(s.start)}};
+  s.reward_model->train();
+  // KL(π || π_ref) estimated on the policy's own samples: mean Σ_t log π − log
+  // π_ref.
+  {
+    std::vector<std::string> first;
+    for (size_t i = 0; i < prompts.size(); ++i) first.push_back(prompts[i]);
+    at::Generator kl_generator = at::detail::createCPUGenerator(
+        StreamSeed(s.job.seed(), kEvalSamples, round, 1));
+    Experience e = BuildExperience({&s.policy, &s.reference, &s.reward_model},
+                                   first, options, kl_generator, s.tokenizer);
+    line["kl_to_reference"] =
+        ((e.old_logprobs - e.ref_logprobs) * e.response_mask)
+            .sum(1)
+            .mean()
+            .item<double>();
+  }
+  std::cout << absl::StrFormat(
+                   "round %d: gold %.3f, proxy %.3f, win/tie/lose vs SFT "
+                   "%.2f/%.2f/%.2f, RM accuracy original %.3f shifted %.3f "
+                   "(%.0f s)\n",
+                   round, line["gold_reward_mean"].get<double>(),
+                   line["proxy_reward_mean"].get<double>(), win / n, tie / n,
+                   lose / n, line["rm_acc_original"].get<double>(),
+                   line["rm_acc_shifted"].get<double>(), SecondsSince(s.start))
+            << std::flush;
+  return AppendJson(s, "rounds.jsonl", line);
+}
+
+// The SFT policy's own evaluation line (round 0), for reference.
+absl::Status EvaluateSft(RlhfState& s) {
+  std::vector<std::string> prompts =
+      SamplePrompts(*s.task, s.job.eval().num_prompts(),
+                    StreamSeed(s.job.seed(), kEvalPrompts));
+  at::Generator generator =
+      at::detail::createCPUGenerator(StreamSeed(s.job.seed(), kEvalSamples, 0));
+  auto samples =
+      SampleResponses(s.reference, prompts, 1, Sampling(s.job, s.tokenizer),
+                      generator, s.tokenizer);
+  double gold = 0;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    gold += s.task->GoldReward(prompts[i], samples[i][0]);
+  }
+  const double mean = gold / prompts.size();
+  std::cout << absl::StrFormat("round 0: SFT policy gold %.3f\n", mean)
+            << std::flush;
+  return AppendJson(s, "rounds.jsonl",
+                    {{"round", 0},
+                     {"gold_reward_mean", mean},
+                     {"win", 0.0},
+                     {"tie", 1.0},
+                     {"lose", 0.0}});
+}
+
+absl::Status RunRounds(RlhfState& s) {
+  if (s.learner()) METARM_RETURN_IF_ERROR(RunSft(s));
+  METARM_RETURN_IF_ERROR(SyncWeights(s, *s.policy));
+  CopyParameters(*s.policy, *s.reference);  // the frozen SFT reference
+  for (auto& p : s.reference->parameters()) p.set_requires_grad(false);
+  if (s.writer()) METARM_RETURN_IF_ERROR(EvaluateSft(s));
+  if (s.learner()) MakePreferenceData(s);
+
+  const int rounds = static_cast<int>(s.job.rounds());
+  const int iterations = static_cast<int>(s.job.ppo().iterations_per_round());
+  for (int round = 1; round <= rounds; ++round) {
+    if (s.learner()) {
+      if (s.job.reward_training().mode() != VANILLA) SampleMetaSet(s, round);
+      METARM_RETURN_IF_ERROR(TrainRewardModel(s, round));
+      if (s.ppo == nullptr) {
+        // The critic starts from the first round's reward model.
+        ScalarModel critic(s.reward_model->config());
+        CopyParameters(*s.reward_model, *critic);
+        s.ppo = std::make_unique<PpoLearner>(s.policy, critic, s.job.ppo(),
+                                             *s.groups.learners);
+      }
+    }
+    METARM_RETURN_IF_ERROR(SyncWeights(s, *s.reward_model));
+    for (int iteration = 0; iteration < iterations; ++iteration) {
+      METARM_RETURN_IF_ERROR(PpoIteration(s, round, iteration));
+      if (s.writer() && s.job.logging().progress()) {
+        const double done = (round - 1) * iterations + iteration + 1;
+        const double eta =
+            SecondsSince(s.start) / done * (rounds * iterations - done);
+        const bool terminal = ::isatty(STDOUT_FILENO);
+        std::printf("%sround %d/%d, PPO iteration %d/%d, ETA %.0f s%s",
+                    terminal ? "\r" : "", round, rounds, iteration + 1,
+                    iterations, eta, terminal ? "   " : "\n");
+        if (terminal && iteration + 1 == iterations) std::printf("\n");
+        std::fflush(stdout);
+      }
+    }
+    if (s.writer()) METARM_RETURN_IF_ERROR(Evaluate(s, round));
+  }
+  if (s.writer()) {
+    METARM_RETURN_IF_ERROR(SaveWeights(*s.policy, s.policy->config(),
+                                       s.job.output_dir() + "/policy.pt"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status RunRlhfJob(const Job& job, ProcessGroups& groups) {
+  RlhfState s(job, groups);
+  absl::Status ready = absl::OkStatus();
+  absl::StatusOr<std::unique_ptr<Task>> task = MakeTask(job.task().name());
+  if (!task.ok()) ready = task.status();
+  if (ready.ok()) {
+    s.task = *std::move(task);
+    s.limits = {job.task().max_prompt_tokens(),
+                job.task().max_response_tokens()};
+    ready = SetUpGroups(s);
+  }
+  if (ready.ok() && groups.world->rank() == 0) {
+    ready = MakeDirectories(job.output_dir());
+  }
+  METARM_RETURN_IF_ERROR(AgreeOnStatus(*groups.world, ready));
+  // The same initial weights on every rank.
+  torch::manual_seed(StreamSeed(job.seed(), kPolicyInit));
+  s.policy =
+      LanguageModel(ConfigFromSpec(job.policy(), s.tokenizer.vocab_size()));
+  s.reference = LanguageModel(s.policy->config());
+  torch::manual_seed(StreamSeed(job.seed(), kRewardInit));
+  s.reward_model =
+      ScalarModel(ConfigFromSpec(job.reward_model(), s.tokenizer.vocab_size()));
+  absl::Status result = RunRounds(s);
+  if (!result.ok()) {
+    // Other ranks may be waiting for this one in a collective: end the job.
+    std::cerr << "metarm: rank " << groups.world->rank() << " (host "
+              << MpiEnvironment::HostName() << ") failed: " << result.message()
+              << "\n"
+              << std::flush;
+    MpiEnvironment::AbortJob(1);
+  }
+  return groups.world->Barrier();
+}
+
+}  // namespace metarm

@@ -1,0 +1,31 @@
+// The RLHF job: SFT (round 0), then each round r = 1..rounds: sample the meta
+// set from the current policy, train the reward model (VANILLA or METARM) on
+// the original preference pairs with it, run PPO against it, evaluate.
+//
+// Ranks (comm/roles.h): learners hold the policy, critic and reward model and
+// run SFT, reward-model training and PPO updates, data parallel; rollout
+// workers hold copies of the policy, the frozen SFT reference and the reward
+// model, receive new weights from learner 0 after every update (bucketed
+// broadcast, comm/weight_sync.h), sample and score the iteration's prompts and
+// share the batch with the learners (rollout/rollout_worker.h). Synchronous
+// and on-policy: every batch is made with the newest weights.
+//
+// Outputs in the output_dir, written by learner 0:
+//   metrics.jsonl   one line per PPO iteration
+//   rounds.jsonl    one line per round (the evaluation)
+//   policy.pt       the final policy's weights
+#ifndef METARM_TRAINER_RLHF_JOB_H_
+#define METARM_TRAINER_RLHF_JOB_H_
+
+#include "absl/status/status.h"
+#include "comm/roles.h"
+#include "proto/job.pb.h"
+
+namespace metarm {
+
+// Collective over the world.
+absl::Status RunRlhfJob(const Job& job, ProcessGroups& groups);
+
+}  // namespace metarm
+
+#endif  // METARM_TRAINER_RLHF_JOB_H_
