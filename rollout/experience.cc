@@ -13,6 +13,7 @@ Experience Experience::Select(const torch::Tensor& rows) const {
   out.old_logprobs = old_logprobs.index_select(0, rows);
   out.ref_logprobs = ref_logprobs.index_select(0, rows);
   out.scores = scores.index_select(0, rows);
+  out.policy_version = policy_version;
   return out;
 }
 
@@ -60,6 +61,12 @@ Experience ConcatenateExperience(const std::vector<Experience>& parts) {
     scores.push_back(part.scores);
   }
   Experience out;
+  for (const Experience& part : parts) {
+    out.policy_version = part.policy_version;
+    out.generation_seconds =
+        std::max(out.generation_seconds, part.generation_seconds);
+    out.scoring_seconds = std::max(out.scoring_seconds, part.scoring_seconds);
+  }
   out.sequences = {torch::cat(tokens), torch::cat(masks)};
   out.prompt_columns = prompt_columns;
   out.response_mask = torch::cat(response_masks);

@@ -20,12 +20,15 @@ namespace metarm {
 // One rollout batch: B prompts (left-padded, P columns) and their sampled
 // responses (N columns, right-padded), scored.
 struct Experience {
-  TokenBatch sequences;         // [B, P + N]
-  int64_t prompt_columns = 0;   // P
-  torch::Tensor response_mask;  // [B, N]
-  torch::Tensor old_logprobs;   // [B, N] log π_old of the sampled tokens
-  torch::Tensor ref_logprobs;   // [B, N] log π_ref of the sampled tokens
-  torch::Tensor scores;         // [B] reward-model scores
+  TokenBatch sequences;           // [B, P + N]
+  int64_t prompt_columns = 0;     // P
+  torch::Tensor response_mask;    // [B, N]
+  torch::Tensor old_logprobs;     // [B, N] log π_old of the sampled tokens
+  torch::Tensor ref_logprobs;     // [B, N] log π_ref of the sampled tokens
+  torch::Tensor scores;           // [B] reward-model scores
+  int64_t policy_version = 0;     // the weights the responses were sampled with
+  double generation_seconds = 0;  // the rollout worker's sampling time
+  double scoring_seconds = 0;     // and its scoring time
   int64_t size() const { return sequences.size(); }
   // Rows `rows` of every tensor.
   Experience Select(const torch::Tensor& rows) const;

@@ -1,12 +1,16 @@
 #include "rollout/rollout_worker.h"
 
+#include <chrono>
+
 namespace metarm {
 
 Experience BuildExperience(const RolloutModels& models,
                            const std::vector<std::string>& prompts,
                            const SamplingOptions& options,
-                           at::Generator& generator,
-                           const Tokenizer& tokenizer) {
+                           at::Generator& generator, const Tokenizer& tokenizer,
+                           int64_t policy_version) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = Clock::now();
   std::vector<TokenSequence> rows;
   for (const std::string& prompt : prompts) {
     TokenSequence row{tokenizer.bos_id()};
@@ -17,8 +21,10 @@ Experience BuildExperience(const RolloutModels& models,
   TokenBatch prompt_batch = PadSequences(rows, Padding::kLeft);
   Generation generation =
       Generate(*models.policy, prompt_batch, options, generator);
+  const Clock::time_point sampled = Clock::now();
   torch::NoGradGuard no_grad;
   Experience e;
+  e.policy_version = policy_version;
   e.sequences = generation.sequences;
   e.prompt_columns = prompt_batch.tokens.size(1);
   e.response_mask = generation.responses.mask;
@@ -33,6 +39,9 @@ Experience BuildExperience(const RolloutModels& models,
       e.response_mask;
   e.scores =
       (*models.reward_model)->Score(e.sequences.tokens, e.sequences.mask);
+  e.generation_seconds = std::chrono::duration<double>(sampled - start).count();
+  e.scoring_seconds =
+      std::chrono::duration<double>(Clock::now() - sampled).count();
   return e;
 }
 
@@ -43,16 +52,26 @@ absl::StatusOr<std::vector<Experience>> ShareExperience(
   for (int root : roots) {
     const bool sender = world.rank() == root;
     torch::Tensor header =
-        sender ? torch::tensor({mine.size(), mine.prompt_columns,
-                                mine.sequences.tokens.size(1)},
-                               torch::kInt64)
-               : torch::zeros({3}, torch::kInt64);
+        sender ? torch::tensor(
+                     {mine.size(), mine.prompt_columns,
+                      mine.sequences.tokens.size(1), mine.policy_version},
+                     torch::kInt64)
+               : torch::zeros({4}, torch::kInt64);
     absl::Status status = world.Broadcast(header, root);
+    if (!status.ok()) return status;
+    torch::Tensor seconds =
+        sender ? torch::tensor({mine.generation_seconds, mine.scoring_seconds},
+                               torch::kFloat64)
+               : torch::zeros({2}, torch::kFloat64);
+    status = world.Broadcast(seconds, root);
     if (!status.ok()) return status;
     const int64_t rows = header[0].item<int64_t>();
     const int64_t columns = header[2].item<int64_t>();
     Experience part;
     part.prompt_columns = header[1].item<int64_t>();
+    part.policy_version = header[3].item<int64_t>();
+    part.generation_seconds = seconds[0].item<double>();
+    part.scoring_seconds = seconds[1].item<double>();
     const int64_t responses = columns - part.prompt_columns;
     auto tensor = [&](const torch::Tensor& own, std::vector<int64_t> shape,
                       torch::ScalarType type) {

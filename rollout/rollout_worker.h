@@ -33,11 +33,13 @@ struct RolloutModels {
 // One response per prompt, sampled from the policy, scored. Without
 // gradients; old log-probabilities at temperature 1, as the learners compute
 // them.
+// The batch is tagged with `policy_version` and carries its generation and
+// scoring times.
 Experience BuildExperience(const RolloutModels& models,
                            const std::vector<std::string>& prompts,
                            const SamplingOptions& options,
-                           at::Generator& generator,
-                           const Tokenizer& tokenizer);
+                           at::Generator& generator, const Tokenizer& tokenizer,
+                           int64_t policy_version = 0);
 
 // Collective over `world`: the rollout worker at each world rank of `roots`
 // (in order) broadcasts its batch; every rank returns all of them, in that

@@ -266,9 +266,9 @@ absl::Status PpoIteration(RlhfState& s, int round, int iteration) {
     at::Generator generator = at::detail::createCPUGenerator(
         StreamSeed(s.job.seed(), kRolloutSamples, round, iteration,
                    s.groups.rollouts->rank()));
-    mine =
-        BuildExperience({&s.policy, &s.reference, &s.reward_model}, my_prompts,
-                        Sampling(s.job, s.tokenizer), generator, s.tokenizer);
+    mine = BuildExperience({&s.policy, &s.reference, &s.reward_model},
+                           my_prompts, Sampling(s.job, s.tokenizer), generator,
+                           s.tokenizer, s.policy_version);
   }
   times.rollout = SecondsSince(t0);
   t0 = Clock::now();
@@ -278,6 +278,15 @@ absl::Status PpoIteration(RlhfState& s, int round, int iteration) {
   times.share = SecondsSince(t0);
   if (!s.learner()) return absl::OkStatus();
 
+  // Synchronous and on-policy: every batch must come from this iteration's
+  // weights.
+  for (const Experience& part : parts) {
+    if (part.policy_version != s.policy_version) {
+      return absl::InternalError(absl::StrCat(
+          "a rollout batch was made with policy version ", part.policy_version,
+          ", the learners are at ", s.policy_version));
+    }
+  }
   t0 = Clock::now();
   Experience batch = ConcatenateExperience(parts);
   METARM_ASSIGN_OR_RETURN(
