@@ -238,6 +238,13 @@ void ValidatePpo(const PpoSpec& ppo, const Topology& topology,
   problems.Positive("ppo.temperature", ppo.temperature());
   problems.InRange("ppo.top_p", ppo.top_p(), 0, 1, true, false);
   problems.AtLeast("ppo.max_new_tokens", ppo.max_new_tokens(), 1);
+  if (ppo.max_staleness() > 0) {
+    problems.Add("ppo.max_staleness",
+                 absl::StrCat("must be 0: asynchronous rollouts are not "
+                              "implemented yet (runs are synchronous and "
+                              "on-policy), got ",
+                              ppo.max_staleness()));
+  }
   problems.MultipleOf("ppo.rollout_batch_size", ppo.rollout_batch_size(),
                       "topology.rollout_ranks", topology.rollout_ranks());
   problems.MultipleOf("ppo.minibatch_size", ppo.minibatch_size(),

@@ -157,6 +157,14 @@ TEST(ValidateJobTest, RewardModelOnlyJobIgnoresPpoAndNeedsAMetaSet) {
   EXPECT_TRUE(ValidateJob(job, kContext).empty());
 }
 
+TEST(ValidateJobTest, StalenessIsRefusedUntilAsynchronousRolloutsExist) {
+  Job job = ValidJob();
+  job.mutable_ppo()->set_max_staleness(2);
+  std::vector<std::string> problems = ValidateJob(job, kContext);
+  ASSERT_EQ(problems.size(), 1u) << Joined(problems);
+  EXPECT_EQ(problems[0].rfind("ppo.max_staleness: must be 0", 0), 0u);
+}
+
 TEST(CheckWorldSizeTest, MismatchNamesBothNumbers) {
   Job job = ValidJob();
   job.mutable_topology()->set_learner_ranks(2);
