@@ -17,10 +17,12 @@ deploy/setup.sh
 bazel build -c opt --ui_event_filters=-info,-stdout --noshow_progress //trainer:metarm_train
 trainer=bazel-bin/trainer/metarm_train
 
-configs=("VANILLA 0" "METARM 0" "METARM 0.01" "METARM 0.1" "METARM 0.3")
+configs=("VANILLA 0" "METARM 0" "METARM 0.01" "METARM 0.1" "METARM 0.3"
+         "METARM_EXACT 0.1" "METARM_EXACT 0.3" "GAP_REGULARIZED 0.1" "GAP_REGULARIZED 0.5")
 for seed in $seeds; do
   /usr/bin/python3 experiments/make_toy_shift.py "$out/data_$seed" --pairs 2000 --k 4 --seed "$seed"
   for config in "${configs[@]}"; do
+    # The number is η for the METARM modes and λ for GAP_REGULARIZED.
     read -r mode eta <<<"$config"
     name="${mode}_eta${eta}_seed${seed}"
     cat >"$out/$name.pbtxt" <<JOB
@@ -41,7 +43,7 @@ task {
 }
 reward_model { d_model: 32 n_layers: 2 n_heads: 4 max_seq_len: 40 }
 reward_training {
-  mode: $mode eta: $eta learning_rate: 2e-3
+  mode: $mode eta: $eta gap_lambda: $eta learning_rate: 2e-3
   batch_size: 32 meta_batch_size: 16 responses_per_prompt: 4 epochs: 3
 }
 JOB

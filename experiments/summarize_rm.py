@@ -18,6 +18,7 @@ COLUMNS = [
     (("reward_gaps", "normalized", "mean"), "gap mean (normalised)"),
     (("reward_gaps", "normalized", "quantiles", "q10"), "gap q10 (normalised)"),
     ("meta_objective", "J (train, last epoch)"),
+    ("gradient_cosine", "cos(∇L, ∇J)"),
 ]
 
 
@@ -51,10 +52,12 @@ def main():
     for config, rows in groups.items():
         cells = [cell([value(row, key) for row in rows]) for key, _ in COLUMNS]
         if rows[0]["mode"] == "VANILLA":
-            cells[-1] = "—"  # VANILLA computes no J
+            cells[-2:] = ["—", "—"]  # VANILLA computes no J
         print("| %s | %s |" % (config, " | ".join(cells)))
     print()
-    print("Final epoch; mean ± standard deviation over %d seed(s)." % seeds)
+    print("Final epoch; mean ± standard deviation over %d seed(s). The number "
+          "in a run's name is η (METARM, METARM_EXACT) or λ (GAP_REGULARIZED)."
+          % seeds)
 
 
 if __name__ == "__main__":

@@ -19,11 +19,13 @@ deploy/setup.sh
 bazel build -c opt --ui_event_filters=-info,-stdout --noshow_progress \
   //experiments:testbed_shift //trainer:metarm_train
 
-configs=("VANILLA 0" "METARM 0.1" "METARM 1")
+configs=("VANILLA 0" "METARM 0.1" "METARM 1" "METARM_EXACT 0.1" "METARM_EXACT 1"
+         "GAP_REGULARIZED 0.1" "GAP_REGULARIZED 0.5")
 for seed in $seeds; do
   bazel-bin/experiments/testbed_shift --task="$task" --seed="$seed" \
     --data_dir="$out/data_$seed" >"$out/data_$seed.log"
   for config in "${configs[@]}"; do
+    # The number is η for the METARM modes and λ for GAP_REGULARIZED.
     read -r mode eta <<<"$config"
     name="${mode}_eta${eta}_seed${seed}"
     cat >"$out/$name.pbtxt" <<JOB
@@ -44,7 +46,7 @@ task {
 }
 reward_model { d_model: 64 n_layers: 2 n_heads: 4 max_seq_len: 32 }
 reward_training {
-  mode: $mode eta: $eta learning_rate: 1e-3
+  mode: $mode eta: $eta gap_lambda: $eta learning_rate: 1e-3
   batch_size: 32 meta_batch_size: 16 responses_per_prompt: 4 epochs: 2
 }
 JOB

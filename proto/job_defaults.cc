@@ -59,6 +59,7 @@ void ApplyRewardTrainingDefaults(RewardTraining* reward) {
   METARM_DEFAULT(reward, responses_per_prompt, 5);
   METARM_DEFAULT(reward, epochs, 1);
   METARM_DEFAULT(reward, restart_each_round, false);
+  METARM_DEFAULT(reward, gap_lambda, 0.1);
 }
 
 void ApplyPpoDefaults(PpoSpec* ppo) {

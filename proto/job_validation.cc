@@ -204,6 +204,7 @@ void ValidateSft(const SftSpec& sft, const Topology& topology,
 void ValidateRewardTraining(const RewardTraining& reward,
                             const Topology& topology, Problems& problems) {
   problems.NonNegative("reward_training.eta", reward.eta());
+  problems.NonNegative("reward_training.gap_lambda", reward.gap_lambda());
   problems.Positive("reward_training.learning_rate", reward.learning_rate());
   problems.NonNegative("reward_training.weight_decay", reward.weight_decay());
   problems.AtLeast("reward_training.batch_size", reward.batch_size(), 1);
@@ -292,7 +293,8 @@ std::vector<std::string> ValidateJob(const Job& job,
       job.task().meta_responses().empty()) {
     problems.Add("task.meta_responses",
                  "must name the meta set (JSON lines of prompts with k "
-                 "responses) for a REWARD_MODEL_ONLY job in METARM mode");
+                 "responses) for a REWARD_MODEL_ONLY job in a mode other than "
+                 "VANILLA");
   }
   problems.AtLeast("checkpoint.keep_last", job.checkpoint().keep_last(), 1);
   problems.AtLeast("eval.num_prompts", job.eval().num_prompts(), 1);

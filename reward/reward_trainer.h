@@ -45,17 +45,23 @@ struct MetaBatch {
 struct RewardTrainerOptions {
   RewardMode mode = METARM;
   double eta = 0.1;             // meta-process step size η
+  double gap_lambda = 0.1;      // λ of GAP_REGULARIZED
   double learning_rate = 1e-3;  // AdamW α
   double weight_decay = 0.0;
 
   static RewardTrainerOptions FromSpec(const RewardTraining& spec);
 };
 
-// Averaged over the learner group.
+// Averaged over the learner group. The J fields are 0 without a meta batch
+// or in VANILLA mode.
 struct RewardStepStats {
-  double loss = 0;       // Bradley-Terry loss on the batch (at θ' for METARM)
+  double loss = 0;       // Bradley-Terry loss on the batch (at θ' for METARM*)
   double accuracy = 0;   // pairwise accuracy on the batch (at θ')
-  double objective = 0;  // J on the meta batch at θ (METARM only, else 0)
+  double objective = 0;  // J on the meta batch at θ, before the step
+  double objective_at_prime = 0;  // J at θ' (METARM, METARM_EXACT)
+  double objective_after = 0;     // J after the optimizer step
+  double gradient_cosine = 0;     // cos(∇L, ∇J); ∇L at θ' for METARM*
+  double meta_step_ratio = 0;  // η ‖∇J‖ / ‖θ‖ (METARM, METARM_EXACT)
 };
 
 class RewardTrainer {
@@ -67,18 +73,30 @@ class RewardTrainer {
   RewardTrainer& operator=(const RewardTrainer&) = delete;
 
   // One optimizer step on this learner's shard. `meta` may be null (then
-  // METARM takes a vanilla step). Collective over the learner group.
+  // every mode takes a vanilla step). Collective over the learner group.
   absl::StatusOr<RewardStepStats> Step(const PreferenceBatch& pairs,
                                        const MetaBatch* meta);
+
+  // The gradient Step applies, left in the parameters' .grad() (averaged
+  // over the learners), without the optimizer step; for tests and
+  // diagnostics. Fills the stats that do not need the step.
+  absl::Status ComputeGradient(const PreferenceBatch& pairs,
+                               const MetaBatch* meta, RewardStepStats* stats);
 
   ScalarModel& model() { return model_; }
   torch::optim::AdamW& optimizer() { return optimizer_; }
 
  private:
-  // MetaRM Algorithm 1, steps 2-3: returns the backup of θ and moves the
-  // parameters to θ' = θ + η ∇J(θ). Sets *objective to J(θ).
-  absl::StatusOr<std::vector<torch::Tensor>> MetaProcess(const MetaBatch& meta,
-                                                         double* objective);
+  // The gradient of each mode, into .grad().
+  absl::Status VanillaGradient(const PreferenceBatch& pairs,
+                               RewardStepStats* stats);
+  absl::Status RegularizedGradient(const PreferenceBatch& pairs,
+                                   const MetaBatch& meta,
+                                   RewardStepStats* stats);
+  absl::Status MetaGradient(const PreferenceBatch& pairs, const MetaBatch& meta,
+                            bool exact, RewardStepStats* stats);
+  // L on the batch (with its graph); sets stats->loss and ->accuracy.
+  torch::Tensor Loss(const PreferenceBatch& pairs, RewardStepStats* stats);
 
   ScalarModel model_;
   RewardTrainerOptions options_;

@@ -180,6 +180,149 @@ TEST_F(RewardTrainerTest, GradientsMatchFiniteDifferences) {
   }
 }
 
+// With η = 0 (λ = 0) every meta variant takes exactly the VANILLA step.
+TEST_F(RewardTrainerTest, EveryVariantReducesToVanilla) {
+  for (RewardMode mode : {METARM_EXACT, GAP_REGULARIZED}) {
+    RewardTrainerOptions vanilla_options;
+    vanilla_options.mode = VANILLA;
+    RewardTrainerOptions options;
+    options.mode = mode;
+    options.eta = 0.0;
+    options.gap_lambda = 0.0;
+    RewardTrainer vanilla(MakeModel(3), vanilla_options, *world_);
+    RewardTrainer variant(MakeModel(3), options, *world_);
+    for (int step = 0; step < 4; ++step) {
+      MetaBatch meta_batch = Meta(100 + step);
+      ASSERT_TRUE(vanilla.Step(Pairs(step), &meta_batch).ok());
+      ASSERT_TRUE(variant.Step(Pairs(step), &meta_batch).ok());
+    }
+    EXPECT_TRUE(SameParameters(vanilla.model(), variant.model()))
+        << RewardMode_Name(mode);
+  }
+}
+
+// Central finite differences of `objective` at every third coordinate of
+// each parameter tensor against the trainer's gradient, in float64.
+// `gradient` is a snapshot: the objective may run backward passes itself.
+void ExpectGradientMatches(ScalarModel& model,
+                           const std::vector<torch::Tensor>& gradient,
+                           const std::function<double()>& objective,
+                           const char* name) {
+  int checked = 0;
+  std::vector<torch::Tensor> parameters = model->parameters();
+  for (size_t p = 0; p < parameters.size(); ++p) {
+    torch::Tensor flat = parameters[p].detach().view(-1);
+    torch::Tensor grad = gradient[p].view(-1);
+    for (int64_t i = 0; i < flat.numel();
+         i += std::max<int64_t>(1, flat.numel() / 3)) {
+      const double original = flat[i].item<double>();
+      const double h = 1e-6;
+      flat[i] = original + h;
+      const double plus = objective();
+      flat[i] = original - h;
+      const double minus = objective();
+      flat[i] = original;
+      const double numeric = (plus - minus) / (2 * h);
+      EXPECT_NEAR(grad[i].item<double>(), numeric,
+                  1e-6 + 1e-4 * std::abs(numeric))
+          << name << " coordinate " << i;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 20) << name;
+}
+
+// METARM_EXACT's gradient is d/dθ L(θ + η∇J(θ)).
+TEST_F(RewardTrainerTest, ExactMetaGradientMatchesFiniteDifferences) {
+  ScalarModel model = MakeModel(21);
+  model->to(torch::kFloat64);
+  RewardTrainerOptions options;
+  options.mode = METARM_EXACT;
+  options.eta = 0.5;
+  RewardTrainer trainer(model, options, *world_);
+  const PreferenceBatch pairs = Pairs(6);
+  const MetaBatch meta_batch = Meta(16);
+  RewardStepStats stats;
+  ASSERT_TRUE(trainer.ComputeGradient(pairs, &meta_batch, &stats).ok());
+  // f(θ) = L(θ + η ∇J(θ)), evaluated from scratch.
+  auto objective = [&] {
+    auto parameters = model->parameters();
+    model->zero_grad();
+    DifferenceObjective(ScoreMetaBatch(model, meta_batch)).backward();
+    std::vector<torch::Tensor> saved;
+    torch::NoGradGuard no_grad;
+    for (auto& p : parameters) {
+      saved.push_back(p.detach().clone());
+      p.add_(p.grad(), options.eta);
+    }
+    auto [c, r] = ScorePairs(model, pairs);
+    const double value = BradleyTerryLoss(c, r).item<double>();
+    for (size_t i = 0; i < parameters.size(); ++i)
+      parameters[i].copy_(saved[i]);
+    return value;
+  };
+  std::vector<torch::Tensor> gradient;
+  for (auto& p : model->parameters()) gradient.push_back(p.grad().clone());
+  ExpectGradientMatches(model, gradient, objective, "METARM_EXACT");
+  // The exact gradient differs from the first-order one.
+  RewardTrainerOptions first_order = options;
+  first_order.mode = METARM;
+  ScalarModel other = MakeModel(21);
+  other->to(torch::kFloat64);
+  RewardTrainer approximate(other, first_order, *world_);
+  ASSERT_TRUE(approximate.ComputeGradient(pairs, &meta_batch, &stats).ok());
+  double difference = 0;
+  auto a = other->parameters();
+  for (size_t i = 0; i < a.size(); ++i) {
+    difference += (a[i].grad() - gradient[i]).abs().sum().item<double>();
+  }
+  EXPECT_GT(difference, 1e-8);
+}
+
+// GAP_REGULARIZED's gradient is ∇(L − λJ).
+TEST_F(RewardTrainerTest, RegularizedGradientMatchesFiniteDifferences) {
+  ScalarModel model = MakeModel(22);
+  model->to(torch::kFloat64);
+  RewardTrainerOptions options;
+  options.mode = GAP_REGULARIZED;
+  options.gap_lambda = 0.7;
+  RewardTrainer trainer(model, options, *world_);
+  const PreferenceBatch pairs = Pairs(7);
+  const MetaBatch meta_batch = Meta(17);
+  RewardStepStats stats;
+  ASSERT_TRUE(trainer.ComputeGradient(pairs, &meta_batch, &stats).ok());
+  auto objective = [&] {
+    torch::NoGradGuard no_grad;
+    auto [c, r] = ScorePairs(model, pairs);
+    return BradleyTerryLoss(c, r).item<double>() -
+           options.gap_lambda *
+               DifferenceObjective(ScoreMetaBatch(model, meta_batch))
+                   .item<double>();
+  };
+  std::vector<torch::Tensor> gradient;
+  for (auto& p : model->parameters()) gradient.push_back(p.grad().clone());
+  ExpectGradientMatches(model, gradient, objective, "GAP_REGULARIZED");
+  EXPECT_GT(stats.objective, 0.0);
+  EXPECT_GE(stats.gradient_cosine, -1.0);
+  EXPECT_LE(stats.gradient_cosine, 1.0);
+}
+
+TEST_F(RewardTrainerTest, MetaStepLogsItsDiagnostics) {
+  RewardTrainerOptions options;
+  options.mode = METARM;
+  options.eta = 0.5;
+  RewardTrainer trainer(MakeModel(4), options, *world_);
+  MetaBatch meta_batch = Meta(3);
+  absl::StatusOr<RewardStepStats> stats = trainer.Step(Pairs(3), &meta_batch);
+  ASSERT_TRUE(stats.ok());
+  EXPECT_GT(stats->objective, 0.0);
+  EXPECT_GT(stats->objective_at_prime, 0.0);
+  EXPECT_GT(stats->objective_after, 0.0);
+  // Gradient ascent on J with a positive step raises J to first order.
+  EXPECT_GT(stats->objective_at_prime, stats->objective);
+  EXPECT_GT(stats->meta_step_ratio, 0.0);
+}
+
 TEST(ShardRangeTest, EvenShares) {
   EXPECT_EQ(ShardRange(16, 0, 2), std::make_pair(int64_t{0}, int64_t{8}));
   EXPECT_EQ(ShardRange(16, 1, 2), std::make_pair(int64_t{8}, int64_t{8}));

@@ -123,7 +123,8 @@ TEST_P(RewardDataParallelTest, ShardedEqualsSingleLearner) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, RewardDataParallelTest,
-                         ::testing::Values(VANILLA, METARM),
+                         ::testing::Values(VANILLA, METARM, METARM_EXACT,
+                                           GAP_REGULARIZED),
                          [](const auto& info) {
                            return RewardMode_Name(info.param);
                          });

@@ -116,6 +116,10 @@ absl::Status TrainOnLearner(const Job& job, const RewardData& data,
     line["train_loss"] = totals.loss / steps;
     line["train_accuracy"] = totals.accuracy / steps;
     line["meta_objective"] = totals.objective / steps;
+    line["meta_objective_at_prime"] = totals.objective_at_prime / steps;
+    line["meta_objective_after"] = totals.objective_after / steps;
+    line["gradient_cosine"] = totals.gradient_cosine / steps;
+    line["meta_step_ratio"] = totals.meta_step_ratio / steps;
     line["seconds"] =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
             .count();

@@ -56,6 +56,10 @@ absl::StatusOr<EpochTotals> TrainRewardEpoch(
     totals.loss += stats.loss;
     totals.accuracy += stats.accuracy;
     totals.objective += stats.objective;
+    totals.objective_at_prime += stats.objective_at_prime;
+    totals.objective_after += stats.objective_after;
+    totals.gradient_cosine += stats.gradient_cosine;
+    totals.meta_step_ratio += stats.meta_step_ratio;
     ++totals.steps;
   }
   return totals;

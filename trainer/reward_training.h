@@ -37,8 +37,10 @@ std::vector<int64_t> Permutation(int64_t n, uint64_t seed, uint64_t stream);
 std::vector<int64_t> MyShare(const std::vector<int64_t>& all,
                              Communicator& learners);
 
+// Sums over the epoch's steps of RewardStepStats.
 struct EpochTotals {
-  double loss = 0, accuracy = 0, objective = 0;
+  double loss = 0, accuracy = 0, objective = 0, objective_at_prime = 0,
+         objective_after = 0, gradient_cosine = 0, meta_step_ratio = 0;
   int64_t steps = 0;
 };
 
