@@ -2,36 +2,39 @@
 
 namespace metarm {
 
-namespace {
-
-absl::Status ReduceGradients(const std::vector<torch::Tensor>& parameters,
-                             Communicator& group, ReduceOp op) {
-  if (group.size() == 1) return absl::OkStatus();
+absl::Status AllReduceTensors(std::vector<torch::Tensor>& tensors,
+                              Communicator& group, ReduceOp op) {
+  if (group.size() == 1 || tensors.empty()) return absl::OkStatus();
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> flat;
-  flat.reserve(parameters.size());
-  for (const torch::Tensor& parameter : parameters) {
-    flat.push_back(
-        parameter.grad().defined()
-            ? parameter.grad().reshape(-1)
-            : torch::zeros({parameter.numel()}, parameter.options()));
-  }
+  flat.reserve(tensors.size());
+  for (const torch::Tensor& t : tensors) flat.push_back(t.reshape(-1));
   torch::Tensor bucket = torch::cat(flat);
   absl::Status status = group.AllReduce(bucket, op);
   if (!status.ok()) return status;
   int64_t offset = 0;
-  for (const torch::Tensor& parameter : parameters) {
-    torch::Tensor averaged =
-        bucket.narrow(0, offset, parameter.numel()).view_as(parameter);
-    offset += parameter.numel();
-    torch::Tensor& grad = const_cast<torch::Tensor&>(parameter).mutable_grad();
-    if (grad.defined()) {
-      grad.copy_(averaged);
-    } else {
-      grad = averaged.clone();
-    }
+  for (torch::Tensor& t : tensors) {
+    t.copy_(bucket.narrow(0, offset, t.numel()).view_as(t));
+    offset += t.numel();
   }
   return absl::OkStatus();
+}
+
+namespace {
+
+// Reduces every parameter's gradient in place (a missing gradient counts as
+// zeros and receives one).
+absl::Status ReduceGradients(const std::vector<torch::Tensor>& parameters,
+                             Communicator& group, ReduceOp op) {
+  if (group.size() == 1) return absl::OkStatus();
+  std::vector<torch::Tensor> grads;
+  grads.reserve(parameters.size());
+  for (const torch::Tensor& parameter : parameters) {
+    torch::Tensor& grad = const_cast<torch::Tensor&>(parameter).mutable_grad();
+    if (!grad.defined()) grad = torch::zeros_like(parameter);
+    grads.push_back(grad);
+  }
+  return AllReduceTensors(grads, group, op);
 }
 
 }  // namespace

@@ -20,6 +20,11 @@
 
 namespace metarm {
 
+// Reduces `tensors` in place over `group` with one all-reduce of a flat
+// buffer. A group of one rank returns at once.
+absl::Status AllReduceTensors(std::vector<torch::Tensor>& tensors,
+                              Communicator& group, ReduceOp op);
+
 // Replaces every parameter's gradient by its average over `group` (a
 // parameter without a gradient counts as zeros and receives one). A group of
 // one rank returns at once.

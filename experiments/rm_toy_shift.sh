@@ -3,7 +3,7 @@
 # against first-order METARM at several eta, same seeds and settings, and a
 # table of what each reached: accuracy on held-out original pairs, accuracy on
 # shifted pairs, and the reward gaps on held-out shifted responses.
-#   experiments/rm_toy_shift.sh [--quick]     (about 2 minutes; --quick: 1 seed)
+#   experiments/rm_toy_shift.sh [--quick]     (--quick: 1 seed; timing in docs/reward_model.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source deploy/common.sh

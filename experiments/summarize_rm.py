@@ -8,8 +8,9 @@ rm_metrics.jsonl): mean and standard deviation over seeds.
 import collections
 import json
 import os
-import statistics
 import sys
+
+from stats_cells import cell
 
 COLUMNS = [
     ("eval_accuracy", "acc. original"),
@@ -29,11 +30,6 @@ def value(row, key):
         row = row[part]
     return row
 
-
-def cell(values):
-    if len(values) == 1:
-        return "%.3f" % values[0]
-    return "%.3f ± %.3f" % (statistics.mean(values), statistics.stdev(values))
 
 
 def main():

@@ -8,14 +8,10 @@ proxy and gold reward against n; mean ± standard deviation over seeds.
 import collections
 import json
 import os
-import statistics
 import sys
 
+from stats_cells import cell
 
-def cell(values):
-    if len(values) == 1:
-        return "%.3f" % values[0]
-    return "%.3f ± %.3f" % (statistics.mean(values), statistics.stdev(values))
 
 
 def main():

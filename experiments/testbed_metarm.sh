@@ -5,7 +5,7 @@
 # against that proxy), as in the papers' first round. Accuracy is measured on
 # held-out SFT pairs and on pairs of optimised-policy samples, with the gap
 # diagnostic on held-out optimised-policy samples.
-#   experiments/testbed_metarm.sh [--quick]    (about 5 minutes; --quick: 1 seed)
+#   experiments/testbed_metarm.sh [--quick]    (--quick: 1 seed; timing in docs/testbed.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source deploy/common.sh

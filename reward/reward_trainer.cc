@@ -63,22 +63,13 @@ std::vector<torch::Tensor> Gradients(const std::vector<torch::Tensor>& outputs,
   return grads;
 }
 
-// The tensors averaged over `group` in one flat all-reduce, detached.
+// Detached copies of `tensors`, averaged over `group`.
 absl::StatusOr<std::vector<torch::Tensor>> Averaged(
     const std::vector<torch::Tensor>& tensors, Communicator& group) {
   std::vector<torch::Tensor> out;
   for (const torch::Tensor& t : tensors) out.push_back(t.detach().clone());
-  if (group.size() == 1) return out;
-  std::vector<torch::Tensor> flat;
-  for (const torch::Tensor& t : out) flat.push_back(t.reshape(-1));
-  torch::Tensor bucket = torch::cat(flat);
-  absl::Status status = group.AllReduce(bucket, ReduceOp::kAverage);
+  absl::Status status = AllReduceTensors(out, group, ReduceOp::kAverage);
   if (!status.ok()) return status;
-  int64_t offset = 0;
-  for (torch::Tensor& t : out) {
-    t.copy_(bucket.narrow(0, offset, t.numel()).view_as(t));
-    offset += t.numel();
-  }
   return out;
 }
 

@@ -381,21 +381,18 @@ absl::Status Evaluate(RlhfState& s, int round) {
       {"kl_to_reference", 0.0},
       {"seconds", SecondsSince(s.start)}};
   s.reward_model->train();
-  // KL(π || π_ref) estimated on the policy's own samples: mean Σ_t log π − log
-  // π_ref.
-  {
-    std::vector<std::string> first;
-    for (size_t i = 0; i < prompts.size(); ++i) first.push_back(prompts[i]);
-    at::Generator kl_generator = at::detail::createCPUGenerator(
-        StreamSeed(s.job.seed(), kEvalSamples, round, 1));
-    Experience e = BuildExperience({&s.policy, &s.reference, &s.reward_model},
-                                   first, options, kl_generator, s.tokenizer);
-    line["kl_to_reference"] =
-        ((e.old_logprobs - e.ref_logprobs) * e.response_mask)
-            .sum(1)
-            .mean()
-            .item<double>();
-  }
+  // KL(π || π_ref) estimated on the policy's own samples:
+  // mean over prompts of Σ_t (log π − log π_ref).
+  at::Generator kl_generator = at::detail::createCPUGenerator(
+      StreamSeed(s.job.seed(), kEvalSamples, round, 1));
+  Experience kl_batch =
+      BuildExperience({&s.policy, &s.reference, &s.reward_model}, prompts,
+                      options, kl_generator, s.tokenizer);
+  line["kl_to_reference"] =
+      ((kl_batch.old_logprobs - kl_batch.ref_logprobs) * kl_batch.response_mask)
+          .sum(1)
+          .mean()
+          .item<double>();
   std::cout << absl::StrFormat(
                    "round %d: gold %.3f, proxy %.3f, win/tie/lose vs SFT "
                    "%.2f/%.2f/%.2f, RM accuracy original %.3f shifted %.3f "
