@@ -15,4 +15,8 @@ bazel build -c opt --ui_event_filters=-info,-stdout --noshow_progress \
 trainer=bazel-bin/trainer/metarm_train
 ranks=$("$trainer" --job="$job" --print_world_size)
 echo "metarm: running $job on $ranks ranks"
-exec tests/mpirun_local.sh -np "$ranks" "$trainer" --job="$job" "$@"
+# Under mpirun the trainer's output is not this terminal; say whether it is.
+progress=plain
+if [ -t 1 ]; then progress=updating; fi
+exec tests/mpirun_local.sh -np "$ranks" "$trainer" --job="$job" \
+  --progress="$progress" "$@"

@@ -239,11 +239,15 @@ void ValidatePpo(const PpoSpec& ppo, const Topology& topology,
   problems.Positive("ppo.temperature", ppo.temperature());
   problems.InRange("ppo.top_p", ppo.top_p(), 0, 1, true, false);
   problems.AtLeast("ppo.max_new_tokens", ppo.max_new_tokens(), 1);
-  if (ppo.max_staleness() > 0) {
+  // Rollouts run max_staleness batches ahead within a round (the pipeline
+  // drains at each round's end, where the reward model changes).
+  if (ppo.max_staleness() >= ppo.iterations_per_round() &&
+      ppo.max_staleness() > 0) {
     problems.Add("ppo.max_staleness",
-                 absl::StrCat("must be 0: asynchronous rollouts are not "
-                              "implemented yet (runs are synchronous and "
-                              "on-policy), got ",
+                 absl::StrCat("must be less than ppo.iterations_per_round (",
+                              ppo.iterations_per_round(),
+                              "): rollouts run at most that many batches "
+                              "ahead within a round, got ",
                               ppo.max_staleness()));
   }
   problems.MultipleOf("ppo.rollout_batch_size", ppo.rollout_batch_size(),

@@ -157,12 +157,18 @@ TEST(ValidateJobTest, RewardModelOnlyJobIgnoresPpoAndNeedsAMetaSet) {
   EXPECT_TRUE(ValidateJob(job, kContext).empty());
 }
 
-TEST(ValidateJobTest, StalenessIsRefusedUntilAsynchronousRolloutsExist) {
+TEST(ValidateJobTest, StalenessMustBeLessThanTheRoundsIterations) {
   Job job = ValidJob();
-  job.mutable_ppo()->set_max_staleness(2);
+  job.mutable_ppo()->set_iterations_per_round(4);
+  job.mutable_ppo()->set_max_staleness(3);
+  EXPECT_TRUE(ValidateJob(job, kContext).empty());
+  job.mutable_ppo()->set_max_staleness(4);
   std::vector<std::string> problems = ValidateJob(job, kContext);
   ASSERT_EQ(problems.size(), 1u) << Joined(problems);
-  EXPECT_EQ(problems[0].rfind("ppo.max_staleness: must be 0", 0), 0u);
+  EXPECT_EQ(problems[0],
+            "ppo.max_staleness: must be less than ppo.iterations_per_round "
+            "(4): rollouts run at most that many batches ahead within a "
+            "round, got 4");
 }
 
 TEST(CheckWorldSizeTest, MismatchNamesBothNumbers) {

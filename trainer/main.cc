@@ -10,6 +10,7 @@
 #include "absl/flags/usage.h"
 #include "comm/mpi_environment.h"
 #include "trainer/command_line.h"
+#include "trainer/progress.h"
 #include "trainer/trainer.h"
 
 ABSL_FLAG(std::string, job, "", "The job file (protobuf text format).");
@@ -19,6 +20,11 @@ ABSL_FLAG(bool, validate_only, false,
           "Validate the job and exit: 0 if valid, 2 if not.");
 ABSL_FLAG(bool, print_world_size, false,
           "Print the number of ranks the job needs and exit (no mpirun).");
+ABSL_FLAG(std::string, progress, "auto",
+          "Progress line: 'updating' (one line rewritten in place), 'plain' "
+          "(one line per PPO iteration) or 'auto' (updating on a terminal, "
+          "plain under mpirun or srun, whose output is not the user's "
+          "terminal).");
 ABSL_FLAG(int, threads_per_rank, 0,
           "LibTorch threads per rank; 0 sizes them from the node's cores.");
 
@@ -44,6 +50,14 @@ int main(int argc, char** argv) {
   options.validate_only = absl::GetFlag(FLAGS_validate_only);
   options.print_world_size = absl::GetFlag(FLAGS_print_world_size);
   options.threads_per_rank = absl::GetFlag(FLAGS_threads_per_rank);
+  absl::StatusOr<metarm::ProgressStyle> progress =
+      metarm::ParseProgressStyle(absl::GetFlag(FLAGS_progress));
+  if (!progress.ok()) {
+    if (rank == 0)
+      std::cerr << "metarm_train: " << progress.status().message() << "\n";
+    return metarm::kExitBadInput;
+  }
+  options.progress = *progress;
   if (options.job_path.empty()) {
     if (rank == 0) {
       std::cerr << "metarm_train: flag --job: required\n"

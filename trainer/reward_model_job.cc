@@ -100,6 +100,8 @@ absl::Status TrainOnLearner(const Job& job, const RewardData& data,
       model, RewardTrainerOptions::FromSpec(job.reward_training()), learners);
   const bool writer = learners.rank() == 0;
   const std::string metrics_path = job.output_dir() + "/rm_metrics.jsonl";
+  // A new run starts its log afresh rather than appending to an old one.
+  if (writer) METARM_RETURN_IF_ERROR(WriteFileAtomically(metrics_path, ""));
   const int epochs = static_cast<int>(job.reward_training().epochs());
   for (int epoch = 0; epoch < epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();

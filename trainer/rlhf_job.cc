@@ -1,10 +1,11 @@
 #include "trainer/rlhf_job.h"
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
@@ -22,8 +23,10 @@
 #include "rollout/rollout_worker.h"
 #include "tasks/task.h"
 #include "trainer/ppo_learner.h"
+#include "trainer/progress.h"
 #include "trainer/reward_training.h"
 #include "trainer/sft.h"
+#include "trainer/staleness.h"
 #include "util/file.h"
 #include "util/status_macros.h"
 
@@ -80,7 +83,8 @@ SamplingOptions Sampling(const Job& job, const Tokenizer& tokenizer) {
 
 // Everything one rank holds for the job.
 struct RlhfState {
-  RlhfState(const Job& job, ProcessGroups& groups) : job(job), groups(groups) {}
+  RlhfState(const Job& job, ProcessGroups& groups, ProgressStyle progress)
+      : job(job), groups(groups), progress(progress) {}
 
   const Job& job;
   ProcessGroups& groups;
@@ -93,12 +97,20 @@ struct RlhfState {
   // World ranks of the rollout workers, in rollout order.
   std::vector<int> rollout_roots;
   LanguageModel policy{nullptr};
+  // The weights a rollout worker samples with: the policy itself, except on
+  // a rank that is both learner and rollout worker when rollouts may lag
+  // (ppo.max_staleness > 0), where it is a copy updated at each weight sync.
+  LanguageModel rollout_policy{nullptr};
+  int64_t rollout_version = 0;
   LanguageModel reference{nullptr};
   ScalarModel reward_model{nullptr};
   std::unique_ptr<RewardTrainer> reward_trainer;  // learners
   std::unique_ptr<PpoLearner> ppo;                // learners
   RewardData reward_data;                         // learners
-  int64_t policy_version = 0;
+  int64_t policy_version = 0;                     // PPO updates so far
+  int64_t stale_dropped = 0;       // batches older than ppo.max_staleness
+  nlohmann::json pending_metrics;  // learner 0: this iteration's line so far
+  ProgressLine progress;
   Clock::time_point start = Clock::now();
 
   bool learner() const { return groups.learners != nullptr; }
@@ -239,86 +251,153 @@ absl::Status TrainRewardModel(RlhfState& s, int round) {
   return absl::OkStatus();
 }
 
+// Seconds one PPO iteration spent in each part, as learner 0 sees them; the
+// generation and scoring times are the slowest rollout worker's.
 struct IterationTimes {
-  double sync = 0, rollout = 0, share = 0, learn = 0;
+  double generation = 0, scoring = 0, waiting = 0, learning = 0, sync = 0;
 };
 
-absl::Status PpoIteration(RlhfState& s, int round, int iteration) {
+// Sends the policy's weights from learner 0 to the rollout workers, with the
+// policy version they belong to; a rollout worker that is also a learner
+// takes them from its own policy.
+absl::Status SyncPolicy(RlhfState& s) {
+  int64_t version = s.policy_version;
+  if (s.weight_sync != nullptr && s.weight_sync->size() > 1) {
+    METARM_ASSIGN_OR_RETURN(
+        version, BroadcastWeights(s.policy->parameters(), s.policy_version,
+                                  *s.weight_sync, 0));
+  }
+  s.rollout_version = version;
+  if (s.rollout() && s.rollout_policy.ptr() != s.policy.ptr()) {
+    CopyParameters(*s.policy, *s.rollout_policy);
+  }
+  return absl::OkStatus();
+}
+
+// A rollout worker's batch for PPO iteration `iteration` of `round`: its
+// share of the iteration's prompts, sampled with the weights it holds and
+// scored. Empty on ranks that are not rollout workers.
+Experience SampleBatch(RlhfState& s, int round, int iteration) {
+  if (!s.rollout()) return Experience();
   const PpoSpec& spec = s.job.ppo();
-  IterationTimes times;
-  Clock::time_point t0 = Clock::now();
-  ++s.policy_version;
-  METARM_RETURN_IF_ERROR(SyncWeights(s, *s.policy));
-  times.sync = SecondsSince(t0);
+  std::vector<std::string> prompts = SamplePrompts(
+      *s.task, spec.rollout_batch_size(),
+      StreamSeed(s.job.seed(), kRolloutPrompts, round, iteration));
+  auto [begin, count] =
+      ShardRange(spec.rollout_batch_size(), s.groups.rollouts->rank(),
+                 s.groups.rollouts->size());
+  std::vector<std::string> my_prompts(prompts.begin() + begin,
+                                      prompts.begin() + begin + count);
+  at::Generator generator = at::detail::createCPUGenerator(
+      StreamSeed(s.job.seed(), kRolloutSamples, round, iteration,
+                 s.groups.rollouts->rank()));
+  return BuildExperience({&s.rollout_policy, &s.reference, &s.reward_model},
+                         my_prompts, Sampling(s.job, s.tokenizer), generator,
+                         s.tokenizer, s.rollout_version);
+}
 
-  t0 = Clock::now();
-  Experience mine;
-  if (s.rollout()) {
-    // This worker's share of the iteration's prompts.
-    std::vector<std::string> prompts = SamplePrompts(
-        *s.task, spec.rollout_batch_size(),
-        StreamSeed(s.job.seed(), kRolloutPrompts, round, iteration));
-    auto [begin, count] =
-        ShardRange(spec.rollout_batch_size(), s.groups.rollouts->rank(),
-                   s.groups.rollouts->size());
-    std::vector<std::string> my_prompts(prompts.begin() + begin,
-                                        prompts.begin() + begin + count);
-    at::Generator generator = at::detail::createCPUGenerator(
-        StreamSeed(s.job.seed(), kRolloutSamples, round, iteration,
-                   s.groups.rollouts->rank()));
-    mine = BuildExperience({&s.policy, &s.reference, &s.reward_model},
-                           my_prompts, Sampling(s.job, s.tokenizer), generator,
-                           s.tokenizer, s.policy_version);
-  }
-  times.rollout = SecondsSince(t0);
-  t0 = Clock::now();
-  METARM_ASSIGN_OR_RETURN(
-      std::vector<Experience> parts,
-      ShareExperience(mine, *s.groups.world, s.rollout_roots));
-  times.share = SecondsSince(t0);
-  if (!s.learner()) return absl::OkStatus();
-
-  // Synchronous and on-policy: every batch must come from this iteration's
-  // weights.
+// The learners' half of an iteration: drop batches older than
+// ppo.max_staleness, update on the rest, and (learner 0) log the iteration.
+absl::Status Learn(RlhfState& s, std::vector<Experience> parts, int round,
+                   int iteration, IterationTimes& times) {
   for (const Experience& part : parts) {
-    if (part.policy_version != s.policy_version) {
-      return absl::InternalError(absl::StrCat(
-          "a rollout batch was made with policy version ", part.policy_version,
-          ", the learners are at ", s.policy_version));
-    }
+    times.generation = std::max(times.generation, part.generation_seconds);
+    times.scoring = std::max(times.scoring, part.scoring_seconds);
   }
-  t0 = Clock::now();
-  Experience batch = ConcatenateExperience(parts);
+  FreshExperience fresh = DropStale(std::move(parts), s.policy_version,
+                                    s.job.ppo().max_staleness());
+  s.stale_dropped += fresh.dropped;
+  if (fresh.kept.empty()) return absl::OkStatus();  // nothing to learn from
+  Clock::time_point t0 = Clock::now();
+  Experience batch = ConcatenateExperience(fresh.kept);
   METARM_ASSIGN_OR_RETURN(
       PpoStats stats, s.ppo->Update(batch, StreamSeed(s.job.seed(), kPpoOrder,
                                                       round, iteration)));
-  times.learn = SecondsSince(t0);
+  ++s.policy_version;
+  times.learning = SecondsSince(t0);
   if (!s.writer()) return absl::OkStatus();
 
   double gold = 0;
   for (const auto& [prompt, response] : DecodeExperience(batch, s.tokenizer)) {
     gold += s.task->GoldReward(prompt, response);
   }
-  nlohmann::json line = {{"round", round},
-                         {"iteration", iteration + 1},
-                         {"policy_version", s.policy_version},
-                         {"policy_loss", stats.policy_loss},
-                         {"value_loss", stats.value_loss},
-                         {"entropy", stats.entropy},
-                         {"clip_fraction", stats.clip_fraction},
-                         {"approx_kl", stats.approx_kl},
-                         {"kl_to_reference", stats.kl_to_reference},
-                         {"kl_coef", s.ppo->kl_coef()},
-                         {"proxy_reward_mean", stats.mean_score},
-                         {"gold_reward_mean", gold / batch.size()},
-                         {"skipped_steps", stats.skipped_steps},
-                         {"stale_dropped", 0},
-                         {"seconds",
-                          {{"weight_sync", times.sync},
-                           {"generation_and_scoring", times.rollout},
-                           {"waiting_for_experience", times.share},
-                           {"learning", times.learn}}}};
+  s.pending_metrics = {{"round", round},
+                       {"iteration", iteration + 1},
+                       {"policy_version", s.policy_version},
+                       {"batch_staleness", fresh.max_age},
+                       {"policy_loss", stats.policy_loss},
+                       {"value_loss", stats.value_loss},
+                       {"entropy", stats.entropy},
+                       {"clip_fraction", stats.clip_fraction},
+                       {"approx_kl", stats.approx_kl},
+                       {"kl_to_reference", stats.kl_to_reference},
+                       {"kl_coef", s.ppo->kl_coef()},
+                       {"proxy_reward_mean", stats.mean_score},
+                       {"gold_reward_mean", gold / batch.size()},
+                       {"skipped_steps", stats.skipped_steps},
+                       {"stale_dropped", s.stale_dropped}};
+  return absl::OkStatus();
+}
+
+absl::Status WriteIterationMetrics(RlhfState& s, const IterationTimes& times) {
+  if (!s.writer() || s.pending_metrics.is_null()) return absl::OkStatus();
+  nlohmann::json line = std::move(s.pending_metrics);
+  s.pending_metrics = nullptr;
+  line["seconds"] = {{"generation", times.generation},
+                     {"scoring", times.scoring},
+                     {"waiting_for_experience", times.waiting},
+                     {"learning", times.learning},
+                     {"weight_sync", times.sync}};
   return AppendJson(s, "metrics.jsonl", line);
+}
+
+void ShowProgress(RlhfState& s, int round, int iteration) {
+  if (!s.writer() || !s.job.logging().progress()) return;
+  const int rounds = static_cast<int>(s.job.rounds());
+  const int iterations = static_cast<int>(s.job.ppo().iterations_per_round());
+  const double done = (round - 1) * iterations + iteration + 1;
+  const double eta =
+      SecondsSince(s.start) / done * (rounds * iterations - done);
+  s.progress.Show(
+      absl::StrFormat("round %d/%d, PPO iteration %d/%d, ETA %.0f s", round,
+                      rounds, iteration + 1, iterations, eta));
+  if (iteration + 1 == iterations) s.progress.Finish();
+}
+
+// The PPO iterations of one round. Rollouts run `lag` = ppo.max_staleness
+// batches ahead of the learners: batch i is sampled with the weights of
+// update i - lag (the round's first weights for i < lag), so in a SEPARATE
+// layout the rollout workers sample batch i + lag while the learners update
+// on batch i. lag 0 is synchronous and on-policy. The schedule is fixed, not
+// raced, so a run is deterministic for any lag and layout.
+absl::Status RunPpoIterations(RlhfState& s, int round) {
+  const int iterations = static_cast<int>(s.job.ppo().iterations_per_round());
+  const int lag = std::min<int>(s.job.ppo().max_staleness(), iterations);
+  std::deque<Experience> sampled;  // rollout workers: not yet shared
+  for (int i = 0; i < lag; ++i) sampled.push_back(SampleBatch(s, round, i));
+  for (int iteration = 0; iteration < iterations; ++iteration) {
+    IterationTimes times;
+    if (lag == 0) sampled.push_back(SampleBatch(s, round, iteration));
+    Clock::time_point t0 = Clock::now();
+    METARM_ASSIGN_OR_RETURN(
+        std::vector<Experience> parts,
+        ShareExperience(sampled.front(), *s.groups.world, s.rollout_roots));
+    sampled.pop_front();
+    times.waiting = SecondsSince(t0);
+    if (lag > 0 && iteration + lag < iterations) {
+      sampled.push_back(SampleBatch(s, round, iteration + lag));
+    }
+    if (s.learner()) {
+      METARM_RETURN_IF_ERROR(
+          Learn(s, std::move(parts), round, iteration, times));
+    }
+    t0 = Clock::now();
+    METARM_RETURN_IF_ERROR(SyncPolicy(s));
+    times.sync = SecondsSince(t0);
+    METARM_RETURN_IF_ERROR(WriteIterationMetrics(s, times));
+    ShowProgress(s, round, iteration);
+  }
+  return absl::OkStatus();
 }
 
 // Per-round evaluation on learner 0, on held-out prompts (the same every
@@ -431,15 +510,21 @@ absl::Status EvaluateSft(RlhfState& s) {
 }
 
 absl::Status RunRounds(RlhfState& s) {
+  if (s.writer()) {
+    // A new run starts its logs afresh rather than appending to old ones.
+    for (const char* log : {"metrics.jsonl", "rounds.jsonl"}) {
+      METARM_RETURN_IF_ERROR(
+          WriteFileAtomically(s.job.output_dir() + "/" + log, ""));
+    }
+  }
   if (s.learner()) METARM_RETURN_IF_ERROR(RunSft(s));
-  METARM_RETURN_IF_ERROR(SyncWeights(s, *s.policy));
+  METARM_RETURN_IF_ERROR(SyncPolicy(s));
   CopyParameters(*s.policy, *s.reference);  // the frozen SFT reference
   for (auto& p : s.reference->parameters()) p.set_requires_grad(false);
   if (s.writer()) METARM_RETURN_IF_ERROR(EvaluateSft(s));
   if (s.learner()) MakePreferenceData(s);
 
   const int rounds = static_cast<int>(s.job.rounds());
-  const int iterations = static_cast<int>(s.job.ppo().iterations_per_round());
   for (int round = 1; round <= rounds; ++round) {
     if (s.learner()) {
       if (s.job.reward_training().mode() != VANILLA) SampleMetaSet(s, round);
@@ -453,20 +538,7 @@ absl::Status RunRounds(RlhfState& s) {
       }
     }
     METARM_RETURN_IF_ERROR(SyncWeights(s, *s.reward_model));
-    for (int iteration = 0; iteration < iterations; ++iteration) {
-      METARM_RETURN_IF_ERROR(PpoIteration(s, round, iteration));
-      if (s.writer() && s.job.logging().progress()) {
-        const double done = (round - 1) * iterations + iteration + 1;
-        const double eta =
-            SecondsSince(s.start) / done * (rounds * iterations - done);
-        const bool terminal = ::isatty(STDOUT_FILENO);
-        std::printf("%sround %d/%d, PPO iteration %d/%d, ETA %.0f s%s",
-                    terminal ? "\r" : "", round, rounds, iteration + 1,
-                    iterations, eta, terminal ? "   " : "\n");
-        if (terminal && iteration + 1 == iterations) std::printf("\n");
-        std::fflush(stdout);
-      }
-    }
+    METARM_RETURN_IF_ERROR(RunPpoIterations(s, round));
     if (s.writer()) METARM_RETURN_IF_ERROR(Evaluate(s, round));
   }
   if (s.writer()) {
@@ -478,8 +550,9 @@ absl::Status RunRounds(RlhfState& s) {
 
 }  // namespace
 
-absl::Status RunRlhfJob(const Job& job, ProcessGroups& groups) {
-  RlhfState s(job, groups);
+absl::Status RunRlhfJob(const Job& job, ProcessGroups& groups,
+                        ProgressStyle progress) {
+  RlhfState s(job, groups, progress);
   absl::Status ready = absl::OkStatus();
   absl::StatusOr<std::unique_ptr<Task>> task = MakeTask(job.task().name());
   if (!task.ok()) ready = task.status();
@@ -498,6 +571,9 @@ absl::Status RunRlhfJob(const Job& job, ProcessGroups& groups) {
   s.policy =
       LanguageModel(ConfigFromSpec(job.policy(), s.tokenizer.vocab_size()));
   s.reference = LanguageModel(s.policy->config());
+  s.rollout_policy = s.learner() && s.rollout() && job.ppo().max_staleness() > 0
+                         ? LanguageModel(s.policy->config())
+                         : s.policy;
   torch::manual_seed(StreamSeed(job.seed(), kRewardInit));
   s.reward_model =
       ScalarModel(ConfigFromSpec(job.reward_model(), s.tokenizer.vocab_size()));

@@ -8,7 +8,9 @@
 // model, receive new weights from learner 0 after every update (bucketed
 // broadcast, comm/weight_sync.h), sample and score the iteration's prompts and
 // share the batch with the learners (rollout/rollout_worker.h). Synchronous
-// and on-policy: every batch is made with the newest weights.
+// and on-policy by default; with ppo.max_staleness = N the rollout workers
+// sample N batches ahead of the learners, overlapping generation with the
+// update (see RunPpoIterations in rlhf_job.cc).
 //
 // Outputs in the output_dir, written by learner 0:
 //   metrics.jsonl   one line per PPO iteration
@@ -20,11 +22,13 @@
 #include "absl/status/status.h"
 #include "comm/roles.h"
 #include "proto/job.pb.h"
+#include "trainer/progress.h"
 
 namespace metarm {
 
-// Collective over the world.
-absl::Status RunRlhfJob(const Job& job, ProcessGroups& groups);
+// Collective over the world. Learner 0 shows progress in `progress` style.
+absl::Status RunRlhfJob(const Job& job, ProcessGroups& groups,
+                        ProgressStyle progress = ProgressStyle::kPlain);
 
 }  // namespace metarm
 

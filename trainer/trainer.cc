@@ -84,7 +84,7 @@ int RunJob(const TrainerOptions& options) {
   if (job->kind() == REWARD_MODEL_ONLY) {
     result = RunRewardModelJob(*job, *groups);
   } else {
-    result = RunRlhfJob(*job, *groups);
+    result = RunRlhfJob(*job, *groups, options.progress);
   }
   if (result.ok()) return kExitOk;
   // Every rank holds the same status (the jobs agree on it); rank 0 prints.

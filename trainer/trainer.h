@@ -8,6 +8,8 @@
 
 #include <string>
 
+#include "trainer/progress.h"
+
 namespace metarm {
 
 // Process exit codes.
@@ -27,6 +29,8 @@ struct TrainerOptions {
   bool print_world_size = false;
   // LibTorch threads per rank; 0 sizes them from the node's cores.
   int threads_per_rank = 0;
+  // How rank 0 shows progress.
+  ProgressStyle progress = ProgressStyle::kPlain;
 };
 
 // Runs on every rank (MPI already initialised). Returns the exit code; a
