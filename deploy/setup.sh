@@ -14,7 +14,10 @@ packages=(
   libgtest-dev libgmock-dev
   nlohmann-json3-dev       # JSON
   zlib1g-dev               # gzip
+  libcrcutil-dev           # CRC-32C for TensorBoard event files
   python3-torch            # PyTorch 1.13.1 for the numerical reference scripts
+  python3-crc32c           # the independent TensorBoard-file reader in the tests
+  python3-matplotlib       # the plots of experiments/reproduce.sh
 )
 
 missing=()

@@ -6,6 +6,7 @@
 set -uo pipefail
 trainer=$1
 mpirun_local=$2
+reader=$3
 work=${TEST_TMPDIR:-$(mktemp -d)}
 source "$(dirname "$0")/check_lib.sh"
 
@@ -126,6 +127,38 @@ run 3 again
 check "rerun into the same folder exits 0" test "$code" -eq 0
 check "rerun replaces metrics.jsonl" test "$(wc -l <"$work/out_again/metrics.jsonl")" -eq 6
 check "rerun replaces rounds.jsonl" test "$(wc -l <"$work/out_again/rounds.jsonl")" -eq 3
+
+# TensorBoard: the event file in tb/ passes an independent reader (framing,
+# CRCs, wire format) and holds every number of metrics.jsonl and rounds.jsonl.
+check "one TensorBoard event file" test "$(ls "$work/out_again/tb" | grep -c tfevents)" -eq 1
+check "TensorBoard scalars equal the JSON lines" /usr/bin/python3 - "$reader" "$work/out_again" <<'PY'
+import glob, json, math, subprocess, sys
+reader, out = sys.argv[1], sys.argv[2]
+(path,) = glob.glob(out + "/tb/events.out.tfevents.*")
+events = [json.loads(l) for l in subprocess.run(
+    ["/usr/bin/python3", reader, path], check=True, capture_output=True,
+    text=True).stdout.splitlines()]
+assert events[0]["file_version"] == "brain.Event:2", events[0]
+def leaves(row, prefix):
+    for k, v in row.items():
+        if isinstance(v, dict):
+            yield from leaves(v, prefix + "/" + k)
+        elif isinstance(v, (int, float)):
+            yield prefix + "/" + k, v
+checked = 0
+for file, step_key in [("metrics", "policy_version"), ("rounds", "round")]:
+    rows = [json.loads(l) for l in open(f"{out}/{file}.jsonl")]
+    for row in rows:
+        step = row[step_key]
+        (event,) = [e for e in events if e["step"] == step and
+                    any(t.startswith(file + "/") for t in e["values"])]
+        for tag, value in leaves(row, file):
+            got = event["values"][tag]
+            assert math.isclose(got, value, rel_tol=1e-6, abs_tol=1e-30), (tag, got, value)
+            checked += 1
+assert checked > 100, checked
+print("checked", checked, "scalars")
+PY
 
 # Under mpirun the progress shows as plain lines (the output is not the
 # user's terminal): one per PPO iteration, no carriage returns.

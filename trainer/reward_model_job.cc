@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "comm/status_consensus.h"
+#include "metrics/run_log.h"
 #include "model/transformer_config.h"
 #include "model/weights_io.h"
 #include "nlohmann/json.hpp"
@@ -99,9 +100,11 @@ absl::Status TrainOnLearner(const Job& job, const RewardData& data,
   RewardTrainer trainer(
       model, RewardTrainerOptions::FromSpec(job.reward_training()), learners);
   const bool writer = learners.rank() == 0;
-  const std::string metrics_path = job.output_dir() + "/rm_metrics.jsonl";
-  // A new run starts its log afresh rather than appending to an old one.
-  if (writer) METARM_RETURN_IF_ERROR(WriteFileAtomically(metrics_path, ""));
+  std::unique_ptr<RunLog> log;
+  if (writer) {
+    METARM_ASSIGN_OR_RETURN(
+        log, RunLog::Start(job.output_dir(), {"rm_metrics.jsonl"}));
+  }
   const int epochs = static_cast<int>(job.reward_training().epochs());
   for (int epoch = 0; epoch < epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
@@ -125,7 +128,7 @@ absl::Status TrainOnLearner(const Job& job, const RewardData& data,
     line["seconds"] =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
             .count();
-    METARM_RETURN_IF_ERROR(AppendLine(metrics_path, line.dump() + "\n"));
+    METARM_RETURN_IF_ERROR(log->Append("rm_metrics.jsonl", epoch + 1, line));
     std::cout << absl::StrFormat(
                      "reward model epoch %d/%d: loss %.4f, train accuracy "
                      "%.3f, eval accuracy %.3f (%.1f s)\n",

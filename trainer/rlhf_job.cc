@@ -13,6 +13,7 @@
 #include "comm/mpi_environment.h"
 #include "comm/status_consensus.h"
 #include "comm/weight_sync.h"
+#include "metrics/run_log.h"
 #include "model/transformer_config.h"
 #include "model/weights_io.h"
 #include "nlohmann/json.hpp"
@@ -111,6 +112,7 @@ struct RlhfState {
   int64_t stale_dropped = 0;       // batches older than ppo.max_staleness
   nlohmann::json pending_metrics;  // learner 0: this iteration's line so far
   ProgressLine progress;
+  std::unique_ptr<RunLog> log;  // learner 0: JSON lines and TensorBoard
   Clock::time_point start = Clock::now();
 
   bool learner() const { return groups.learners != nullptr; }
@@ -149,8 +151,8 @@ absl::Status SyncWeights(RlhfState& s, torch::nn::Module& module) {
 }
 
 absl::Status AppendJson(const RlhfState& s, const std::string& file,
-                        const nlohmann::json& line) {
-  return AppendLine(s.job.output_dir() + "/" + file, line.dump() + "\n");
+                        int64_t step, const nlohmann::json& line) {
+  return s.log->Append(file, step, line);
 }
 
 // Round 0: next-token cross-entropy on fresh demonstrations, sharded.
@@ -348,7 +350,7 @@ absl::Status WriteIterationMetrics(RlhfState& s, const IterationTimes& times) {
                      {"waiting_for_experience", times.waiting},
                      {"learning", times.learning},
                      {"weight_sync", times.sync}};
-  return AppendJson(s, "metrics.jsonl", line);
+  return AppendJson(s, "metrics.jsonl", s.policy_version, line);
 }
 
 void ShowProgress(RlhfState& s, int round, int iteration) {
@@ -481,7 +483,7 @@ absl::Status Evaluate(RlhfState& s, int round) {
                    lose / n, line["rm_acc_original"].get<double>(),
                    line["rm_acc_shifted"].get<double>(), SecondsSince(s.start))
             << std::flush;
-  return AppendJson(s, "rounds.jsonl", line);
+  return AppendJson(s, "rounds.jsonl", round, line);
 }
 
 // The SFT policy's own evaluation line (round 0), for reference.
@@ -501,7 +503,7 @@ absl::Status EvaluateSft(RlhfState& s) {
   const double mean = gold / prompts.size();
   std::cout << absl::StrFormat("round 0: SFT policy gold %.3f\n", mean)
             << std::flush;
-  return AppendJson(s, "rounds.jsonl",
+  return AppendJson(s, "rounds.jsonl", 0,
                     {{"round", 0},
                      {"gold_reward_mean", mean},
                      {"win", 0.0},
@@ -511,11 +513,9 @@ absl::Status EvaluateSft(RlhfState& s) {
 
 absl::Status RunRounds(RlhfState& s) {
   if (s.writer()) {
-    // A new run starts its logs afresh rather than appending to old ones.
-    for (const char* log : {"metrics.jsonl", "rounds.jsonl"}) {
-      METARM_RETURN_IF_ERROR(
-          WriteFileAtomically(s.job.output_dir() + "/" + log, ""));
-    }
+    METARM_ASSIGN_OR_RETURN(
+        s.log,
+        RunLog::Start(s.job.output_dir(), {"metrics.jsonl", "rounds.jsonl"}));
   }
   if (s.learner()) METARM_RETURN_IF_ERROR(RunSft(s));
   METARM_RETURN_IF_ERROR(SyncPolicy(s));
