@@ -223,6 +223,27 @@ void SampleMetaSet(RlhfState& s, int round) {
   s.reward_data.meta = MakeResponseSets(prompts, samples, s.tokenizer);
 }
 
+// One line of reward_model.jsonl: the epoch's means of the step
+// diagnostics (reward/reward_trainer.h), the measurements that tell the
+// MetaRM variants apart.
+absl::Status LogRewardEpoch(RlhfState& s, int round, int epoch,
+                            const EpochTotals& totals) {
+  const double steps = std::max<int64_t>(1, totals.steps);
+  const int64_t step = (round - 1) * s.job.reward_training().epochs() + epoch;
+  return s.log->Append(
+      "reward_model.jsonl", step + 1,
+      {{"round", round},
+       {"epoch", epoch + 1},
+       {"steps", totals.steps},
+       {"train_loss", totals.loss / steps},
+       {"train_accuracy", totals.accuracy / steps},
+       {"meta_objective", totals.objective / steps},
+       {"meta_objective_at_prime", totals.objective_at_prime / steps},
+       {"meta_objective_after", totals.objective_after / steps},
+       {"gradient_cosine", totals.gradient_cosine / steps},
+       {"meta_step_ratio", totals.meta_step_ratio / steps}});
+}
+
 absl::Status TrainRewardModel(RlhfState& s, int round) {
   const RewardTraining& spec = s.job.reward_training();
   if (s.reward_trainer == nullptr || spec.restart_each_round()) {
@@ -240,6 +261,10 @@ absl::Status TrainRewardModel(RlhfState& s, int round) {
                     spec, StreamSeed(s.job.seed(), kRewardInit, round),
                     s.reward_data, s.tokenizer, s.limits, *s.reward_trainer,
                     *s.groups.learners, static_cast<int>(epoch)));
+    if (s.writer()) {
+      METARM_RETURN_IF_ERROR(
+          LogRewardEpoch(s, round, static_cast<int>(epoch), totals));
+    }
   }
   if (s.writer()) {
     const double steps = std::max<int64_t>(1, totals.steps);
@@ -402,6 +427,31 @@ absl::Status RunPpoIterations(RlhfState& s, int round) {
   return absl::OkStatus();
 }
 
+// One line of eval_samples.jsonl: the held-out prompts, the policy's first
+// response to each, its gold reward and (from round 1) its reward-model
+// score, so that two runs can be compared prompt by prompt.
+absl::Status WriteEvalSamples(
+    RlhfState& s, int round, const std::vector<std::string>& prompts,
+    const std::vector<std::vector<std::string>>& samples,
+    const std::vector<double>& gold, const torch::Tensor& proxy) {
+  std::vector<std::string> responses;
+  for (const auto& sample : samples) responses.push_back(sample[0]);
+  nlohmann::json line = {{"round", round},
+                         {"prompts", prompts},
+                         {"responses", responses},
+                         {"gold_reward", gold}};
+  if (proxy.defined()) {
+    torch::Tensor values = proxy.to(torch::kFloat64).contiguous();
+    line["proxy_reward"] = std::vector<double>(
+        values.data_ptr<double>(), values.data_ptr<double>() + values.numel());
+  }
+  // Sampled bytes need not be valid UTF-8; JSON strings must be.
+  return AppendLine(
+      s.job.output_dir() + "/eval_samples.jsonl",
+      line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+          "\n");
+}
+
 // Per-round evaluation on learner 0, on held-out prompts (the same every
 // round).
 absl::Status Evaluate(RlhfState& s, int round) {
@@ -419,9 +469,11 @@ absl::Status Evaluate(RlhfState& s, int round) {
       SampleResponses(s.reference, prompts, 1, options, generator, s.tokenizer);
   int win = 0, tie = 0, lose = 0;
   double gold = 0;
+  std::vector<double> gold_per_prompt;
   for (size_t i = 0; i < prompts.size(); ++i) {
     const double mine = s.task->GoldReward(prompts[i], policy_samples[i][0]);
     const double sft = s.task->GoldReward(prompts[i], sft_samples[i][0]);
+    gold_per_prompt.push_back(mine);
     gold += mine;
     if (std::abs(mine - sft) <= eval.tie_band()) {
       ++tie;
@@ -459,6 +511,7 @@ absl::Status Evaluate(RlhfState& s, int round) {
        EvaluateAccuracy(s.reward_model, shifted, s.limits, s.tokenizer)},
       {"reward_gap_mean", gaps.normalized.mean},
       {"reward_gap_raw_mean", gaps.raw.mean},
+      {"reward_gaps", RewardGapStatsToJson(gaps)},
       {"kl_to_reference", 0.0},
       {"seconds", SecondsSince(s.start)}};
   s.reward_model->train();
@@ -483,6 +536,8 @@ absl::Status Evaluate(RlhfState& s, int round) {
                    lose / n, line["rm_acc_original"].get<double>(),
                    line["rm_acc_shifted"].get<double>(), SecondsSince(s.start))
             << std::flush;
+  METARM_RETURN_IF_ERROR(WriteEvalSamples(
+      s, round, prompts, policy_samples, gold_per_prompt, scores.select(1, 0)));
   return AppendJson(s, "rounds.jsonl", round, line);
 }
 
@@ -497,9 +552,13 @@ absl::Status EvaluateSft(RlhfState& s) {
       SampleResponses(s.reference, prompts, 1, Sampling(s.job, s.tokenizer),
                       generator, s.tokenizer);
   double gold = 0;
+  std::vector<double> gold_per_prompt;
   for (size_t i = 0; i < prompts.size(); ++i) {
-    gold += s.task->GoldReward(prompts[i], samples[i][0]);
+    gold_per_prompt.push_back(s.task->GoldReward(prompts[i], samples[i][0]));
+    gold += gold_per_prompt.back();
   }
+  METARM_RETURN_IF_ERROR(
+      WriteEvalSamples(s, 0, prompts, samples, gold_per_prompt, {}));
   const double mean = gold / prompts.size();
   std::cout << absl::StrFormat("round 0: SFT policy gold %.3f\n", mean)
             << std::flush;
@@ -514,8 +573,9 @@ absl::Status EvaluateSft(RlhfState& s) {
 absl::Status RunRounds(RlhfState& s) {
   if (s.writer()) {
     METARM_ASSIGN_OR_RETURN(
-        s.log,
-        RunLog::Start(s.job.output_dir(), {"metrics.jsonl", "rounds.jsonl"}));
+        s.log, RunLog::Start(s.job.output_dir(),
+                             {"metrics.jsonl", "rounds.jsonl",
+                              "reward_model.jsonl", "eval_samples.jsonl"}));
   }
   if (s.learner()) METARM_RETURN_IF_ERROR(RunSft(s));
   METARM_RETURN_IF_ERROR(SyncPolicy(s));

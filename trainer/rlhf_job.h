@@ -13,9 +13,13 @@
 // update (see RunPpoIterations in rlhf_job.cc).
 //
 // Outputs in the output_dir, written by learner 0:
-//   metrics.jsonl   one line per PPO iteration
-//   rounds.jsonl    one line per round (the evaluation)
-//   policy.pt       the final policy's weights
+//   metrics.jsonl       one line per PPO iteration
+//   rounds.jsonl        one line per round (the evaluation)
+//   reward_model.jsonl  one line per reward-model epoch (step diagnostics)
+//   eval_samples.jsonl  one line per round: held-out prompts, the policy's
+//                       responses, their gold and proxy rewards
+//   tb/                 the same numbers as TensorBoard scalars
+//   policy.pt           the final policy's weights
 #ifndef METARM_TRAINER_RLHF_JOB_H_
 #define METARM_TRAINER_RLHF_JOB_H_
 
