@@ -30,6 +30,13 @@ METARM = f"METARM_eta{CHOSEN_ETA:g}"
 TIE_BAND = 0.05  # eval.tie_band's default, which the jobs use
 
 
+def cell_g(values):
+    """Like cell, with three significant digits (for small diagnostics)."""
+    if len(values) == 1:
+        return "%.3g" % values[0]
+    return "%.3g ± %.2g" % (statistics.mean(values), statistics.stdev(values))
+
+
 def read_jsonl(path):
     with open(path) as f:
         return [json.loads(line) for line in f if line.strip()]
@@ -317,17 +324,23 @@ class Report:
         for config in sorted(runs, key=order):
             final = lambda k: cell(per_seed(runs[config],
                                             lambda x: round_row(x, last)[k]))
-            diag = lambda k: cell(per_seed(runs[config], lambda x: statistics.mean(
-                e[k] for e in x["reward_model"])))
-            step_j = cell(per_seed(runs[config], lambda x: statistics.mean(
+            uses_j = config != BASELINE
+            uses_step = config.startswith("METARM")
+            diag = lambda k, used: cell_g(per_seed(
+                runs[config], lambda x: statistics.mean(
+                    e[k] for e in x["reward_model"]))) if used else "n/a"
+            step_j = cell_g(per_seed(runs[config], lambda x: statistics.mean(
                 e["meta_objective_after"] - e["meta_objective"]
-                for e in x["reward_model"])))
-            rows.append([config_label(config), len(runs[config]),
+                for e in x["reward_model"]))) if uses_j else "n/a"
+            label = config_label(config)
+            if config == BASELINE:
+                label += " (= METARM η=0)"
+            rows.append([label, len(runs[config]),
                          final("gold_reward_mean"), final("win"),
                          final("lose"), final("rm_acc_original"),
                          final("rm_acc_shifted"), final("reward_gap_mean"),
-                         diag("gradient_cosine"), step_j,
-                         diag("meta_step_ratio")])
+                         diag("gradient_cosine", uses_j), step_j,
+                         diag("meta_step_ratio", uses_step)])
         self.table(["configuration", "seeds", "gold", "win vs SFT",
                     "lose vs SFT", "rm_acc_original", "rm_acc_shifted",
                     "reward gap", "cos(∇L,∇J)", "ΔJ per step",

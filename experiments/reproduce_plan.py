@@ -25,11 +25,11 @@ PROFILES = {
     # At most 45 minutes on 2 cores, two runs at a time.
     "full": dict(seeds=[1, 2, 3], tasks=["sort", "reverse"], rounds=3,
                  sft_steps=600, iterations=20, d_model=64, layers=2,
-                 pairs=2048, eval_prompts=128, sweeps=True),
+                 pairs=1024, eval_prompts=128, sweeps=True),
     # At most 5 minutes: one seed, fewer steps, the same report.
     "quick": dict(seeds=[1], tasks=["sort", "reverse"], rounds=3,
-                  sft_steps=300, iterations=8, d_model=64, layers=2,
-                  pairs=1024, eval_prompts=64, sweeps=True),
+                  sft_steps=200, iterations=8, d_model=64, layers=2,
+                  pairs=512, eval_prompts=64, sweeps=True),
     # The test suite's form: tiny models, every part of the report.
     "smoke": dict(seeds=[1, 2], tasks=["sort", "reverse"], rounds=3,
                   sft_steps=40, iterations=2, d_model=32, layers=1,

@@ -31,7 +31,7 @@ for task in sort reverse; do
     check "$task $plot is a PNG" bash -c "head -c 8 '$png' | od -An -tx1 | grep -q '89 50 4e 47 0d 0a 1a 0a'"
     check "$task $plot is embedded" has "(results/${task}_$plot.png)"
   done
-  for config in "VANILLA" "METARM η=0.03" "METARM η=0.1" "METARM η=0.3" \
+  for config in "VANILLA (= METARM η=0)" "METARM η=0.03" "METARM η=0.1" "METARM η=0.3" \
     "METARM η=1" "METARM_EXACT η=0.1" "GAP_REGULARIZED λ=0.3"; do
     check "$task sweep row $config" has "| $config | 2 |"
   done
