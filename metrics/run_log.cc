@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "util/file.h"
 
@@ -46,6 +47,30 @@ absl::Status RemoveEventFiles(const std::string& directory) {
   return absl::OkStatus();
 }
 
+// The first `count` complete lines of the file at `path`, each with its
+// newline. A last line without its newline was cut short by a crash and
+// does not count.
+absl::StatusOr<std::vector<std::string>> FirstLines(const std::string& path,
+                                                    int64_t count) {
+  std::vector<std::string> lines;
+  if (count == 0) return lines;
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  size_t start = 0;
+  while (static_cast<int64_t>(lines.size()) < count) {
+    const size_t end = text->find('\n', start);
+    if (end == std::string::npos) {
+      return absl::DataLossError(
+          absl::StrCat(path, ": holds ", lines.size(),
+                       " complete lines, fewer than the checkpoint recorded (",
+                       count, "): the log was truncated or replaced"));
+    }
+    lines.push_back(text->substr(start, end + 1 - start));
+    start = end + 1;
+  }
+  return lines;
+}
+
 }  // namespace
 
 std::vector<std::pair<std::string, double>> NumericLeaves(
@@ -56,26 +81,91 @@ std::vector<std::pair<std::string, double>> NumericLeaves(
 }
 
 absl::StatusOr<std::unique_ptr<RunLog>> RunLog::Start(
-    const std::string& output_dir, const std::vector<std::string>& files) {
-  for (const std::string& file : files) {
-    absl::Status emptied = WriteFileAtomically(output_dir + "/" + file, "");
+    const std::string& output_dir, const std::vector<LogFile>& files,
+    bool tensorboard) {
+  std::unique_ptr<RunLog> log(new RunLog(output_dir, files));
+  for (const LogFile& file : files) {
+    absl::Status emptied =
+        WriteFileAtomically(output_dir + "/" + file.name, "");
     if (!emptied.ok()) return emptied;
+    log->line_counts_[file.name] = 0;
   }
-  absl::Status removed = RemoveEventFiles(output_dir + "/tb");
-  if (!removed.ok()) return removed;
-  absl::StatusOr<std::unique_ptr<EventFile>> events =
-      EventFile::Create(output_dir + "/tb");
-  if (!events.ok()) return events.status();
-  return std::unique_ptr<RunLog>(new RunLog(output_dir, *std::move(events)));
+  absl::Status started = log->StartEvents(tensorboard);
+  if (!started.ok()) return started;
+  return log;
 }
 
-absl::Status RunLog::Append(const std::string& file, int64_t step,
-                            const nlohmann::json& line) {
-  absl::Status appended =
-      AppendLine(output_dir_ + "/" + file, line.dump() + "\n");
-  if (!appended.ok()) return appended;
-  const std::string prefix(absl::StripSuffix(file, ".jsonl"));
+absl::StatusOr<std::unique_ptr<RunLog>> RunLog::Resume(
+    const std::string& output_dir, const std::vector<LogFile>& files,
+    bool tensorboard, const std::map<std::string, int64_t>& line_counts) {
+  std::unique_ptr<RunLog> log(new RunLog(output_dir, files));
+  // Read everything first, so that a missing line changes nothing.
+  std::map<std::string, std::vector<std::string>> kept;
+  for (const LogFile& file : files) {
+    auto count = line_counts.find(file.name);
+    absl::StatusOr<std::vector<std::string>> lines =
+        FirstLines(output_dir + "/" + file.name,
+                   count == line_counts.end() ? 0 : count->second);
+    if (!lines.ok()) return lines.status();
+    kept[file.name] = *std::move(lines);
+  }
+  absl::Status started = log->StartEvents(tensorboard);
+  if (!started.ok()) return started;
+  for (const LogFile& file : files) {
+    absl::Status written = WriteFileAtomically(
+        output_dir + "/" + file.name, absl::StrJoin(kept[file.name], ""));
+    if (!written.ok()) return written;
+    log->line_counts_[file.name] = kept[file.name].size();
+    for (const std::string& line : kept[file.name]) {
+      absl::Status added =
+          log->AddToEvents(file, nlohmann::json::parse(line, nullptr, false));
+      if (!added.ok()) return added;
+    }
+  }
+  return log;
+}
+
+absl::Status RunLog::StartEvents(bool tensorboard) {
+  absl::Status removed = RemoveEventFiles(output_dir_ + "/tb");
+  if (!removed.ok() || !tensorboard) return removed;
+  absl::StatusOr<std::unique_ptr<EventFile>> events =
+      EventFile::Create(output_dir_ + "/tb");
+  if (!events.ok()) return events.status();
+  events_ = *std::move(events);
+  return absl::OkStatus();
+}
+
+const LogFile* RunLog::Find(const std::string& name) const {
+  for (const LogFile& file : files_) {
+    if (file.name == name) return &file;
+  }
+  return nullptr;
+}
+
+absl::Status RunLog::AddToEvents(const LogFile& file,
+                                 const nlohmann::json& line) {
+  if (events_ == nullptr || file.step_key.empty() || !line.is_object()) {
+    return absl::OkStatus();
+  }
+  const int64_t step = line.value(file.step_key, int64_t{0});
+  const std::string prefix(absl::StripSuffix(file.name, ".jsonl"));
   return events_->AddScalars(step, NumericLeaves(line, prefix));
+}
+
+absl::Status RunLog::Append(const std::string& file,
+                            const nlohmann::json& line) {
+  const LogFile* spec = Find(file);
+  if (spec == nullptr) {
+    return absl::InternalError(absl::StrCat("no log file named ", file));
+  }
+  // Sampled text need not be valid UTF-8; JSON strings must be.
+  absl::Status appended = AppendLine(
+      output_dir_ + "/" + file,
+      line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+          "\n");
+  if (!appended.ok()) return appended;
+  ++line_counts_[file];
+  return AddToEvents(*spec, line);
 }
 
 }  // namespace metarm

@@ -1,7 +1,6 @@
 #include "metrics/tfrecord.h"
 
-// crcutil (Debian's libcrcutil-dev) computes the CRC.
-#include "generic_crc.h"
+#include "util/crc32c.h"
 
 namespace metarm {
 namespace {
@@ -13,14 +12,6 @@ void AppendLittleEndian(uint64_t value, int bytes, std::string& out) {
 }
 
 }  // namespace
-
-uint32_t Crc32c(absl::string_view data) {
-  // The reflected Castagnoli polynomial; `canonical` pre- and post-inverts.
-  using Crc =
-      crcutil::GenericCrc<crcutil::uint64, crcutil::uint64, crcutil::uint64, 4>;
-  static const Crc* const kCrc = new Crc(0x82f63b78, 32, /*canonical=*/true);
-  return static_cast<uint32_t>(kCrc->CrcDefault(data.data(), data.size(), 0));
-}
 
 uint32_t MaskedCrc32c(absl::string_view data) {
   const uint32_t crc = Crc32c(data);

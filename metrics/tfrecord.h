@@ -16,9 +16,6 @@
 
 namespace metarm {
 
-// CRC-32C (Castagnoli) of `data`.
-uint32_t Crc32c(absl::string_view data);
-
 // The masked form TFRecord stores: the CRC rotated right by 15 bits plus a
 // constant, so that a CRC of data that holds CRCs is not degenerate.
 uint32_t MaskedCrc32c(absl::string_view data);

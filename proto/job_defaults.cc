@@ -80,6 +80,7 @@ void ApplyPpoDefaults(PpoSpec* ppo) {
   METARM_DEFAULT(ppo, temperature, 1.0);
   METARM_DEFAULT(ppo, top_p, 1.0);
   METARM_DEFAULT(ppo, max_staleness, 0);
+  METARM_DEFAULT(ppo, max_skipped_updates, 3);
 }
 
 void ApplyCheckpointDefaults(CheckpointSpec* checkpoint) {
@@ -89,7 +90,7 @@ void ApplyCheckpointDefaults(CheckpointSpec* checkpoint) {
 
 void ApplyLoggingDefaults(LoggingSpec* logging) {
   METARM_DEFAULT(logging, progress, true);
-  METARM_DEFAULT(logging, tensorboard, false);
+  METARM_DEFAULT(logging, tensorboard, true);
 }
 
 void ApplyEvalDefaults(EvalSpec* eval) {

@@ -236,6 +236,7 @@ void ValidatePpo(const PpoSpec& ppo, const Topology& topology,
   problems.AtLeast("ppo.minibatch_size", ppo.minibatch_size(), 1);
   problems.AtLeast("ppo.rollout_batch_size", ppo.rollout_batch_size(), 1);
   problems.AtLeast("ppo.iterations_per_round", ppo.iterations_per_round(), 1);
+  problems.AtLeast("ppo.max_skipped_updates", ppo.max_skipped_updates(), 1);
   problems.Positive("ppo.temperature", ppo.temperature());
   problems.InRange("ppo.top_p", ppo.top_p(), 0, 1, true, false);
   problems.AtLeast("ppo.max_new_tokens", ppo.max_new_tokens(), 1);
@@ -301,6 +302,15 @@ std::vector<std::string> ValidateJob(const Job& job,
                  "VANILLA");
   }
   problems.AtLeast("checkpoint.keep_last", job.checkpoint().keep_last(), 1);
+  // A checkpoint inside a round would have to hold the rollout workers'
+  // batches sampled ahead.
+  if (job.checkpoint().every_iterations() > 0 &&
+      job.ppo().max_staleness() > 0) {
+    problems.Add("checkpoint.every_iterations",
+                 absl::StrCat("must be 0 (checkpoints at round ends only) "
+                              "when ppo.max_staleness > 0, got ",
+                              job.checkpoint().every_iterations()));
+  }
   problems.AtLeast("eval.num_prompts", job.eval().num_prompts(), 1);
   problems.NonNegative("eval.tie_band", job.eval().tie_band());
   return problems.Take();

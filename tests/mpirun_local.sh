@@ -2,8 +2,9 @@
 # mpirun with the settings a single shared machine needs: as root, more ranks
 # than cores, no core binding (ranks size their thread pools themselves, see
 # comm/threads.h) and shared-memory transport without the ptrace-based single
-# copy that containers forbid. --quiet drops mpirun's own banners (a rank's
-# exit code still comes through).
-exec mpirun --quiet --allow-run-as-root --oversubscribe --bind-to none \
+# copy that containers forbid. Not --quiet: that would also hide mpirun's
+# report of which rank died and how ("mpirun noticed that process rank 2 ...
+# exited on signal 9").
+exec mpirun --allow-run-as-root --oversubscribe --bind-to none \
   --mca btl self,vader --mca btl_vader_single_copy_mechanism none \
   "$@"

@@ -25,6 +25,10 @@ ABSL_FLAG(std::string, progress, "auto",
           "(one line per PPO iteration) or 'auto' (updating on a terminal, "
           "plain under mpirun or srun, whose output is not the user's "
           "terminal).");
+ABSL_FLAG(bool, resume, false,
+          "Require a checkpoint to resume from (exit 2 when the output folder "
+          "has none). Without the flag a run resumes from the newest "
+          "checkpoint in <output_dir>/checkpoints all the same, saying so.");
 ABSL_FLAG(int, threads_per_rank, 0,
           "LibTorch threads per rank; 0 sizes them from the node's cores.");
 
@@ -32,7 +36,8 @@ int main(int argc, char** argv) {
   metarm::MpiEnvironment mpi(&argc, &argv);
   const int rank = metarm::MpiEnvironment::WorldRank();
   absl::SetProgramUsageMessage(
-      "metarm_train --job=FILE [--output_dir=DIR] [--validate_only]");
+      "metarm_train --job=FILE [--output_dir=DIR] [--resume] "
+      "[--validate_only]");
   std::vector<std::string> problems = metarm::CheckCommandLine(argc, argv);
   if (!problems.empty()) {
     if (rank == 0) {
@@ -50,6 +55,7 @@ int main(int argc, char** argv) {
   options.validate_only = absl::GetFlag(FLAGS_validate_only);
   options.print_world_size = absl::GetFlag(FLAGS_print_world_size);
   options.threads_per_rank = absl::GetFlag(FLAGS_threads_per_rank);
+  options.resume = absl::GetFlag(FLAGS_resume);
   absl::StatusOr<metarm::ProgressStyle> progress =
       metarm::ParseProgressStyle(absl::GetFlag(FLAGS_progress));
   if (!progress.ok()) {

@@ -60,11 +60,18 @@ absl::StatusOr<PpoStats> PpoLearner::Minibatch(const Experience& batch,
   for (const torch::Tensor& p : critic_->parameters()) parameters.push_back(p);
   status = SumGradients(parameters, learners_);
   if (!status.ok()) return status;
-  if (skipped.item<double>() == 0) {
+  // The summed gradients are the same on every learner, so is this verdict.
+  bool finite = skipped.item<double>() == 0;
+  for (const torch::Tensor& p : parameters) {
+    if (finite && p.grad().defined()) {
+      finite = torch::isfinite(p.grad()).all().item<bool>();
+    }
+  }
+  if (finite) {
     policy_optimizer_.step();
     critic_optimizer_.step();
   }
-  stats.skipped_steps = skipped.item<double>() > 0 ? 1 : 0;
+  stats.skipped_steps = finite ? 0 : 1;
   stats.policy_loss = losses.policy.item<double>() * weight;
   stats.value_loss = losses.value.item<double>() * weight;
   stats.entropy = losses.entropy.item<double>() * weight;
@@ -123,6 +130,7 @@ absl::StatusOr<PpoStats> PpoLearner::Update(const Experience& experience,
       totals.approx_kl += step->approx_kl;
       totals.skipped_steps += step->skipped_steps;
       ++steps;
+      ++totals.steps;
     }
   }
   // Sums over the learners of the weighted shares: the minibatch means.

@@ -32,7 +32,8 @@ struct PpoStats {
   double approx_kl = 0;
   double kl_to_reference = 0;  // mean Σ_t (log π_old − log π_ref) per sequence
   double mean_score = 0;       // mean reward-model score of the batch
-  int64_t skipped_steps = 0;  // minibatches with a non-finite loss
+  int64_t steps = 0;           // minibatch steps in the update
+  int64_t skipped_steps = 0;  // of which skipped: non-finite loss or gradient
 };
 
 class PpoLearner {
@@ -49,6 +50,11 @@ class PpoLearner {
   LanguageModel& policy() { return policy_; }
   ScalarModel& critic() { return critic_; }
   double kl_coef() const { return kl_.value(); }
+  // For checkpoints: the optimizers and the KL coefficient are the learner's
+  // whole state besides the models.
+  torch::optim::AdamW& policy_optimizer() { return policy_optimizer_; }
+  torch::optim::AdamW& critic_optimizer() { return critic_optimizer_; }
+  void RestoreKlCoef(double value) { kl_.Restore(value); }
 
  private:
   // Gradient step on one minibatch share; returns its summed statistics.

@@ -71,6 +71,8 @@ class KlController {
       : value_(initial), target_(target), horizon_(horizon) {}
   double value() const { return value_; }
   void Update(double kl, int64_t sequences);
+  // Sets the coefficient (resuming from a checkpoint).
+  void Restore(double value) { value_ = value; }
 
  private:
   double value_;

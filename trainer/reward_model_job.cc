@@ -103,7 +103,8 @@ absl::Status TrainOnLearner(const Job& job, const RewardData& data,
   std::unique_ptr<RunLog> log;
   if (writer) {
     METARM_ASSIGN_OR_RETURN(
-        log, RunLog::Start(job.output_dir(), {"rm_metrics.jsonl"}));
+        log, RunLog::Start(job.output_dir(), {{"rm_metrics.jsonl", "epoch"}},
+                           job.logging().tensorboard()));
   }
   const int epochs = static_cast<int>(job.reward_training().epochs());
   for (int epoch = 0; epoch < epochs; ++epoch) {
@@ -128,7 +129,7 @@ absl::Status TrainOnLearner(const Job& job, const RewardData& data,
     line["seconds"] =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
             .count();
-    METARM_RETURN_IF_ERROR(log->Append("rm_metrics.jsonl", epoch + 1, line));
+    METARM_RETURN_IF_ERROR(log->Append("rm_metrics.jsonl", line));
     std::cout << absl::StrFormat(
                      "reward model epoch %d/%d: loss %.4f, train accuracy "
                      "%.3f, eval accuracy %.3f (%.1f s)\n",

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <deque>
 #include <iostream>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -26,10 +27,13 @@
 #include "trainer/ppo_learner.h"
 #include "trainer/progress.h"
 #include "trainer/reward_training.h"
+#include "trainer/rlhf_checkpoint.h"
+#include "trainer/rlhf_state.h"
 #include "trainer/sft.h"
 #include "trainer/staleness.h"
 #include "util/file.h"
 #include "util/status_macros.h"
+#include "util/test_crash.h"
 
 namespace metarm {
 namespace {
@@ -82,44 +86,6 @@ SamplingOptions Sampling(const Job& job, const Tokenizer& tokenizer) {
   return options;
 }
 
-// Everything one rank holds for the job.
-struct RlhfState {
-  RlhfState(const Job& job, ProcessGroups& groups, ProgressStyle progress)
-      : job(job), groups(groups), progress(progress) {}
-
-  const Job& job;
-  ProcessGroups& groups;
-  std::unique_ptr<Task> task;
-  ByteTokenizer tokenizer;
-  SequenceLimits limits;
-  // Learner 0 and the rollout workers that are not learners (null where the
-  // rank is in neither, or where no weights need to travel).
-  std::unique_ptr<MpiCommunicator> weight_sync;
-  // World ranks of the rollout workers, in rollout order.
-  std::vector<int> rollout_roots;
-  LanguageModel policy{nullptr};
-  // The weights a rollout worker samples with: the policy itself, except on
-  // a rank that is both learner and rollout worker when rollouts may lag
-  // (ppo.max_staleness > 0), where it is a copy updated at each weight sync.
-  LanguageModel rollout_policy{nullptr};
-  int64_t rollout_version = 0;
-  LanguageModel reference{nullptr};
-  ScalarModel reward_model{nullptr};
-  std::unique_ptr<RewardTrainer> reward_trainer;  // learners
-  std::unique_ptr<PpoLearner> ppo;                // learners
-  RewardData reward_data;                         // learners
-  int64_t policy_version = 0;                     // PPO updates so far
-  int64_t stale_dropped = 0;       // batches older than ppo.max_staleness
-  nlohmann::json pending_metrics;  // learner 0: this iteration's line so far
-  ProgressLine progress;
-  std::unique_ptr<RunLog> log;  // learner 0: JSON lines and TensorBoard
-  Clock::time_point start = Clock::now();
-
-  bool learner() const { return groups.learners != nullptr; }
-  bool writer() const { return learner() && groups.learners->rank() == 0; }
-  bool rollout() const { return groups.rollouts != nullptr; }
-};
-
 absl::Status SetUpGroups(RlhfState& s) {
   const RankRoles& roles = s.groups.roles;
   // Weights travel from learner 0 to rollout workers that are not learners
@@ -151,8 +117,8 @@ absl::Status SyncWeights(RlhfState& s, torch::nn::Module& module) {
 }
 
 absl::Status AppendJson(const RlhfState& s, const std::string& file,
-                        int64_t step, const nlohmann::json& line) {
-  return s.log->Append(file, step, line);
+                        const nlohmann::json& line) {
+  return s.log->Append(file, line);
 }
 
 // Round 0: next-token cross-entropy on fresh demonstrations, sharded.
@@ -231,8 +197,9 @@ absl::Status LogRewardEpoch(RlhfState& s, int round, int epoch,
   const double steps = std::max<int64_t>(1, totals.steps);
   const int64_t step = (round - 1) * s.job.reward_training().epochs() + epoch;
   return s.log->Append(
-      "reward_model.jsonl", step + 1,
-      {{"round", round},
+      "reward_model.jsonl",
+      {{"step", step + 1},
+       {"round", round},
        {"epoch", epoch + 1},
        {"steps", totals.steps},
        {"train_loss", totals.loss / steps},
@@ -323,6 +290,35 @@ Experience SampleBatch(RlhfState& s, int round, int iteration) {
                          s.tokenizer, s.rollout_version);
 }
 
+// An update whose every step was skipped (non-finite loss or gradient) is
+// counted; too many in a row stop the job, before a checkpoint could save
+// the broken state.
+absl::Status CountSkippedUpdate(RlhfState& s, const PpoStats& stats) {
+  const bool skipped = stats.steps > 0 && stats.skipped_steps == stats.steps;
+  s.skipped_in_a_row = skipped ? s.skipped_in_a_row + 1 : 0;
+  if (s.skipped_in_a_row < s.job.ppo().max_skipped_updates()) {
+    return absl::OkStatus();
+  }
+  return absl::AbortedError(absl::StrCat(
+      "PPO: ", s.skipped_in_a_row,
+      " updates in a row had every step skipped for a non-finite loss or "
+      "gradient (ppo.max_skipped_updates); stopping. The last good "
+      "checkpoint is the newest in ",
+      CheckpointRoot(s.job)));
+}
+
+// A checkpoint at `at`, where one is due: at every round's end and, with
+// checkpoint.every_iterations = N, after every N-th PPO iteration of a round.
+// None while updates are being skipped: that state may be broken.
+absl::Status CheckpointIfDue(RlhfState& s, RunPosition at, bool round_end) {
+  if (!s.writer() || s.skipped_in_a_row > 0) return absl::OkStatus();
+  const int every = static_cast<int>(s.job.checkpoint().every_iterations());
+  const int iterations = static_cast<int>(s.job.ppo().iterations_per_round());
+  const bool due = round_end || (every > 0 && at.iterations_done % every == 0 &&
+                                 at.iterations_done < iterations);
+  return due ? SaveRlhfCheckpoint(s, at) : absl::OkStatus();
+}
+
 // The learners' half of an iteration: drop batches older than
 // ppo.max_staleness, update on the rest, and (learner 0) log the iteration.
 absl::Status Learn(RlhfState& s, std::vector<Experience> parts, int round,
@@ -342,6 +338,7 @@ absl::Status Learn(RlhfState& s, std::vector<Experience> parts, int round,
                                                       round, iteration)));
   ++s.policy_version;
   times.learning = SecondsSince(t0);
+  METARM_RETURN_IF_ERROR(CountSkippedUpdate(s, stats));
   if (!s.writer()) return absl::OkStatus();
 
   double gold = 0;
@@ -375,7 +372,7 @@ absl::Status WriteIterationMetrics(RlhfState& s, const IterationTimes& times) {
                      {"waiting_for_experience", times.waiting},
                      {"learning", times.learning},
                      {"weight_sync", times.sync}};
-  return AppendJson(s, "metrics.jsonl", s.policy_version, line);
+  return AppendJson(s, "metrics.jsonl", line);
 }
 
 void ShowProgress(RlhfState& s, int round, int iteration) {
@@ -397,12 +394,15 @@ void ShowProgress(RlhfState& s, int round, int iteration) {
 // layout the rollout workers sample batch i + lag while the learners update
 // on batch i. lag 0 is synchronous and on-policy. The schedule is fixed, not
 // raced, so a run is deterministic for any lag and layout.
-absl::Status RunPpoIterations(RlhfState& s, int round) {
+//
+// A run resumed inside a round starts at `first`; checkpoints inside a round
+// are only taken with lag 0 (job validation), so no sampled batch is lost.
+absl::Status RunPpoIterations(RlhfState& s, int round, int first) {
   const int iterations = static_cast<int>(s.job.ppo().iterations_per_round());
   const int lag = std::min<int>(s.job.ppo().max_staleness(), iterations);
   std::deque<Experience> sampled;  // rollout workers: not yet shared
   for (int i = 0; i < lag; ++i) sampled.push_back(SampleBatch(s, round, i));
-  for (int iteration = 0; iteration < iterations; ++iteration) {
+  for (int iteration = first; iteration < iterations; ++iteration) {
     IterationTimes times;
     if (lag == 0) sampled.push_back(SampleBatch(s, round, iteration));
     Clock::time_point t0 = Clock::now();
@@ -423,6 +423,7 @@ absl::Status RunPpoIterations(RlhfState& s, int round) {
     times.sync = SecondsSince(t0);
     METARM_RETURN_IF_ERROR(WriteIterationMetrics(s, times));
     ShowProgress(s, round, iteration);
+    METARM_RETURN_IF_ERROR(CheckpointIfDue(s, {round, iteration + 1}, false));
   }
   return absl::OkStatus();
 }
@@ -445,11 +446,7 @@ absl::Status WriteEvalSamples(
     line["proxy_reward"] = std::vector<double>(
         values.data_ptr<double>(), values.data_ptr<double>() + values.numel());
   }
-  // Sampled bytes need not be valid UTF-8; JSON strings must be.
-  return AppendLine(
-      s.job.output_dir() + "/eval_samples.jsonl",
-      line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
-          "\n");
+  return AppendJson(s, "eval_samples.jsonl", line);
 }
 
 // Per-round evaluation on learner 0, on held-out prompts (the same every
@@ -538,7 +535,7 @@ absl::Status Evaluate(RlhfState& s, int round) {
             << std::flush;
   METARM_RETURN_IF_ERROR(WriteEvalSamples(
       s, round, prompts, policy_samples, gold_per_prompt, scores.select(1, 0)));
-  return AppendJson(s, "rounds.jsonl", round, line);
+  return AppendJson(s, "rounds.jsonl", line);
 }
 
 // The SFT policy's own evaluation line (round 0), for reference.
@@ -562,7 +559,7 @@ absl::Status EvaluateSft(RlhfState& s) {
   const double mean = gold / prompts.size();
   std::cout << absl::StrFormat("round 0: SFT policy gold %.3f\n", mean)
             << std::flush;
-  return AppendJson(s, "rounds.jsonl", 0,
+  return AppendJson(s, "rounds.jsonl",
                     {{"round", 0},
                      {"gold_reward_mean", mean},
                      {"win", 0.0},
@@ -570,36 +567,58 @@ absl::Status EvaluateSft(RlhfState& s) {
                      {"lose", 0.0}});
 }
 
-absl::Status RunRounds(RlhfState& s) {
+// Round 0 of a new run: SFT, the frozen reference, the original pairs.
+absl::Status StartRun(RlhfState& s) {
   if (s.writer()) {
-    METARM_ASSIGN_OR_RETURN(
-        s.log, RunLog::Start(s.job.output_dir(),
-                             {"metrics.jsonl", "rounds.jsonl",
-                              "reward_model.jsonl", "eval_samples.jsonl"}));
+    METARM_ASSIGN_OR_RETURN(s.log,
+                            RunLog::Start(s.job.output_dir(), RlhfLogFiles(),
+                                          s.job.logging().tensorboard()));
   }
   if (s.learner()) METARM_RETURN_IF_ERROR(RunSft(s));
   METARM_RETURN_IF_ERROR(SyncPolicy(s));
   CopyParameters(*s.policy, *s.reference);  // the frozen SFT reference
-  for (auto& p : s.reference->parameters()) p.set_requires_grad(false);
   if (s.writer()) METARM_RETURN_IF_ERROR(EvaluateSft(s));
   if (s.learner()) MakePreferenceData(s);
+  return CheckpointIfDue(s, {0, 0}, true);
+}
 
-  const int rounds = static_cast<int>(s.job.rounds());
-  for (int round = 1; round <= rounds; ++round) {
-    if (s.learner()) {
-      if (s.job.reward_training().mode() != VANILLA) SampleMetaSet(s, round);
-      METARM_RETURN_IF_ERROR(TrainRewardModel(s, round));
-      if (s.ppo == nullptr) {
-        // The critic starts from the first round's reward model.
-        ScalarModel critic(s.reward_model->config());
-        CopyParameters(*s.reward_model, *critic);
-        s.ppo = std::make_unique<PpoLearner>(s.policy, critic, s.job.ppo(),
-                                             *s.groups.learners);
-      }
+// One round from its `first` PPO iteration (0 unless resumed inside it).
+absl::Status RunRound(RlhfState& s, int round, int first) {
+  if (s.learner() && first == 0) {
+    if (s.job.reward_training().mode() != VANILLA) SampleMetaSet(s, round);
+    METARM_RETURN_IF_ERROR(TrainRewardModel(s, round));
+    if (s.ppo == nullptr) {
+      // The critic starts from the first round's reward model.
+      ScalarModel critic(s.reward_model->config());
+      CopyParameters(*s.reward_model, *critic);
+      s.ppo = std::make_unique<PpoLearner>(s.policy, critic, s.job.ppo(),
+                                           *s.groups.learners);
     }
-    METARM_RETURN_IF_ERROR(SyncWeights(s, *s.reward_model));
-    METARM_RETURN_IF_ERROR(RunPpoIterations(s, round));
-    if (s.writer()) METARM_RETURN_IF_ERROR(Evaluate(s, round));
+  }
+  METARM_RETURN_IF_ERROR(SyncWeights(s, *s.reward_model));
+  METARM_RETURN_IF_ERROR(RunPpoIterations(s, round, first));
+  if (!s.writer()) return absl::OkStatus();
+  CrashPointForTest("round_end");
+  METARM_RETURN_IF_ERROR(Evaluate(s, round));
+  return CheckpointIfDue(
+      s, {round, static_cast<int>(s.job.ppo().iterations_per_round())}, true);
+}
+
+// The whole run, or its rest from `resumed` (a checkpoint's position).
+absl::Status RunRounds(RlhfState& s, std::optional<RunPosition> resumed) {
+  if (resumed.has_value()) {
+    METARM_RETURN_IF_ERROR(SyncPolicy(s));
+  } else {
+    METARM_RETURN_IF_ERROR(StartRun(s));
+  }
+  for (auto& p : s.reference->parameters()) p.set_requires_grad(false);
+  const int iterations = static_cast<int>(s.job.ppo().iterations_per_round());
+  RunPosition at = resumed.value_or(RunPosition{});
+  const bool round_done = at.round == 0 || at.iterations_done >= iterations;
+  int round = round_done ? at.round + 1 : at.round;
+  int first = round_done ? 0 : at.iterations_done;
+  for (; round <= static_cast<int>(s.job.rounds()); ++round, first = 0) {
+    METARM_RETURN_IF_ERROR(RunRound(s, round, first));
   }
   if (s.writer()) {
     METARM_RETURN_IF_ERROR(SaveWeights(*s.policy, s.policy->config(),
@@ -608,11 +627,33 @@ absl::Status RunRounds(RlhfState& s) {
   return absl::OkStatus();
 }
 
+// Every rank: the checkpoint to continue from, if any. With
+// `require_resume`, having none is an error.
+absl::StatusOr<std::optional<RunPosition>> FindResumePoint(
+    RlhfState& s, bool require_resume) {
+  absl::StatusOr<std::optional<RunPosition>> at = RestoreRlhfCheckpoint(s);
+  METARM_RETURN_IF_ERROR(AgreeOnStatus(*s.groups.world, at.status()));
+  if (!at->has_value()) {
+    if (!require_resume) return at;
+    return absl::FailedPreconditionError(
+        absl::StrCat("--resume: no checkpoint in ", CheckpointRoot(s.job)));
+  }
+  if (s.groups.world->rank() == 0) {
+    std::cout << absl::StrFormat(
+                     "metarm: resuming from the checkpoint in %s: round %d, "
+                     "%d PPO iterations done\n",
+                     CheckpointRoot(s.job), (*at)->round,
+                     (*at)->iterations_done)
+              << std::flush;
+  }
+  return at;
+}
+
 }  // namespace
 
 absl::Status RunRlhfJob(const Job& job, ProcessGroups& groups,
-                        ProgressStyle progress) {
-  RlhfState s(job, groups, progress);
+                        const RlhfOptions& options) {
+  RlhfState s(job, groups, options.progress);
   absl::Status ready = absl::OkStatus();
   absl::StatusOr<std::unique_ptr<Task>> task = MakeTask(job.task().name());
   if (!task.ok()) ready = task.status();
@@ -637,7 +678,10 @@ absl::Status RunRlhfJob(const Job& job, ProcessGroups& groups,
   torch::manual_seed(StreamSeed(job.seed(), kRewardInit));
   s.reward_model =
       ScalarModel(ConfigFromSpec(job.reward_model(), s.tokenizer.vocab_size()));
-  absl::Status result = RunRounds(s);
+  absl::StatusOr<std::optional<RunPosition>> resumed =
+      FindResumePoint(s, options.require_resume);
+  if (!resumed.ok()) return resumed.status();  // the same on every rank
+  absl::Status result = RunRounds(s, *resumed);
   if (!result.ok()) {
     // Other ranks may be waiting for this one in a collective: end the job.
     std::cerr << "metarm: rank " << groups.world->rank() << " (host "

@@ -20,6 +20,7 @@
 //                       responses, their gold and proxy rewards
 //   tb/                 the same numbers as TensorBoard scalars
 //   policy.pt           the final policy's weights
+//   checkpoints/        the last checkpoint.keep_last checkpoints
 #ifndef METARM_TRAINER_RLHF_JOB_H_
 #define METARM_TRAINER_RLHF_JOB_H_
 
@@ -30,9 +31,19 @@
 
 namespace metarm {
 
-// Collective over the world. Learner 0 shows progress in `progress` style.
+struct RlhfOptions {
+  ProgressStyle progress = ProgressStyle::kPlain;  // learner 0's progress
+  // Fail (FailedPrecondition) when the output folder holds no checkpoint.
+  // Either way a run continues from the newest checkpoint there.
+  bool require_resume = false;
+};
+
+// Collective over the world. Continues from the newest checkpoint in
+// <output_dir>/checkpoints when there is one (trainer/rlhf_checkpoint.h);
+// a checkpoint that cannot be used is an error before any work (DataLoss,
+// FailedPrecondition or InvalidArgument, the same on every rank).
 absl::Status RunRlhfJob(const Job& job, ProcessGroups& groups,
-                        ProgressStyle progress = ProgressStyle::kPlain);
+                        const RlhfOptions& options = {});
 
 }  // namespace metarm
 

@@ -81,10 +81,17 @@ int RunJob(const TrainerOptions& options) {
   if (world_rank == 0) std::cout << FormatLayout(*job, *layout) << std::flush;
 
   absl::Status result = absl::OkStatus();
-  if (job->kind() == REWARD_MODEL_ONLY) {
+  if (job->kind() == REWARD_MODEL_ONLY && options.resume) {
+    result = absl::FailedPreconditionError(
+        "--resume: REWARD_MODEL_ONLY jobs have no checkpoints (they are "
+        "short); run the job again");
+  } else if (job->kind() == REWARD_MODEL_ONLY) {
     result = RunRewardModelJob(*job, *groups);
   } else {
-    result = RunRlhfJob(*job, *groups, options.progress);
+    RlhfOptions rlhf;
+    rlhf.progress = options.progress;
+    rlhf.require_resume = options.resume;
+    result = RunRlhfJob(*job, *groups, rlhf);
   }
   if (result.ok()) return kExitOk;
   // Every rank holds the same status (the jobs agree on it); rank 0 prints.

@@ -29,6 +29,9 @@ struct TrainerOptions {
   bool print_world_size = false;
   // LibTorch threads per rank; 0 sizes them from the node's cores.
   int threads_per_rank = 0;
+  // Require a checkpoint to resume from (RLHF jobs resume from the newest
+  // one in the output folder whether or not this is set).
+  bool resume = false;
   // How rank 0 shows progress.
   ProgressStyle progress = ProgressStyle::kPlain;
 };

@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# Checkpoints, resume and failures of the RLHF job on real MPI ranks
+# (2 learners + 1 rollout worker):
+#  - a run killed with SIGKILL on a random rank at a random moment, inside a
+#    checkpoint write, or at a round's end, then resumed, ends with the same
+#    metrics, logs and final weights as an uninterrupted run, bit for bit;
+#  - a killed rollout rank or learner rank ends the whole job within 30 s,
+#    non-zero, with the rank named;
+#  - a corrupt checkpoint, a changed job file and --resume without a
+#    checkpoint are refused with exit 2 and nothing in the folder changes;
+#  - non-finite updates stop the job after ppo.max_skipped_updates;
+#  - an output folder that cannot be written, and a disk that fills up
+#    during a checkpoint, give a clear error and keep the last checkpoint.
+set -uo pipefail
+export METARM_TEST_CRASH=""
+trainer=$1
+mpirun_local=$2
+work=${TEST_TMPDIR:-$(mktemp -d)}
+source "$(dirname "$0")/check_lib.sh"
+
+write_job() {  # write_job NAME [EXTRA_PPO_FIELDS] [OUTPUT_DIR]
+  cat >"$work/$1.pbtxt" <<JOB
+name: "$1"
+seed: 5
+output_dir: "${3:-$work/out_$1}"
+topology { learner_ranks: 2 rollout_ranks: 1 placement: SEPARATE }
+task {
+  name: "sort" label_temperature: 0.1 num_train_prompts: 16
+  num_preference_pairs: 128 num_eval_prompts: 16
+  max_prompt_tokens: 16 max_response_tokens: 10
+}
+policy { d_model: 32 n_layers: 1 n_heads: 2 max_seq_len: 28 }
+reward_model { d_model: 32 n_layers: 1 n_heads: 2 max_seq_len: 28 }
+sft { steps: 30 batch_size: 16 }
+reward_training {
+  mode: METARM eta: 0.1 batch_size: 16 meta_batch_size: 4 responses_per_prompt: 4 epochs: 1
+}
+ppo { rollout_batch_size: 12 minibatch_size: 4 epochs: 1 iterations_per_round: 3 ${2:-} }
+eval { num_prompts: 16 shifted_pairs: 16 }
+checkpoint { every_iterations: 1 keep_last: 2 }
+logging { progress: false }
+rounds: 3
+JOB
+}
+
+run() {  # run JOB [FLAGS...]: in the foreground
+  local job=$1
+  shift
+  out=$(timeout --kill-after=5 300 "$mpirun_local" -x METARM_TEST_CRASH -np 3 \
+    "$trainer" --job="$work/$job.pbtxt" --threads_per_rank=1 "$@" 2>&1)
+  code=$?
+}
+
+# The same outputs as the uninterrupted run: every log line (without the
+# timings) and the final weights' bytes.
+same_as_reference() {  # same_as_reference OUT_DIR
+  /usr/bin/python3 - "$work/out_reference" "$1" <<'PY' && cmp -s "$work/out_reference/policy.pt" "$1/policy.pt"
+import json, sys
+def rows(d, f):
+    out = []
+    for line in open(f"{d}/{f}"):
+        row = json.loads(line)
+        row.pop("seconds", None)
+        out.append(row)
+    return out
+for f in ["metrics.jsonl", "rounds.jsonl", "reward_model.jsonl", "eval_samples.jsonl"]:
+    a, b = rows(sys.argv[1], f), rows(sys.argv[2], f)
+    if a != b:
+        print(f, "differs:", len(a), "lines against", len(b))
+        sys.exit(1)
+PY
+}
+
+fingerprint() {  # every file of a folder with its checksum
+  (cd "$1" && find . -type f -print0 | sort -z | xargs -0 md5sum)
+}
+
+write_job reference
+run reference
+check "uninterrupted run exits 0" test "$code" -eq 0
+check "it writes checkpoints" test -d "$work/out_reference/checkpoints/ckpt-00000010"
+check "it keeps the last 2" test "$(ls "$work/out_reference/checkpoints" | wc -l)" -eq 2
+check "a manifest with checksums" grep -q '"crc32c"' "$work/out_reference/checkpoints/ckpt-00000010/manifest.json"
+
+# --- A kill on a random rank at a random moment, then resume. -------------
+write_job random
+( timeout --kill-after=5 300 "$mpirun_local" -np 3 "$trainer" \
+    --job="$work/random.pbtxt" --threads_per_rank=1 >"$work/random.log" 2>&1
+  echo $? >"$work/random.code" ) &
+for _ in $(seq 300); do
+  ls -d "$work/out_random/checkpoints/ckpt-"* >/dev/null 2>&1 && break
+  sleep 0.1
+done
+sleep "0.$((RANDOM % 10))"
+pids=($(pgrep -f -- "--job=$work/random.pbtxt" | while read -r p; do
+  [[ "$(cat /proc/"$p"/comm 2>/dev/null)" == metarm_train ]] && echo "$p"; done))
+victim=${pids[$((RANDOM % ${#pids[@]}))]}
+killed_at=$(date +%s)
+echo "killing pid $victim of ${pids[*]} after $(ls "$work/out_random/checkpoints" | tr '\n' ' ')"
+kill -9 "$victim"
+wait
+elapsed=$(($(date +%s) - killed_at))
+code=$(cat "$work/random.code")
+out=$(cat "$work/random.log")
+check "the killed run ends within 30 s ($elapsed s)" test "$elapsed" -le 30
+check "the killed run exits non-zero" test "$code" -ne 0
+run random
+check "resumed run exits 0" test "$code" -eq 0
+check "resumed run says so" has "metarm: resuming from the checkpoint in $work/out_random/checkpoints"
+check "resumed after a random kill: same as uninterrupted" same_as_reference "$work/out_random"
+
+# --- A kill inside a checkpoint write (learner 0, the 5th checkpoint). -----
+write_job in_write
+METARM_TEST_CRASH=checkpoint_write:5 run in_write
+check "killed inside a checkpoint write exits non-zero" test "$code" -ne 0
+check "a half-written checkpoint is left" test -d "$work/out_in_write/checkpoints/ckpt-00000005.tmp"
+METARM_TEST_CRASH= run in_write
+check "resumed after a kill in a checkpoint write exits 0" test "$code" -eq 0
+check "it resumed from the 4th" has "round 1, 3 PPO iterations done"
+check "the half-written checkpoint is gone" test ! -e "$work/out_in_write/checkpoints/ckpt-00000005.tmp"
+check "resumed after a kill in a checkpoint write: same as uninterrupted" same_as_reference "$work/out_in_write"
+
+# --- A kill at a round's end (before round 2's evaluation). ---------------
+write_job round_end
+METARM_TEST_CRASH=round_end:2 run round_end
+check "killed at a round's end exits non-zero" test "$code" -ne 0
+METARM_TEST_CRASH= run round_end
+check "resumed after a kill at a round's end exits 0" test "$code" -eq 0
+check "it resumed inside round 2" has "round 2, 2 PPO iterations done"
+check "resumed after a kill at a round's end: same as uninterrupted" same_as_reference "$work/out_round_end"
+
+# --- Killed ranks end the job, naming the rank. ---------------------------
+for role in "rollout 2" "learner 1"; do
+  read -r name rank <<<"$role"
+  write_job "kill_$name" "" "$work/out_kill_$name"
+  sed -i 's/rounds: 3/rounds: 30/' "$work/kill_$name.pbtxt"
+  ( timeout --kill-after=5 300 "$mpirun_local" -np 3 "$trainer" \
+      --job="$work/kill_$name.pbtxt" --threads_per_rank=1 >"$work/kill_$name.log" 2>&1
+    echo $? >"$work/kill_$name.code" ) &
+  for _ in $(seq 300); do
+    ls -d "$work/out_kill_$name/checkpoints/ckpt-"* >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  victim=""
+  for p in $(pgrep -f -- "--job=$work/kill_$name.pbtxt"); do
+    if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$rank" &&
+      [[ "$(cat /proc/"$p"/comm)" == metarm_train ]]; then victim=$p; fi
+  done
+  killed_at=$(date +%s)
+  kill -9 "$victim"
+  wait
+  elapsed=$(($(date +%s) - killed_at))
+  code=$(cat "$work/kill_$name.code")
+  out=$(cat "$work/kill_$name.log")
+  check "killing the $name (rank $rank) ends the job within 30 s ($elapsed s)" test "$elapsed" -le 30
+  check "killing the $name exits non-zero" test "$code" -ne 0
+  check "killing the $name: the rank is named" has "process rank $rank"
+  check "no rank is left running" test -z "$(pgrep -f -- "--job=$work/kill_$name.pbtxt")"
+done
+
+# --- Refusals: exit 2, nothing changed. -----------------------------------
+cp -r "$work/out_reference" "$work/out_corrupt"
+sed "s|out_reference|out_corrupt|" "$work/reference.pbtxt" >"$work/corrupt.pbtxt"
+latest="$work/out_corrupt/checkpoints/ckpt-00000010"
+printf '\x00' | dd of="$latest/policy.pt" bs=1 seek=200 conv=notrunc status=none
+before=$(fingerprint "$work/out_corrupt")
+run corrupt
+check "a corrupt checkpoint exits 2" test "$code" -eq 2
+check "it names the file" has "$latest/policy.pt is corrupt"
+check "nothing changed after refusing a corrupt checkpoint" test "$before" == "$(fingerprint "$work/out_corrupt")"
+
+cp -r "$work/out_reference" "$work/out_changed"
+sed -e "s|out_reference|out_changed|" -e "s/d_model: 32 n_layers: 1 n_heads: 2 max_seq_len: 28 }/d_model: 64 n_layers: 1 n_heads: 2 max_seq_len: 28 }/" \
+  -e "s/epochs: 1 iterations_per_round: 3/epochs: 2 iterations_per_round: 3/" \
+  "$work/reference.pbtxt" >"$work/changed.pbtxt"
+before=$(fingerprint "$work/out_changed")
+run changed
+check "a changed job exits 2" test "$code" -eq 2
+check "it names the fields" has "policy.d_model, reward_model.d_model, ppo.epochs"
+check "nothing changed after refusing a changed job" test "$before" == "$(fingerprint "$work/out_changed")"
+
+write_job no_checkpoint
+run no_checkpoint --resume
+check "--resume without a checkpoint exits 2" test "$code" -eq 2
+check "it says so" has "--resume: no checkpoint in $work/out_no_checkpoint/checkpoints"
+
+# --- Non-finite updates: a learning rate that blows the policy up. --------
+write_job nan "value_learning_rate: 1e30 max_skipped_updates: 2"
+run nan
+check "non-finite updates stop the job (exit 1)" test "$code" -eq 1
+check "with a clear message" has "updates in a row had every step skipped for a non-finite loss or gradient (ppo.max_skipped_updates)"
+check "skipped steps are counted" grep -q '"skipped_steps":[1-9]' "$work/out_nan/metrics.jsonl"
+
+# --- Output folder that cannot be written. --------------------------------
+touch "$work/a_file"
+write_job unwritable "" "$work/a_file/out"
+run unwritable
+check "an unwritable output folder exits non-zero" test "$code" -ne 0
+check "it names the folder" has "$work/a_file/out"
+
+# --- Disk full during a checkpoint (a 1.5 MB tmpfs). ----------------------
+mkdir -p "$work/small_disk"
+if mount -t tmpfs -o size=1536k tmpfs "$work/small_disk" 2>/dev/null; then
+  write_job disk_full "" "$work/small_disk/out"
+  run disk_full
+  check "a full disk exits non-zero" test "$code" -ne 0
+  check "with a clear message" has "No space left on device"
+  good=$(ls "$work/small_disk/out/checkpoints" | grep -v tmp | tail -n 1)
+  check "the last complete checkpoint is intact" /usr/bin/python3 - "$work/small_disk/out/checkpoints/$good" <<'PY'
+import json, sys, crc32c
+d = sys.argv[1]
+m = json.load(open(d + "/manifest.json"))
+for name, f in m["files"].items():
+    data = open(f"{d}/{name}", "rb").read()
+    assert len(data) == f["bytes"] and crc32c.crc32c(data) == f["crc32c"], name
+PY
+  umount "$work/small_disk"
+else
+  echo "NOTE: disk-full check not run: cannot mount a tmpfs here (needs root)"
+fi
+
+finish_checks resume
