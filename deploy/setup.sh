@@ -12,6 +12,7 @@ packages=(
   libprotobuf-dev protobuf-compiler
   libabsl-dev
   libgtest-dev libgmock-dev
+  clang libclang-rt-14-dev # libFuzzer, for the fuzz targets (tests/fuzz/)
   nlohmann-json3-dev       # JSON
   zlib1g-dev               # gzip
   libcrcutil-dev           # CRC-32C for TensorBoard event files

@@ -152,6 +152,7 @@ for role in "rollout 2" "learner 1"; do
   elapsed=$(($(date +%s) - killed_at))
   code=$(cat "$work/kill_$name.code")
   out=$(cat "$work/kill_$name.log")
+  echo "killed the $name (rank $rank): the job ended after $elapsed s, exit $code"
   check "killing the $name (rank $rank) ends the job within 30 s ($elapsed s)" test "$elapsed" -le 30
   check "killing the $name exits non-zero" test "$code" -ne 0
   check "killing the $name: the rank is named" has "process rank $rank"
@@ -203,6 +204,7 @@ mkdir -p "$work/small_disk"
 if mount -t tmpfs -o size=1536k tmpfs "$work/small_disk" 2>/dev/null; then
   write_job disk_full "" "$work/small_disk/out"
   run disk_full
+  grep -m1 "No space left" <<<"$out"
   check "a full disk exits non-zero" test "$code" -ne 0
   check "with a clear message" has "No space left on device"
   good=$(ls "$work/small_disk/out/checkpoints" | grep -v tmp | tail -n 1)
