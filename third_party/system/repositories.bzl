@@ -9,6 +9,9 @@ variable read when Bazel fetches the repository (pass it with
                     install). Default: Debian's libtorch-dev under /usr.
   METARM_MPI_HOME   an MPI installation with include/ and lib/.
                     Default: Debian's OpenMPI.
+  METARM_CUDA_HOME  CUDA and NCCL (include/ with cuda_runtime.h and nccl.h,
+                    lib64/ with libcudart and libnccl), used by
+                    --config=cuda. Default: /usr/local/cuda.
 """
 
 _DEBIAN_LIBDIR = "/usr/lib/x86_64-linux-gnu"
@@ -83,5 +86,38 @@ cc_library(
 mpi_repository = repository_rule(
     implementation = _mpi_impl,
     environ = ["METARM_MPI_HOME"],
+    local = True,
+)
+
+def _cuda_impl(ctx):
+    root = ctx.os.environ.get("METARM_CUDA_HOME", "/usr/local/cuda")
+    include = ctx.path(root + "/include")
+    if include.exists:
+        ctx.symlink(include, "include")
+        linkopts = _linkopts_for(root + "/lib64", ["nccl", "cudart"])
+        body = """
+cc_library(
+    name = "cuda",
+    hdrs = glob(["include/**"]),
+    includes = ["include"],
+    linkopts = {linkopts},
+    visibility = ["//visibility:public"],
+)
+""".format(linkopts = repr(linkopts))
+    else:
+        # Only --config=cuda builds use it; they fail with this message.
+        body = """
+cc_library(
+    name = "cuda",
+    srcs = ["missing_cuda.cc"],
+    visibility = ["//visibility:public"],
+)
+"""
+        ctx.file("missing_cuda.cc", '#error "no CUDA at %s: set METARM_CUDA_HOME"\n' % root)
+    ctx.file("BUILD", body)
+
+cuda_repository = repository_rule(
+    implementation = _cuda_impl,
+    environ = ["METARM_CUDA_HOME"],
     local = True,
 )
