@@ -16,6 +16,7 @@ packages=(
   nlohmann-json3-dev       # JSON
   zlib1g-dev               # gzip
   libcrcutil-dev           # CRC-32C for TensorBoard event files
+  slurm-wlm munge libpmix2 # the one-machine Slurm cluster of tests/slurm/
   python3-torch            # PyTorch 1.13.1 for the numerical reference scripts
   python3-crc32c           # the independent TensorBoard-file reader in the tests
   python3-matplotlib       # the plots of experiments/reproduce.sh

@@ -368,7 +368,10 @@ class Report:
                 x, last)["gold_reward_mean"]) for c in runs}
             sft = statistics.mean(per_seed(
                 runs[BASELINE], lambda x: round_row(x, 0)["gold_reward_mean"]))
-            best = max(gold, key=lambda c: statistics.mean(gold[c]))
+            # Among configurations run on every seed (not the one-seed
+            # η = 0 identity check).
+            full = [c for c in gold if len(gold[c]) == len(gold[BASELINE])]
+            best = max(full, key=lambda c: statistics.mean(gold[c]))
             self.findings.append(
                 f"{task}: SFT gold {sft:.3f}; final-round gold VANILLA "
                 f"{cell(gold[BASELINE])}, {config_label(METARM)} "

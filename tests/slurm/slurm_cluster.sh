@@ -1,0 +1,105 @@
+# A one-machine Slurm cluster in a scratch folder, for the tests (sourced).
+#   start_slurm SCRATCH   starts munged, slurmctld and slurmd, waits for the
+#                         node; returns non-zero, with the daemons' logs
+#                         printed, when they do not come up
+#   stop_slurm            stops every daemon start_slurm started, by pid
+#                         (their pids are then in stopped_slurm_pids)
+# Exports SLURM_CONF so that sbatch, squeue, scontrol and scancel find it.
+# shellcheck shell=bash
+
+slurm_pids=()
+stopped_slurm_pids=()
+munge_dir=""
+
+slurm_logs() {
+  for log in "$slurm_dir"/*.log; do
+    echo "--- $log"
+    tail -n 30 "$log"
+  done
+}
+
+start_slurm() {
+  slurm_dir=$1
+  mkdir -p "$slurm_dir/state" "$slurm_dir/spool"
+  local host
+  host=$(hostname -s)
+  # munged runs as munge, which may not enter the test's scratch folder:
+  # its files live in a folder of its own under /tmp, with a fresh key.
+  munge_dir=$(mktemp -d /tmp/metarm-munge.XXXXXX)
+  dd if=/dev/urandom of="$munge_dir/munge.key" bs=1024 count=1 status=none
+  chown -R munge:munge "$munge_dir"
+  chmod 700 "$munge_dir"
+  chmod 400 "$munge_dir/munge.key"
+  runuser -u munge -- /usr/sbin/munged --foreground --force \
+    --key-file="$munge_dir/munge.key" \
+    --socket="$munge_dir/munge.socket" \
+    --pid-file="$munge_dir/munged.pid" \
+    --seed-file="$munge_dir/munged.seed" \
+    --log-file="$munge_dir/munged.log" >"$slurm_dir/munged.out.log" 2>&1 &
+  slurm_pids+=($!)
+  # Ports of our own, so that another cluster on the machine does not clash.
+  local base=$((20000 + RANDOM % 20000))
+  cat >"$slurm_dir/slurm.conf" <<CONF
+ClusterName=metarmtest
+SlurmctldHost=$host
+SlurmctldPort=$base
+SlurmdPort=$((base + 1))
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+AuthInfo=socket=$munge_dir/munge.socket
+CredType=cred/munge
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+MpiDefault=none
+StateSaveLocation=$slurm_dir/state
+SlurmdSpoolDir=$slurm_dir/spool
+SlurmctldPidFile=$slurm_dir/slurmctld.pid
+SlurmdPidFile=$slurm_dir/slurmd.pid
+SlurmctldLogFile=$slurm_dir/slurmctld.log
+SlurmdLogFile=$slurm_dir/slurmd.log
+SlurmdParameters=config_overrides
+ReturnToService=2
+KillWait=5
+MinJobAge=600
+NodeName=$host CPUs=4 State=UNKNOWN
+PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=YES
+CONF
+  export SLURM_CONF=$slurm_dir/slurm.conf
+  for _ in $(seq 50); do [[ -S "$munge_dir/munge.socket" ]] && break; sleep 0.1; done
+  # runuser's child is munged itself: stop it by its own pid too.
+  [[ -s "$munge_dir/munged.pid" ]] && slurm_pids+=("$(cat "$munge_dir/munged.pid")")
+  if [[ ! -S "$munge_dir/munge.socket" ]]; then
+    echo "slurm: munged did not start"
+    cp "$munge_dir/munged.log" "$slurm_dir/munged.log" 2>/dev/null
+    slurm_logs
+    return 1
+  fi
+  /usr/sbin/slurmctld -D -i -f "$SLURM_CONF" >"$slurm_dir/slurmctld.out.log" 2>&1 &
+  slurm_pids+=($!)
+  /usr/sbin/slurmd -D -f "$SLURM_CONF" >"$slurm_dir/slurmd.out.log" 2>&1 &
+  slurm_pids+=($!)
+  for _ in $(seq 150); do
+    if [[ "$(sinfo -h -o %t 2>/dev/null)" == idle* ]]; then return 0; fi
+    sleep 0.2
+  done
+  echo "slurm: the node did not come up within 30 s; sinfo: $(sinfo 2>&1)"
+  slurm_logs
+  return 1
+}
+
+stop_slurm() {
+  local pid
+  for pid in "${slurm_pids[@]}"; do kill "$pid" 2>/dev/null; done
+  for pid in "${slurm_pids[@]}"; do
+    wait "$pid" 2>/dev/null
+    # munged is not this shell's child: wait for it to go.
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  done
+  stopped_slurm_pids=("${slurm_pids[@]}")
+  slurm_pids=()
+  [[ -n "${munge_dir:-}" ]] && rm -rf "$munge_dir"
+  munge_dir=""
+}

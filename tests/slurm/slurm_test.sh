@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# A real one-machine Slurm cluster (munged, slurmctld, slurmd from Debian's
+# packages, configured in a scratch folder): the quickstart job submitted
+# through deploy/slurm/metarm.sbatch with 3 tasks runs to the end; a second,
+# long job cancelled with scancel stops cleanly, leaving no rank behind.
+# Every daemon started here is stopped by its pid. If the daemons cannot
+# start, the test fails and prints their logs.
+set -uo pipefail
+trainer=$(realpath "$1")
+sbatch_script=$(realpath "$2")
+job=$(realpath "$3")
+work=${TEST_TMPDIR:-$(mktemp -d)}
+here=$(dirname "$0")
+source "$here/../check_lib.sh"
+source "$here/slurm_cluster.sh"
+trap stop_slurm EXIT
+
+if ! start_slurm "$work/slurm"; then
+  echo "slurm: FAILED to start the daemons (logs above)"
+  exit 1
+fi
+
+job_field() {  # job_field ID FIELD: a field of scontrol show job
+  scontrol show job "$1" 2>/dev/null | tr ' ' '\n' | grep "^$2=" | head -n 1 | cut -d= -f2
+}
+
+wait_for_state() {  # wait_for_state ID SECONDS STATE...
+  local id=$1 seconds=$2
+  shift 2
+  for _ in $(seq $((seconds * 5))); do
+    local state
+    state=$(job_field "$id" JobState)
+    for wanted in "$@"; do [[ "$state" == "$wanted" ]] && return 0; done
+    sleep 0.2
+  done
+  return 1
+}
+
+# --- The quickstart job through sbatch, 3 tasks, srun --mpi=pmix. ---------
+cd "$work"
+id=$(METARM_TRAINER=$trainer sbatch --parsable --ntasks=3 \
+  --output="$work/quickstart-%j.out" "$sbatch_script" "$job" "$work/out_quickstart")
+check "sbatch accepts the job" test -n "$id"
+wait_for_state "$id" 300 COMPLETED FAILED CANCELLED TIMEOUT NODE_FAIL
+out=$(cat "$work/quickstart-$id.out" 2>/dev/null)
+code=$(job_field "$id" ExitCode)
+check "the job completes" test "$(job_field "$id" JobState)" == COMPLETED
+check "exit code 0:0" test "$code" == "0:0"
+check "3 ranks under srun" has "3 ranks, 2 learners and 1 rollout worker"
+check "rounds.jsonl has rounds 0-2" test "$(wc -l <"$work/out_quickstart/rounds.jsonl" 2>/dev/null)" -eq 3
+check "the final policy is saved" test -s "$work/out_quickstart/policy.pt"
+
+# --- A long job cancelled with scancel stops cleanly. ---------------------
+sed -e 's/^rounds: 2/rounds: 50/' -e 's/steps: 600/steps: 50/' "$job" >"$work/long.pbtxt"
+id=$(METARM_TRAINER=$trainer sbatch --parsable --ntasks=3 \
+  --output="$work/long-%j.out" "$sbatch_script" "$work/long.pbtxt" "$work/out_long")
+wait_for_state "$id" 60 RUNNING
+for _ in $(seq 600); do [[ -s "$work/out_long/metrics.jsonl" ]] && break; sleep 0.2; done
+check "the long job is training" test -s "$work/out_long/metrics.jsonl"
+cancelled_at=$(date +%s)
+scancel "$id"
+wait_for_state "$id" 60 CANCELLED
+stopped=0
+for _ in $(seq 150); do
+  if ! pgrep -f -- "--output_dir=$work/out_long" >/dev/null; then stopped=1; break; fi
+  sleep 0.2
+done
+elapsed=$(($(date +%s) - cancelled_at))
+out=$(cat "$work/long-$id.out" 2>/dev/null)
+echo "scancel: the job was CANCELLED and its ranks gone after $elapsed s"
+check "scancel leaves the job CANCELLED" test "$(job_field "$id" JobState)" == CANCELLED
+check "no rank is left running" test "$stopped" -eq 1
+check "the last checkpoint is complete" test -n "$(ls "$work/out_long/checkpoints" | grep -v tmp)"
+
+stop_slurm
+alive=""
+for pid in "${stopped_slurm_pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive+=" $pid"; done
+check "every daemon stopped (${#stopped_slurm_pids[@]} pids)" test -z "$alive"
+finish_checks slurm
