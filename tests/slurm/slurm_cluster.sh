@@ -1,5 +1,6 @@
 # A one-machine Slurm cluster in a scratch folder, for the tests (sourced).
-#   start_slurm SCRATCH   starts munged, slurmctld and slurmd, waits for the
+#   start_slurm SCRATCH   starts munged, slurmctld and slurmd (logs end up in
+#                         SCRATCH), waits for the
 #                         node; returns non-zero, with the daemons' logs
 #                         printed, when they do not come up
 #   stop_slurm            stops every daemon start_slurm started, by pid
@@ -19,7 +20,12 @@ slurm_logs() {
 }
 
 start_slurm() {
-  slurm_dir=$1
+  # slurmd's Unix sockets live in its spool folder, and a socket path may
+  # not exceed 108 bytes: the cluster's files go to a short folder under
+  # /tmp; stop_slurm copies its logs into SCRATCH and removes it.
+  slurm_scratch=$1
+  mkdir -p "$slurm_scratch"
+  slurm_dir=$(mktemp -d /tmp/metarm-slurm.XXXXXX)
   mkdir -p "$slurm_dir/state" "$slurm_dir/spool"
   local host
   host=$(hostname -s)
@@ -102,4 +108,9 @@ stop_slurm() {
   slurm_pids=()
   [[ -n "${munge_dir:-}" ]] && rm -rf "$munge_dir"
   munge_dir=""
+  if [[ -n "${slurm_dir:-}" ]]; then
+    cp "$slurm_dir"/*.log "$slurm_scratch/" 2>/dev/null
+    rm -rf "$slurm_dir"
+  fi
+  slurm_dir=""
 }

@@ -10,9 +10,9 @@ trainer=$(realpath "$1")
 sbatch_script=$(realpath "$2")
 job=$(realpath "$3")
 work=${TEST_TMPDIR:-$(mktemp -d)}
-here=$(dirname "$0")
-source "$here/../check_lib.sh"
-source "$here/slurm_cluster.sh"
+# From the repository root (or the runfiles root under bazel test).
+source tests/check_lib.sh
+source tests/slurm/slurm_cluster.sh
 trap stop_slurm EXIT
 
 if ! start_slurm "$work/slurm"; then
@@ -44,7 +44,12 @@ check "sbatch accepts the job" test -n "$id"
 wait_for_state "$id" 300 COMPLETED FAILED CANCELLED TIMEOUT NODE_FAIL
 out=$(cat "$work/quickstart-$id.out" 2>/dev/null)
 code=$(job_field "$id" ExitCode)
-check "the job completes" test "$(job_field "$id" JobState)" == COMPLETED
+state=$(job_field "$id" JobState)
+if [[ "$state" != COMPLETED ]]; then
+  scontrol show job "$id"
+  slurm_logs
+fi
+check "the job completes ($state)" test "$state" == COMPLETED
 check "exit code 0:0" test "$code" == "0:0"
 check "3 ranks under srun" has "3 ranks, 2 learners and 1 rollout worker"
 check "rounds.jsonl has rounds 0-2" test "$(wc -l <"$work/out_quickstart/rounds.jsonl" 2>/dev/null)" -eq 3
