@@ -116,7 +116,13 @@ class Report:
     def plot_path(self, name):
         return os.path.join(self.plot_dir, name)
 
-    def embed(self, name, caption):
+    def publish(self, fig, name, heading, caption):
+        """Saves `fig` as results/<name> and adds it under `heading`."""
+        fig.tight_layout()
+        fig.savefig(self.plot_path(name), dpi=90)
+        plt.close(fig)
+        self.out(f"### {heading}")
+        self.out()
         self.out(f"![{caption}](results/{name})")
         self.out()
 
@@ -245,13 +251,9 @@ class Report:
             ax.set_xlabel("PPO iteration (rounds separated by lines)")
             ax.legend()
         fig.suptitle(f"{task}: batch rewards during PPO, mean over seeds")
-        fig.tight_layout()
-        name = f"{task}_reward_vs_iteration.png"
-        fig.savefig(self.plot_path(name), dpi=90)
-        plt.close(fig)
-        self.out(f"### Gold and proxy reward against PPO iteration ({task})")
-        self.out()
-        self.embed(name, f"{task}: gold and proxy reward per PPO iteration")
+        self.publish(fig, f"{task}_reward_vs_iteration.png",
+                     f"Gold and proxy reward against PPO iteration ({task})",
+                     f"{task}: gold and proxy reward per PPO iteration")
 
         # Reward-model accuracy per round.
         fig, ax = plt.subplots(figsize=(5.5, 3.6))
@@ -269,13 +271,9 @@ class Report:
         ax.set_ylabel("pairwise accuracy")
         ax.set_title(f"{task}: reward-model accuracy, mean over seeds")
         ax.legend(fontsize=7)
-        fig.tight_layout()
-        name = f"{task}_rm_accuracy.png"
-        fig.savefig(self.plot_path(name), dpi=90)
-        plt.close(fig)
-        self.out(f"### Reward-model accuracy per round ({task})")
-        self.out()
-        self.embed(name, f"{task}: reward-model accuracy per round")
+        self.publish(fig, f"{task}_rm_accuracy.png",
+                     f"Reward-model accuracy per round ({task})",
+                     f"{task}: reward-model accuracy per round")
 
         # Reward-gap histograms on policy samples (the papers' Figure 16).
         fig, axes = plt.subplots(1, rounds, figsize=(3.4 * rounds, 3.2),
@@ -296,13 +294,9 @@ class Report:
         axes[0].legend(fontsize=7)
         fig.suptitle(f"{task}: reward gaps among the policy's responses, "
                      f"all seeds")
-        fig.tight_layout()
-        name = f"{task}_reward_gaps.png"
-        fig.savefig(self.plot_path(name), dpi=90)
-        plt.close(fig)
-        self.out(f"### Reward-gap histograms on policy samples ({task})")
-        self.out()
-        self.embed(name, f"{task}: reward-gap histograms")
+        self.publish(fig, f"{task}_reward_gaps.png",
+                     f"Reward-gap histograms on policy samples ({task})",
+                     f"{task}: reward-gap histograms")
 
     def variant_table(self, task):
         runs = self.runs[task]

@@ -75,6 +75,27 @@ fingerprint() {  # every file of a folder with its checksum
   (cd "$1" && find . -type f -print0 | sort -z | xargs -0 md5sum)
 }
 
+# start_in_background JOB: runs the job; its output goes to JOB.log, its
+# exit code to JOB.code. Returns once the run has its first checkpoint.
+start_in_background() {
+  ( timeout --kill-after=5 300 "$mpirun_local" -np 3 "$trainer" \
+      --job="$work/$1.pbtxt" --threads_per_rank=1 >"$work/$1.log" 2>&1
+    echo $? >"$work/$1.code" ) &
+  for _ in $(seq 300); do
+    ls -d "$work/out_$1/checkpoints/ckpt-"* >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+}
+
+# rank_pids JOB [RANK]: the pids of the job's ranks (of world rank RANK).
+rank_pids() {
+  for p in $(pgrep -f -- "--job=$work/$1.pbtxt"); do
+    [[ "$(cat /proc/"$p"/comm 2>/dev/null)" == metarm_train ]] || continue
+    if [[ -z "${2:-}" ]] || tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null |
+      grep -qx "OMPI_COMM_WORLD_RANK=$2"; then echo "$p"; fi
+  done
+}
+
 write_job reference
 run reference
 check "uninterrupted run exits 0" test "$code" -eq 0
@@ -84,16 +105,9 @@ check "a manifest with checksums" grep -q '"crc32c"' "$work/out_reference/checkp
 
 # --- A kill on a random rank at a random moment, then resume. -------------
 write_job random
-( timeout --kill-after=5 300 "$mpirun_local" -np 3 "$trainer" \
-    --job="$work/random.pbtxt" --threads_per_rank=1 >"$work/random.log" 2>&1
-  echo $? >"$work/random.code" ) &
-for _ in $(seq 300); do
-  ls -d "$work/out_random/checkpoints/ckpt-"* >/dev/null 2>&1 && break
-  sleep 0.1
-done
+start_in_background random
 sleep "0.$((RANDOM % 10))"
-pids=($(pgrep -f -- "--job=$work/random.pbtxt" | while read -r p; do
-  [[ "$(cat /proc/"$p"/comm 2>/dev/null)" == metarm_train ]] && echo "$p"; done))
+pids=($(rank_pids random))
 victim=${pids[$((RANDOM % ${#pids[@]}))]}
 killed_at=$(date +%s)
 echo "killing pid $victim of ${pids[*]} after $(ls "$work/out_random/checkpoints" | tr '\n' ' ')"
@@ -134,18 +148,8 @@ for role in "rollout 2" "learner 1"; do
   read -r name rank <<<"$role"
   write_job "kill_$name" "" "$work/out_kill_$name"
   sed -i 's/rounds: 3/rounds: 30/' "$work/kill_$name.pbtxt"
-  ( timeout --kill-after=5 300 "$mpirun_local" -np 3 "$trainer" \
-      --job="$work/kill_$name.pbtxt" --threads_per_rank=1 >"$work/kill_$name.log" 2>&1
-    echo $? >"$work/kill_$name.code" ) &
-  for _ in $(seq 300); do
-    ls -d "$work/out_kill_$name/checkpoints/ckpt-"* >/dev/null 2>&1 && break
-    sleep 0.1
-  done
-  victim=""
-  for p in $(pgrep -f -- "--job=$work/kill_$name.pbtxt"); do
-    if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$rank" &&
-      [[ "$(cat /proc/"$p"/comm)" == metarm_train ]]; then victim=$p; fi
-  done
+  start_in_background "kill_$name"
+  victim=$(rank_pids "kill_$name" "$rank")
   killed_at=$(date +%s)
   kill -9 "$victim"
   wait
