@@ -63,7 +63,8 @@ def rows(d, f):
         row.pop("seconds", None)
         out.append(row)
     return out
-for f in ["metrics.jsonl", "rounds.jsonl", "reward_model.jsonl", "eval_samples.jsonl"]:
+for f in ["metrics.jsonl", "rounds.jsonl", "reward_model.jsonl", "reward_steps.jsonl",
+          "eval_samples.jsonl"]:
     a, b = rows(sys.argv[1], f), rows(sys.argv[2], f)
     if a != b:
         print(f, "differs:", len(a), "lines against", len(b))

@@ -58,6 +58,22 @@ for layout in "1 COLOCATED 1 1" "2 SEPARATE 1 1" "4 SEPARATE 3 1" "4 COLOCATED 4
     run "$np" "$name"
     check "$name exits 0" test "$code" -eq 0
     check "$name logs two epochs" test "$(wc -l <"$work/out_$name/rm_metrics.jsonl")" -eq 2
+    check "$name logs every step, agreeing with the epoch means" /usr/bin/python3 - "$work/out_$name" <<'PY'
+import json, sys
+d = sys.argv[1]
+epochs = [json.loads(l) for l in open(d + "/rm_metrics.jsonl")]
+steps = [json.loads(l) for l in open(d + "/rm_steps.jsonl")]
+assert [s["step"] for s in steps] == list(range(1, len(steps) + 1))
+for e in epochs:
+    mine = [s for s in steps if s["epoch"] == e["epoch"]]
+    assert len(mine) == e["steps"], (len(mine), e["steps"])
+    for step_key, epoch_key in [("loss", "train_loss"), ("accuracy", "train_accuracy"),
+                                ("gradient_cosine", "gradient_cosine"),
+                                ("meta_step_ratio", "meta_step_ratio"),
+                                ("meta_objective", "meta_objective")]:
+        mean = sum(s[step_key] for s in mine) / len(mine)
+        assert abs(mean - e[epoch_key]) < 1e-9, (step_key, mean, e[epoch_key])
+PY
     check "$name saves weights" test -s "$work/out_$name/reward_model.pt"
     accuracy=$(final "$name" eval_accuracy)
     check "$name learns (eval accuracy $accuracy > 0.75)" above "$accuracy" 0.75

@@ -74,6 +74,14 @@ PY
     round iteration policy_loss value_loss kl_to_reference proxy_reward_mean \
     gold_reward_mean clip_fraction entropy policy_version seconds
   check "$name saves the policy" test -s "$work/out_$name/policy.pt"
+  check "$name logs every reward-model step" /usr/bin/python3 - "$work/out_$name" <<'PY'
+import json, sys
+d = sys.argv[1]
+steps = [json.loads(l) for l in open(d + "/reward_steps.jsonl")]
+epochs = [json.loads(l) for l in open(d + "/reward_model.jsonl")]
+assert sum(e["steps"] for e in epochs) == len(steps) > 0, (len(steps), epochs)
+assert {s["round"] for s in steps} == {1, 2}
+PY
 done
 
 # 1 learner against 2 learners, same rollout worker: the same numbers up to
@@ -122,11 +130,15 @@ def rows(d):
 sys.exit(0 if rows(sys.argv[1]) == rows(sys.argv[2]) else 1)
 PY
 
-# A second run into the same output folder starts the logs afresh.
+first_run_output=$out
+
+# A second run into the same output folder resumes from the finished run's
+# last checkpoint: no more work, and no log line doubled.
 run 3 again
 check "rerun into the same folder exits 0" test "$code" -eq 0
-check "rerun replaces metrics.jsonl" test "$(wc -l <"$work/out_again/metrics.jsonl")" -eq 6
-check "rerun replaces rounds.jsonl" test "$(wc -l <"$work/out_again/rounds.jsonl")" -eq 3
+check "rerun resumes" has "metarm: resuming from the checkpoint"
+check "rerun keeps metrics.jsonl" test "$(wc -l <"$work/out_again/metrics.jsonl")" -eq 6
+check "rerun keeps rounds.jsonl" test "$(wc -l <"$work/out_again/rounds.jsonl")" -eq 3
 
 # TensorBoard: the event file in tb/ passes an independent reader (framing,
 # CRCs, wire format) and holds every number of metrics.jsonl and rounds.jsonl.
@@ -162,6 +174,7 @@ PY
 
 # Under mpirun the progress shows as plain lines (the output is not the
 # user's terminal): one per PPO iteration, no carriage returns.
+out=$first_run_output
 check "progress as plain lines" test "$(count "PPO iteration")" -eq 6
 check "no carriage returns" test "$(tr -cd '\r' <<<"$out" | wc -c)" -eq 0
 

@@ -102,17 +102,29 @@ absl::Status TrainOnLearner(const Job& job, const RewardData& data,
   const bool writer = learners.rank() == 0;
   std::unique_ptr<RunLog> log;
   if (writer) {
-    METARM_ASSIGN_OR_RETURN(
-        log, RunLog::Start(job.output_dir(), {{"rm_metrics.jsonl", "epoch"}},
-                           job.logging().tensorboard()));
+    METARM_ASSIGN_OR_RETURN(log, RunLog::Start(job.output_dir(),
+                                               {{"rm_metrics.jsonl", "epoch"},
+                                                {"rm_steps.jsonl", "step"}},
+                                               job.logging().tensorboard()));
   }
   const int epochs = static_cast<int>(job.reward_training().epochs());
   for (int epoch = 0; epoch < epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
+    // Learner 0 logs every step's diagnostics to rm_steps.jsonl.
+    RewardStepObserver log_step = nullptr;
+    if (writer) {
+      log_step = [&log, epoch](int64_t step, const RewardStepStats& stats) {
+        nlohmann::json line = RewardStepToJson(stats);
+        line["step"] = log->line_counts().at("rm_steps.jsonl") + 1;
+        line["epoch"] = epoch + 1;
+        line["step_in_epoch"] = step + 1;
+        return log->Append("rm_steps.jsonl", line);
+      };
+    }
     METARM_ASSIGN_OR_RETURN(
         EpochTotals totals,
         TrainRewardEpoch(job.reward_training(), job.seed(), data, tokenizer,
-                         limits, trainer, learners, epoch));
+                         limits, trainer, learners, epoch, log_step));
     if (!writer) continue;
     nlohmann::json line = EvaluateEpoch(model, data, limits, tokenizer);
     const double steps = std::max<int64_t>(1, totals.steps);

@@ -5,6 +5,9 @@
 // Outputs in the job's output_dir (written by learner 0):
 //   rm_metrics.jsonl   one JSON line per epoch: losses, accuracies, the
 //                      reward-gap diagnostic on task.eval_responses
+//   rm_steps.jsonl     one JSON line per step: loss, accuracy and the MetaRM
+//                      diagnostics of that step
+//   tb/                the same numbers for TensorBoard
 //   reward_model.pt    the weights (model/weights_io.h)
 #ifndef METARM_TRAINER_REWARD_MODEL_JOB_H_
 #define METARM_TRAINER_REWARD_MODEL_JOB_H_

@@ -23,7 +23,8 @@ std::vector<int64_t> MyShare(const std::vector<int64_t>& all,
 absl::StatusOr<EpochTotals> TrainRewardEpoch(
     const RewardTraining& spec, uint64_t seed, const RewardData& data,
     const Tokenizer& tokenizer, const SequenceLimits& limits,
-    RewardTrainer& trainer, Communicator& learners, int epoch) {
+    RewardTrainer& trainer, Communicator& learners, int epoch,
+    const RewardStepObserver& on_step) {
   const int64_t n = spec.batch_size();
   const int64_t m = spec.meta_batch_size();
   std::vector<int64_t> order =
@@ -61,8 +62,19 @@ absl::StatusOr<EpochTotals> TrainRewardEpoch(
     totals.gradient_cosine += stats.gradient_cosine;
     totals.meta_step_ratio += stats.meta_step_ratio;
     ++totals.steps;
+    if (on_step) METARM_RETURN_IF_ERROR(on_step(step, stats));
   }
   return totals;
+}
+
+nlohmann::json RewardStepToJson(const RewardStepStats& stats) {
+  return {{"loss", stats.loss},
+          {"accuracy", stats.accuracy},
+          {"meta_objective", stats.objective},
+          {"meta_objective_at_prime", stats.objective_at_prime},
+          {"meta_objective_after", stats.objective_after},
+          {"gradient_cosine", stats.gradient_cosine},
+          {"meta_step_ratio", stats.meta_step_ratio}};
 }
 
 }  // namespace metarm

@@ -9,10 +9,12 @@
 #ifndef METARM_TRAINER_REWARD_TRAINING_H_
 #define METARM_TRAINER_REWARD_TRAINING_H_
 
+#include <functional>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "comm/communicator.h"
+#include "nlohmann/json.hpp"
 #include "proto/job.pb.h"
 #include "reward/reward_data.h"
 #include "reward/reward_trainer.h"
@@ -46,10 +48,19 @@ struct EpochTotals {
 
 // Steps over the training pairs in a seeded order, n = spec.batch_size a
 // step; the meta set (if any) cycles in batches of spec.meta_batch_size.
+// `on_step`, when given, sees every step's statistics (for the per-step
+// logs); an error from it stops the epoch.
+using RewardStepObserver =
+    std::function<absl::Status(int64_t step, const RewardStepStats& stats)>;
 absl::StatusOr<EpochTotals> TrainRewardEpoch(
     const RewardTraining& spec, uint64_t seed, const RewardData& data,
     const Tokenizer& tokenizer, const SequenceLimits& limits,
-    RewardTrainer& trainer, Communicator& learners, int epoch);
+    RewardTrainer& trainer, Communicator& learners, int epoch,
+    const RewardStepObserver& on_step = nullptr);
+
+// One per-step log line: the step's Bradley-Terry loss and accuracy and the
+// MetaRM diagnostics (reward/reward_trainer.h).
+nlohmann::json RewardStepToJson(const RewardStepStats& stats);
 
 }  // namespace metarm
 

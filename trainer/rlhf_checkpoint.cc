@@ -190,6 +190,7 @@ std::vector<LogFile> RlhfLogFiles() {
   return {{"metrics.jsonl", "policy_version"},
           {"rounds.jsonl", "round"},
           {"reward_model.jsonl", "step"},
+          {"reward_steps.jsonl", "step"},
           {"eval_samples.jsonl", ""}};
 }
 
