@@ -143,8 +143,10 @@ absl::StatusOr<TensorMap> ReadSafetensors(const std::string& path) {
   TensorMap tensors;
   for (const Entry& entry : entries) {
     torch::Tensor tensor = torch::empty(entry.shape, entry.dtype->type);
-    std::memcpy(tensor.data_ptr(), bytes->data() + data_start + entry.begin,
-                entry.end - entry.begin);
+    if (entry.end > entry.begin) {  // an empty tensor has no storage
+      std::memcpy(tensor.data_ptr(), bytes->data() + data_start + entry.begin,
+                  entry.end - entry.begin);
+    }
     tensors[entry.name] = tensor;
   }
   return tensors;
@@ -211,8 +213,10 @@ absl::Status WriteSafetensors(
     }
     torch::Tensor contiguous = tensor.cpu().contiguous();
     const int64_t begin = data.size();
-    data.append(static_cast<const char*>(contiguous.data_ptr()),
-                contiguous.numel() * dtype->bytes);
+    if (contiguous.numel() > 0) {
+      data.append(static_cast<const char*>(contiguous.data_ptr()),
+                  contiguous.numel() * dtype->bytes);
+    }
     header[name] = {
         {"dtype", dtype->name},
         {"shape", contiguous.sizes().vec()},
