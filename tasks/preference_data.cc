@@ -165,7 +165,9 @@ absl::StatusOr<std::vector<Record>> ReadJsonLines(
     Json object;
     try {
       object = Json::parse(line.begin(), line.end());
-    } catch (const Json::parse_error& error) {
+    } catch (const Json::exception& error) {
+      // parse_error, and out_of_range for a number too large to hold (found
+      // by tests/fuzz/preference_data_fuzzer.cc).
       return LineError(path, line_number,
                        absl::StrCat("invalid JSON: ", error.what()));
     }

@@ -82,6 +82,11 @@ TEST(ReadPreferencePairsTest, BadInputNamesFileLineAndReason) {
                 .find("bad.jsonl:1: invalid JSON"),
             std::string::npos);
   EXPECT_NE(PairsError("").find("bad.jsonl: no records"), std::string::npos);
+  // A number too large for a double (the fuzzer's find): an error, not a
+  // crash.
+  EXPECT_NE(PairsError("1111e111111111111111111111111111111111111111111")
+                .find("bad.jsonl:1: invalid JSON"),
+            std::string::npos);
   // A file cut in the middle of its last line.
   EXPECT_NE(PairsError("{\"prompt\": \"a\", \"chosen\": \"b\", \"rejected\": "
                        "\"c\"}\n{\"prompt\": \"a\", \"cho")
