@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 profile=full
 out=""
 report=""
-command="experiments/reproduce.sh $*"
+command=$(echo "experiments/reproduce.sh $*" | sed 's/ *$//')
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) profile=quick ;;
