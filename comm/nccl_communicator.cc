@@ -4,42 +4,37 @@
 #include <cuda_runtime.h>
 #include <nccl.h>
 #include <torch/torch.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstring>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "comm/mpi_environment.h"
 
 namespace metarm {
 namespace {
 
-std::string HostName() {
-  char name[256] = {};
-  return ::gethostname(name, sizeof(name) - 1) == 0 ? name : "unknown";
-}
-
 // Every CUDA and NCCL call goes through these: a failure becomes a status
 // naming the rank, host, call, file and line.
-#define METARM_CUDA_CHECK(rank, call)                                      \
-  do {                                                                     \
-    const cudaError_t error_ = (call);                                     \
-    if (error_ != cudaSuccess) {                                           \
-      return absl::InternalError(                                          \
-          DescribeCallFailure(rank, HostName(), #call, __FILE__, __LINE__, \
-                              cudaGetErrorString(error_)));                \
-    }                                                                      \
+#define METARM_CUDA_CHECK(rank, call)                                  \
+  do {                                                                 \
+    const cudaError_t error_ = (call);                                 \
+    if (error_ != cudaSuccess) {                                       \
+      return absl::InternalError(DescribeCallFailure(                  \
+          rank, MpiEnvironment::HostName(), #call, __FILE__, __LINE__, \
+          cudaGetErrorString(error_)));                                \
+    }                                                                  \
   } while (false)
 
-#define METARM_NCCL_CHECK(rank, call)                                      \
-  do {                                                                     \
-    const ncclResult_t result_ = (call);                                   \
-    if (result_ != ncclSuccess && result_ != ncclInProgress) {             \
-      return absl::InternalError(                                          \
-          DescribeCallFailure(rank, HostName(), #call, __FILE__, __LINE__, \
-                              ncclGetErrorString(result_)));               \
-    }                                                                      \
+#define METARM_NCCL_CHECK(rank, call)                                  \
+  do {                                                                 \
+    const ncclResult_t result_ = (call);                               \
+    if (result_ != ncclSuccess && result_ != ncclInProgress) {         \
+      return absl::InternalError(DescribeCallFailure(                  \
+          rank, MpiEnvironment::HostName(), #call, __FILE__, __LINE__, \
+          ncclGetErrorString(result_)));                               \
+    }                                                                  \
   } while (false)
 
 absl::StatusOr<ncclDataType_t> NcclType(const at::Tensor& tensor) {
@@ -240,8 +235,9 @@ class NcclCommunicator : public Communicator {
   absl::Status Abort(const char* call, absl::string_view why) {
     ncclCommAbort(comm_);  // frees the communicator; peers see an error
     comm_ = nullptr;
-    const std::string message = DescribeCallFailure(
-        group_.rank(), HostName(), call, __FILE__, __LINE__, why);
+    const std::string message =
+        DescribeCallFailure(group_.rank(), MpiEnvironment::HostName(), call,
+                            __FILE__, __LINE__, why);
     return why == "timed out" ? absl::DeadlineExceededError(absl::StrCat(
                                     message, " (after ",
                                     absl::FormatDuration(options_.timeout),

@@ -111,16 +111,9 @@ absl::Status TrainOnLearner(const Job& job, const RewardData& data,
   for (int epoch = 0; epoch < epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
     // Learner 0 logs every step's diagnostics to rm_steps.jsonl.
-    RewardStepObserver log_step = nullptr;
-    if (writer) {
-      log_step = [&log, epoch](int64_t step, const RewardStepStats& stats) {
-        nlohmann::json line = RewardStepToJson(stats);
-        line["step"] = log->line_counts().at("rm_steps.jsonl") + 1;
-        line["epoch"] = epoch + 1;
-        line["step_in_epoch"] = step + 1;
-        return log->Append("rm_steps.jsonl", line);
-      };
-    }
+    RewardStepObserver log_step =
+        writer ? LogRewardSteps(*log, "rm_steps.jsonl", {{"epoch", epoch + 1}})
+               : nullptr;
     METARM_ASSIGN_OR_RETURN(
         EpochTotals totals,
         TrainRewardEpoch(job.reward_training(), job.seed(), data, tokenizer,

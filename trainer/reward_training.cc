@@ -67,14 +67,21 @@ absl::StatusOr<EpochTotals> TrainRewardEpoch(
   return totals;
 }
 
-nlohmann::json RewardStepToJson(const RewardStepStats& stats) {
-  return {{"loss", stats.loss},
-          {"accuracy", stats.accuracy},
-          {"meta_objective", stats.objective},
-          {"meta_objective_at_prime", stats.objective_at_prime},
-          {"meta_objective_after", stats.objective_after},
-          {"gradient_cosine", stats.gradient_cosine},
-          {"meta_step_ratio", stats.meta_step_ratio}};
+RewardStepObserver LogRewardSteps(RunLog& log, const std::string& file,
+                                  const nlohmann::json& fields) {
+  return [&log, file, fields](int64_t step, const RewardStepStats& stats) {
+    nlohmann::json line = fields;
+    line["step"] = log.line_counts().at(file) + 1;
+    line["step_in_epoch"] = step + 1;
+    line["loss"] = stats.loss;
+    line["accuracy"] = stats.accuracy;
+    line["meta_objective"] = stats.objective;
+    line["meta_objective_at_prime"] = stats.objective_at_prime;
+    line["meta_objective_after"] = stats.objective_after;
+    line["gradient_cosine"] = stats.gradient_cosine;
+    line["meta_step_ratio"] = stats.meta_step_ratio;
+    return log.Append(file, line);
+  };
 }
 
 }  // namespace metarm

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "comm/communicator.h"
+#include "metrics/run_log.h"
 #include "nlohmann/json.hpp"
 #include "proto/job.pb.h"
 #include "reward/reward_data.h"
@@ -58,9 +59,12 @@ absl::StatusOr<EpochTotals> TrainRewardEpoch(
     RewardTrainer& trainer, Communicator& learners, int epoch,
     const RewardStepObserver& on_step = nullptr);
 
-// One per-step log line: the step's Bradley-Terry loss and accuracy and the
-// MetaRM diagnostics (reward/reward_trainer.h).
-nlohmann::json RewardStepToJson(const RewardStepStats& stats);
+// An observer that appends one line per step to `file` of `log`: the step's
+// Bradley-Terry loss and accuracy and the MetaRM diagnostics
+// (reward/reward_trainer.h), numbered by a running "step", with `fields`
+// (the round, the epoch) added.
+RewardStepObserver LogRewardSteps(RunLog& log, const std::string& file,
+                                  const nlohmann::json& fields);
 
 }  // namespace metarm
 

@@ -224,18 +224,10 @@ absl::Status TrainRewardModel(RlhfState& s, int round) {
   EpochTotals totals;
   for (uint32_t epoch = 0; epoch < spec.epochs(); ++epoch) {
     // Learner 0 logs every step's diagnostics to reward_steps.jsonl.
-    RewardStepObserver log_step = nullptr;
-    if (s.writer()) {
-      log_step = [&s, round, epoch](int64_t step,
-                                    const RewardStepStats& stats) {
-        nlohmann::json line = RewardStepToJson(stats);
-        line["step"] = s.log->line_counts().at("reward_steps.jsonl") + 1;
-        line["round"] = round;
-        line["epoch"] = epoch + 1;
-        line["step_in_epoch"] = step + 1;
-        return s.log->Append("reward_steps.jsonl", line);
-      };
-    }
+    RewardStepObserver log_step =
+        s.writer() ? LogRewardSteps(*s.log, "reward_steps.jsonl",
+                                    {{"round", round}, {"epoch", epoch + 1}})
+                   : nullptr;
     METARM_ASSIGN_OR_RETURN(
         totals, TrainRewardEpoch(
                     spec, StreamSeed(s.job.seed(), kRewardInit, round),
