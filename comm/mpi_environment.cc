@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 
+#include "comm/host_name.h"
+
 namespace metarm {
 
 MpiEnvironment::MpiEnvironment(int* argc, char*** argv) {
@@ -30,11 +32,6 @@ int MpiEnvironment::WorldRank() {
   return rank;
 }
 
-std::string MpiEnvironment::HostName() {
-  char name[MPI_MAX_PROCESSOR_NAME];
-  int length = 0;
-  if (MPI_Get_processor_name(name, &length) != MPI_SUCCESS) return "unknown";
-  return std::string(name, length);
-}
+std::string MpiEnvironment::HostName() { return LocalHostName(); }
 
 }  // namespace metarm

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "comm/mpi_environment.h"
+#include "comm/host_name.h"
 
 namespace metarm {
 namespace {
@@ -22,7 +22,7 @@ namespace {
     const cudaError_t error_ = (call);                                 \
     if (error_ != cudaSuccess) {                                       \
       return absl::InternalError(DescribeCallFailure(                  \
-          rank, MpiEnvironment::HostName(), #call, __FILE__, __LINE__, \
+          rank, LocalHostName(), #call, __FILE__, __LINE__, \
           cudaGetErrorString(error_)));                                \
     }                                                                  \
   } while (false)
@@ -32,7 +32,7 @@ namespace {
     const ncclResult_t result_ = (call);                               \
     if (result_ != ncclSuccess && result_ != ncclInProgress) {         \
       return absl::InternalError(DescribeCallFailure(                  \
-          rank, MpiEnvironment::HostName(), #call, __FILE__, __LINE__, \
+          rank, LocalHostName(), #call, __FILE__, __LINE__, \
           ncclGetErrorString(result_)));                               \
     }                                                                  \
   } while (false)
@@ -236,7 +236,7 @@ class NcclCommunicator : public Communicator {
     ncclCommAbort(comm_);  // frees the communicator; peers see an error
     comm_ = nullptr;
     const std::string message =
-        DescribeCallFailure(group_.rank(), MpiEnvironment::HostName(), call,
+        DescribeCallFailure(group_.rank(), LocalHostName(), call,
                             __FILE__, __LINE__, why);
     return why == "timed out" ? absl::DeadlineExceededError(absl::StrCat(
                                     message, " (after ",

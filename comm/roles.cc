@@ -63,11 +63,46 @@ absl::StatusOr<ProcessGroups> CreateProcessGroups(
   if (!rollouts.ok()) return rollouts.status();
   absl::StatusOr<std::unique_ptr<MpiCommunicator>> node = world->SplitByNode();
   if (!node.ok()) return node.status();
-  groups.learners = std::move(*learners);
-  groups.rollouts = std::move(*rollouts);
+  auto route = [&](std::unique_ptr<MpiCommunicator> mpi) {
+    return mpi == nullptr ? nullptr
+                          : std::make_unique<RoutingCommunicator>(
+                                std::move(mpi), groups.routing);
+  };
+  groups.learners = route(std::move(*learners));
+  groups.rollouts = route(std::move(*rollouts));
   groups.node = std::move(*node);
-  groups.world = std::move(world);
+  groups.world = route(std::move(world));
   return groups;
+}
+
+MpiCommunicator& ProcessGroups::world_mpi() const {
+  // CreateProcessGroups puts an MpiCommunicator under every group.
+  return static_cast<MpiCommunicator&>(world->host());
+}
+
+absl::StatusOr<std::unique_ptr<RoutingCommunicator>> ProcessGroups::SplitWorld(
+    int color, int key, std::string name) const {
+  absl::StatusOr<std::unique_ptr<MpiCommunicator>> mpi =
+      world_mpi().Split(color, key, std::move(name));
+  if (!mpi.ok()) return mpi.status();
+  if (*mpi == nullptr) return nullptr;
+  auto group = std::make_unique<RoutingCommunicator>(std::move(*mpi), routing);
+  absl::Status connected = ConnectDeviceBackend(*group);
+  if (!connected.ok()) return connected;
+  return group;
+}
+
+absl::Status ConnectDeviceBackends(ProcessGroups& groups,
+                                   const TensorRouting& routing) {
+  groups.routing = routing;
+  for (std::unique_ptr<RoutingCommunicator>* group :
+       {&groups.world, &groups.learners, &groups.rollouts}) {
+    if (*group == nullptr) continue;
+    (*group)->set_routing(routing);
+    absl::Status connected = ConnectDeviceBackend(**group);
+    if (!connected.ok()) return connected;
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace metarm

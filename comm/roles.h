@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "comm/mpi_communicator.h"
+#include "comm/routing_communicator.h"
 #include "proto/job.pb.h"
 
 namespace metarm {
@@ -37,19 +38,36 @@ std::string DescribeRoles(const RankRoles& roles);
 
 // The groups this rank belongs to. `learners` / `rollouts` are null on ranks
 // outside that group.
+// World, learner and rollout groups move tensors by `routing`
+// (comm/routing_communicator.h): over MPI, and over NCCL for CUDA tensors
+// once ConnectDeviceBackends has run.
 struct ProcessGroups {
-  std::unique_ptr<MpiCommunicator> world;
-  std::unique_ptr<MpiCommunicator> learners;
-  std::unique_ptr<MpiCommunicator> rollouts;
+  std::unique_ptr<RoutingCommunicator> world;
+  std::unique_ptr<RoutingCommunicator> learners;
+  std::unique_ptr<RoutingCommunicator> rollouts;
   // The ranks sharing this rank's node (for the local rank and thread count).
   std::unique_ptr<MpiCommunicator> node;
   RankRoles roles;
+  TensorRouting routing;
+
+  // The MPI communicator under `world`, for further splits.
+  MpiCommunicator& world_mpi() const;
+  // Collective over the world: a group of the ranks passing the same
+  // `color` (MpiCommunicator::kNotInGroup: none, null returned), routed and
+  // connected like the others.
+  absl::StatusOr<std::unique_ptr<RoutingCommunicator>> SplitWorld(
+      int color, int key, std::string name) const;
 };
 
 // Collective over `world`: splits it into the learner and rollout groups and
-// the node-local group.
+// the node-local group. Tensors stay on MPI until ConnectDeviceBackends.
 absl::StatusOr<ProcessGroups> CreateProcessGroups(
     const Topology& topology, std::unique_ptr<MpiCommunicator> world);
+
+// Collective over the world: sets `routing` on every group and connects the
+// NCCL backends it needs (world, then learners, then rollouts).
+absl::Status ConnectDeviceBackends(ProcessGroups& groups,
+                                   const TensorRouting& routing);
 
 }  // namespace metarm
 

@@ -29,6 +29,10 @@ struct TokenBatch {
   int64_t size() const { return tokens.defined() ? tokens.size(0) : 0; }
   // Rows [begin, begin + count) as a batch sharing storage.
   TokenBatch Rows(int64_t begin, int64_t count) const;
+  // The batch on `device` (itself when it is there already).
+  TokenBatch To(const torch::Device& device) const {
+    return {tokens.to(device), mask.to(device)};
+  }
 };
 
 // Pads to the longest sequence, or to `length` when it is larger.

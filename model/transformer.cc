@@ -254,4 +254,10 @@ torch::Tensor LastRealIndex(const torch::Tensor& mask) {
   return (mask.to(torch::kInt64) * (index + 1)).argmax(1);
 }
 
+torch::Device ModuleDevice(const torch::nn::Module& module) {
+  std::vector<torch::Tensor> parameters = module.parameters();
+  return parameters.empty() ? torch::Device(torch::kCPU)
+                            : parameters.front().device();
+}
+
 }  // namespace metarm

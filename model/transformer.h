@@ -95,6 +95,9 @@ class TransformerTrunkImpl : public torch::nn::Module {
 TORCH_MODULE(TransformerTrunk);
 
 // Trunk + language-model head: the policy and the frozen reference.
+// Where `module`'s parameters live (the CPU for a module without any).
+torch::Device ModuleDevice(const torch::nn::Module& module);
+
 class LanguageModelImpl : public torch::nn::Module {
  public:
   explicit LanguageModelImpl(const TransformerConfig& config);

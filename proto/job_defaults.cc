@@ -18,6 +18,7 @@ void ApplyTopologyDefaults(Topology* topology) {
   if (topology->backend() == COMM_BACKEND_UNSPECIFIED) {
     topology->set_backend(AUTO);
   }
+  METARM_DEFAULT(topology, device, "auto");
 }
 
 void ApplyModelDefaults(ModelSpec* model) {

@@ -7,6 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "util/device_spec.h"
 #include "absl/strings/str_join.h"
 
 namespace metarm {
@@ -74,6 +75,14 @@ bool IsValidName(const std::string& name) {
 }
 
 void ValidateTopology(const Topology& topology, Problems& problems) {
+  absl::StatusOr<DeviceSpec> device = ParseDeviceSpec(topology.device());
+  if (!device.ok()) {
+    problems.Add("topology.device", std::string(device.status().message()));
+  } else if (device->kind == DeviceSpec::Kind::kCpu &&
+             topology.backend() == NCCL) {
+    problems.Add("topology.backend",
+                 "NCCL moves CUDA tensors; topology.device is cpu");
+  }
   problems.AtLeast("topology.learner_ranks", topology.learner_ranks(), 1);
   problems.AtLeast("topology.rollout_ranks", topology.rollout_ranks(), 1);
   if (topology.placement() == COLOCATED) {

@@ -30,7 +30,7 @@ nlohmann::json SummaryToJson(const GapSummary& summary) {
 }  // namespace
 
 RewardGapStats ComputeRewardGaps(const torch::Tensor& scores, int bins) {
-  torch::Tensor s = scores.detach().to(torch::kFloat64);
+  torch::Tensor s = scores.detach().to(torch::kCPU, torch::kFloat64);
   const int64_t k = s.size(1);
   torch::Tensor upper = torch::ones({k, k}, torch::kBool).triu(1);
   torch::Tensor gaps =

@@ -20,14 +20,16 @@ RewardTrainerOptions RewardTrainerOptions::FromSpec(
 
 std::pair<torch::Tensor, torch::Tensor> ScorePairs(
     ScalarModel& model, const PreferenceBatch& pairs) {
-  TokenBatch both = Concatenate(pairs.chosen, pairs.rejected);
+  TokenBatch both =
+      Concatenate(pairs.chosen, pairs.rejected).To(ModuleDevice(*model));
   torch::Tensor scores = model->Score(both.tokens, both.mask);
   const int64_t n = pairs.size();
   return {scores.narrow(0, 0, n), scores.narrow(0, n, n)};
 }
 
 torch::Tensor ScoreMetaBatch(ScalarModel& model, const MetaBatch& meta) {
-  return model->Score(meta.responses.tokens, meta.responses.mask)
+  const TokenBatch responses = meta.responses.To(ModuleDevice(*model));
+  return model->Score(responses.tokens, responses.mask)
       .view({meta.prompts(), meta.responses_per_prompt});
 }
 

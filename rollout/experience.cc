@@ -4,7 +4,8 @@
 
 namespace metarm {
 
-Experience Experience::Select(const torch::Tensor& rows) const {
+Experience Experience::Select(const torch::Tensor& selected) const {
+  const torch::Tensor rows = selected.to(response_mask.device());
   Experience out;
   out.sequences = {sequences.tokens.index_select(0, rows),
                    sequences.mask.index_select(0, rows)};
@@ -17,9 +18,19 @@ Experience Experience::Select(const torch::Tensor& rows) const {
   return out;
 }
 
+Experience Experience::To(const torch::Device& device) const {
+  Experience out = *this;
+  out.sequences = sequences.To(device);
+  out.response_mask = response_mask.to(device);
+  out.old_logprobs = old_logprobs.to(device);
+  out.ref_logprobs = ref_logprobs.to(device);
+  out.scores = scores.to(device);
+  return out;
+}
+
 std::pair<torch::Tensor, torch::Tensor> ResponseLogprobs(
-    LanguageModel& policy, const TokenBatch& sequences,
-    int64_t prompt_columns) {
+    LanguageModel& policy, const TokenBatch& batch, int64_t prompt_columns) {
+  const TokenBatch sequences = batch.To(ModuleDevice(*policy));
   const int64_t responses = sequences.tokens.size(1) - prompt_columns;
   // Position t predicts token t + 1: the logits before each response token.
   torch::Tensor logits = policy->forward(sequences.tokens, sequences.mask)
@@ -31,8 +42,9 @@ std::pair<torch::Tensor, torch::Tensor> ResponseLogprobs(
   return {chosen, entropy};
 }
 
-torch::Tensor ResponseValues(ScalarModel& critic, const TokenBatch& sequences,
+torch::Tensor ResponseValues(ScalarModel& critic, const TokenBatch& batch,
                              int64_t prompt_columns) {
+  const TokenBatch sequences = batch.To(ModuleDevice(*critic));
   const int64_t responses = sequences.tokens.size(1) - prompt_columns;
   return critic->Values(sequences.tokens, sequences.mask)
       .narrow(1, prompt_columns - 1, responses);

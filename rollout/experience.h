@@ -32,6 +32,8 @@ struct Experience {
   int64_t size() const { return sequences.size(); }
   // Rows `rows` of every tensor.
   Experience Select(const torch::Tensor& rows) const;
+  // Every tensor on `device`.
+  Experience To(const torch::Device& device) const;
 };
 
 // log π(response token) and the entropy of π at each response position,

@@ -39,10 +39,11 @@ std::vector<std::vector<std::string>> SampleResponses(
     }
     Generation out = Generate(policy, PadSequences(rows, Padding::kLeft),
                               options, generator);
+    // Decoded from host copies: one transfer, not one per token.
+    const TokenBatch sampled = out.responses.To(torch::kCPU);
     for (int64_t r = 0; r < static_cast<int64_t>(rows.size()); ++r) {
-      responses[begin + r / k].push_back(
-          DecodeResponse(out.responses.tokens[r], out.responses.mask[r],
-                         options.eos_id, tokenizer));
+      responses[begin + r / k].push_back(DecodeResponse(
+          sampled.tokens[r], sampled.mask[r], options.eos_id, tokenizer));
     }
   }
   return responses;

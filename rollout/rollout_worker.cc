@@ -46,8 +46,8 @@ Experience BuildExperience(const RolloutModels& models,
 }
 
 absl::StatusOr<std::vector<Experience>> ShareExperience(
-    const Experience& mine, Communicator& world,
-    const std::vector<int>& roots) {
+    const Experience& mine, Communicator& world, const std::vector<int>& roots,
+    const torch::Device& device) {
   std::vector<Experience> parts;
   for (int root : roots) {
     const bool sender = world.rank() == root;
@@ -75,7 +75,9 @@ absl::StatusOr<std::vector<Experience>> ShareExperience(
     const int64_t responses = columns - part.prompt_columns;
     auto tensor = [&](const torch::Tensor& own, std::vector<int64_t> shape,
                       torch::ScalarType type) {
-      return sender ? own.to(type).contiguous() : torch::zeros(shape, type);
+      return sender ? own.to(device, type).contiguous()
+                    : torch::zeros(shape, torch::TensorOptions(type).device(
+                                              device));
     };
     part.sequences.tokens =
         tensor(mine.sequences.tokens, {rows, columns}, torch::kInt64);
@@ -103,13 +105,18 @@ std::vector<std::pair<std::string, std::string>> DecodeExperience(
     const Experience& experience, const Tokenizer& tokenizer) {
   std::vector<std::pair<std::string, std::string>> texts;
   const int64_t p = experience.prompt_columns;
+  // Read through accessors on host copies: one transfer, no per-token sync.
+  const torch::Tensor all_tokens =
+      experience.sequences.tokens.to(torch::kCPU).contiguous();
+  const torch::Tensor all_masks =
+      experience.sequences.mask.to(torch::kCPU).contiguous();
+  auto tokens = all_tokens.accessor<int64_t, 2>();
+  auto mask = all_masks.accessor<int64_t, 2>();
   for (int64_t row = 0; row < experience.size(); ++row) {
     TokenSequence prompt, response;
-    auto tokens = experience.sequences.tokens[row];
-    auto mask = experience.sequences.mask[row];
-    for (int64_t t = 0; t < tokens.size(0); ++t) {
-      if (mask[t].item<int64_t>() == 0) continue;
-      (t < p ? prompt : response).push_back(tokens[t].item<int64_t>());
+    for (int64_t t = 0; t < all_tokens.size(1); ++t) {
+      if (mask[row][t] == 0) continue;
+      (t < p ? prompt : response).push_back(tokens[row][t]);
     }
     // The response ends at its end token, which Decode drops.
     texts.emplace_back(tokenizer.Decode(prompt), tokenizer.Decode(response));

@@ -43,9 +43,12 @@ Experience BuildExperience(const RolloutModels& models,
 
 // Collective over `world`: the rollout worker at each world rank of `roots`
 // (in order) broadcasts its batch; every rank returns all of them, in that
-// order. `mine` is used on the roots only.
+// order. `mine` is used on the roots only. The batches travel and arrive on
+// `device`, this rank's (the same kind on every rank, so that every rank
+// routes each broadcast over the same backend).
 absl::StatusOr<std::vector<Experience>> ShareExperience(
-    const Experience& mine, Communicator& world, const std::vector<int>& roots);
+    const Experience& mine, Communicator& world, const std::vector<int>& roots,
+    const torch::Device& device = torch::kCPU);
 
 // The text of each row's prompt and response (special tokens dropped).
 std::vector<std::pair<std::string, std::string>> DecodeExperience(

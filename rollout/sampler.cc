@@ -18,19 +18,26 @@ Generation Generate(LanguageModel& policy, const TokenBatch& prompts,
   torch::NoGradGuard no_grad;
   const bool was_training = policy->is_training();
   policy->eval();
+  const TokenBatch on_device = prompts.To(ModuleDevice(*policy));
   const int64_t batch = prompts.size();
   KvCache cache;
-  torch::Tensor logits = policy->forward(prompts.tokens, prompts.mask, &cache);
-  torch::Tensor active = torch::ones({batch}, torch::kBool);
+  torch::Tensor logits =
+      policy->forward(on_device.tokens, on_device.mask, &cache);
+  torch::Tensor active = torch::ones(
+      {batch}, on_device.tokens.options().dtype(torch::kBool));
   std::vector<torch::Tensor> tokens, masks, logprobs;
   for (int64_t step = 0; step < options.max_new_tokens; ++step) {
     torch::Tensor scaled = logits.select(1, -1) / options.temperature;
     torch::Tensor log_probs =
         torch::log_softmax(scaled.to(torch::kFloat64), -1);
     torch::Tensor probs = TopPFilter(log_probs.exp(), options.top_p);
+    // The draw is made where the generator lives (the CPU for the trainer's
+    // seeded streams), so a seed gives the same tokens on any device.
     torch::Tensor next =
-        torch::multinomial(probs, 1, /*replacement=*/false, generator)
-            .squeeze(1);
+        torch::multinomial(probs.to(generator.device()), 1,
+                           /*replacement=*/false, generator)
+            .squeeze(1)
+            .to(probs.device());
     torch::Tensor mask = active.to(torch::kInt64);
     next = torch::where(active, next, torch::full_like(next, options.pad_id));
     tokens.push_back(next);
@@ -46,8 +53,8 @@ Generation Generate(LanguageModel& policy, const TokenBatch& prompts,
   policy->train(was_training);
   Generation out;
   out.responses = {torch::stack(tokens, 1), torch::stack(masks, 1)};
-  out.sequences = {torch::cat({prompts.tokens, out.responses.tokens}, 1),
-                   torch::cat({prompts.mask, out.responses.mask}, 1)};
+  out.sequences = {torch::cat({on_device.tokens, out.responses.tokens}, 1),
+                   torch::cat({on_device.mask, out.responses.mask}, 1)};
   out.logprobs = torch::stack(logprobs, 1);
   return out;
 }

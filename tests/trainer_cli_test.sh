@@ -82,6 +82,36 @@ check "validate_only reports ranks" has "valid; needs 3 ranks"
 run 1 --job="$work/three_bad.pbtxt" --validate_only
 check "validate_only of a bad job exits 2" test "$code" -eq 2
 
+# Placement: a CUDA device or the NCCL backend asked for on a machine
+# without them is refused before any work, naming why.
+run 3 --job="$job" --output_dir="$work/cuda" --device=cuda
+check "--device=cuda without GPUs exits 2" test "$code" -eq 2
+check "--device=cuda says no CUDA device" has "topology.device: device cuda: this process sees no CUDA device"
+check "--device=cuda printed once" test "$(count 'sees no CUDA device')" -eq 1
+run 3 --job="$job" --output_dir="$work/nccl" --comm_backend=nccl
+check "--comm_backend=nccl on CPU exits 2" test "$code" -eq 2
+check "--comm_backend=nccl names the device" has "the nccl backend moves CUDA tensors, and this rank's device is cpu"
+run 1 --job="$job" --device=gpu0
+check "malformed --device exits 2" test "$code" -eq 2
+check "malformed --device named" has 'flag --device: device "gpu0": expected auto, cpu, cuda or cuda:N'
+run 1 --job="$job" --comm_backend=gloo
+check "unknown --comm_backend exits 2" test "$code" -eq 2
+check "unknown --comm_backend named" has 'flag --comm_backend: unknown communication backend "gloo"'
+cat >"$work/placement_bad.pbtxt" <<'JOB'
+name: "placement_bad"
+topology { device: "tpu" }
+JOB
+run 1 --job="$work/placement_bad.pbtxt" --validate_only
+check "bad topology.device exits 2" test "$code" -eq 2
+check "bad topology.device named" has 'job error: topology.device: device "tpu": expected auto, cpu, cuda or cuda:N'
+cat >"$work/nccl_cpu.pbtxt" <<'JOB'
+name: "nccl_cpu"
+topology { device: "cpu" backend: NCCL }
+JOB
+run 1 --job="$work/nccl_cpu.pbtxt" --validate_only
+check "NCCL with device cpu exits 2" test "$code" -eq 2
+check "NCCL with device cpu named" has "job error: topology.backend: NCCL moves CUDA tensors; topology.device is cpu"
+
 out=$("$trainer" --job="$job" --print_world_size 2>&1)
 code=$?
 check "print_world_size" test "$out" = "3"

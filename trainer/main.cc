@@ -29,6 +29,12 @@ ABSL_FLAG(bool, resume, false,
           "Require a checkpoint to resume from (exit 2 when the output folder "
           "has none). Without the flag a run resumes from the newest "
           "checkpoint in <output_dir>/checkpoints all the same, saying so.");
+ABSL_FLAG(std::string, device, "",
+          "Where each rank computes: auto, cpu, cuda (cuda:<local rank>) or "
+          "cuda:N; overrides topology.device.");
+ABSL_FLAG(std::string, comm_backend, "",
+          "Which backend moves tensors: auto (NCCL for CUDA tensors, MPI for "
+          "CPU ones), mpi or nccl; overrides topology.backend.");
 ABSL_FLAG(int, threads_per_rank, 0,
           "LibTorch threads per rank; 0 sizes them from the node's cores.");
 
@@ -64,6 +70,13 @@ int main(int argc, char** argv) {
     return metarm::kExitBadInput;
   }
   options.progress = *progress;
+  options.device = absl::GetFlag(FLAGS_device);
+  options.comm_backend = absl::GetFlag(FLAGS_comm_backend);
+  absl::Status placement = metarm::CheckPlacementFlags(options);
+  if (!placement.ok()) {
+    if (rank == 0) std::cerr << "metarm_train: " << placement.message() << "\n";
+    return metarm::kExitBadInput;
+  }
   if (options.job_path.empty()) {
     if (rank == 0) {
       std::cerr << "metarm_train: flag --job: required\n"

@@ -80,8 +80,9 @@ absl::StatusOr<PpoStats> PpoLearner::Minibatch(const Experience& batch,
   return stats;
 }
 
-absl::StatusOr<PpoStats> PpoLearner::Update(const Experience& experience,
+absl::StatusOr<PpoStats> PpoLearner::Update(const Experience& shared,
                                             uint64_t seed) {
+  const Experience experience = shared.To(ModuleDevice(*policy_));
   const int64_t batch = experience.size();
   torch::Tensor advantages, returns, old_values;
   PpoStats totals;
@@ -112,7 +113,8 @@ absl::StatusOr<PpoStats> PpoLearner::Update(const Experience& experience,
         at::detail::createCPUGenerator(seed * 1000003 + epoch);
     torch::Tensor order = torch::randperm(batch, generator, torch::kInt64);
     for (int64_t begin = 0; begin + minibatch <= batch; begin += minibatch) {
-      torch::Tensor all_rows = order.narrow(0, begin, minibatch);
+      torch::Tensor all_rows =
+          order.narrow(0, begin, minibatch).to(experience.scores.device());
       torch::Tensor rows = all_rows.narrow(0, learners_.rank() * share, share);
       const double total_tokens =
           experience.response_mask.index_select(0, all_rows)

@@ -92,11 +92,13 @@ nlohmann::json EvaluateEpoch(ScalarModel& model, const RewardData& data,
 
 absl::Status TrainOnLearner(const Job& job, const RewardData& data,
                             const Tokenizer& tokenizer,
-                            Communicator& learners) {
+                            Communicator& learners,
+                            const torch::Device& device) {
   const SequenceLimits limits{job.task().max_prompt_tokens(),
                               job.task().max_response_tokens()};
   torch::manual_seed(job.seed());  // the same initial model on every learner
   ScalarModel model(ConfigFromSpec(job.reward_model(), tokenizer.vocab_size()));
+  model->to(device);  // initialised on the CPU: the same weights anywhere
   RewardTrainer trainer(
       model, RewardTrainerOptions::FromSpec(job.reward_training()), learners);
   const bool writer = learners.rank() == 0;
@@ -169,7 +171,8 @@ absl::Status RunRewardModelJob(const Job& job, ProcessGroups& groups) {
   METARM_RETURN_IF_ERROR(AgreeOnStatus(*groups.world, local));
   absl::Status trained = absl::OkStatus();
   if (groups.learners != nullptr) {
-    trained = TrainOnLearner(job, *data, **tokenizer, *groups.learners);
+    trained = TrainOnLearner(job, *data, **tokenizer, *groups.learners,
+                             groups.routing.device);
   }
   // Rollout workers have nothing to do in this job; they wait for the end.
   return AgreeOnStatus(*groups.world, trained);

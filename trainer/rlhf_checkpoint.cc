@@ -34,10 +34,13 @@ absl::Status SaveOptimizer(Optimizer& optimizer, const std::string& path) {
   return absl::OkStatus();
 }
 
+// The state goes to `device`, the models' (a checkpoint written on one
+// device type loads on another).
 template <typename Optimizer>
-absl::Status LoadOptimizer(Optimizer& optimizer, const std::string& path) {
+absl::Status LoadOptimizer(Optimizer& optimizer, const std::string& path,
+                           const torch::Device& device) {
   try {
-    torch::load(optimizer, path);
+    torch::load(optimizer, path, device);
   } catch (const c10::Error& e) {
     return absl::DataLossError(absl::StrCat(
         path, ": not an optimizer state: ", e.what_without_backtrace()));
@@ -128,18 +131,19 @@ absl::Status LoadModels(RlhfState& s, const Checkpoint& c,
         s.reward_model, RewardTrainerOptions::FromSpec(s.job.reward_training()),
         *s.groups.learners);
     METARM_RETURN_IF_ERROR(LoadOptimizer(s.reward_trainer->optimizer(),
-                                         c.PathOf("reward_optimizer.pt")));
+                                         c.PathOf("reward_optimizer.pt"), s.device()));
   }
   if (state.at("has_ppo").get<bool>()) {
     ScalarModel critic(s.reward_model->config());
+    critic->to(s.device());
     METARM_RETURN_IF_ERROR(
         LoadWeights(*critic, critic->config(), c.PathOf("critic.pt")));
     s.ppo = std::make_unique<PpoLearner>(s.policy, critic, s.job.ppo(),
                                          *s.groups.learners);
     METARM_RETURN_IF_ERROR(LoadOptimizer(s.ppo->policy_optimizer(),
-                                         c.PathOf("policy_optimizer.pt")));
+                                         c.PathOf("policy_optimizer.pt"), s.device()));
     METARM_RETURN_IF_ERROR(LoadOptimizer(s.ppo->critic_optimizer(),
-                                         c.PathOf("critic_optimizer.pt")));
+                                         c.PathOf("critic_optimizer.pt"), s.device()));
     s.ppo->RestoreKlCoef(state.at("kl_coef").get<double>());
   }
   return absl::OkStatus();

@@ -94,9 +94,9 @@ absl::Status SetUpGroups(RlhfState& s) {
       roles.learner_index == 0 || (roles.rollout && !roles.learner);
   METARM_ASSIGN_OR_RETURN(
       s.weight_sync,
-      s.groups.world->Split(member ? 0 : MpiCommunicator::kNotInGroup,
-                            roles.learner_index == 0 ? -1 : roles.rollout_index,
-                            "weight_sync"));
+      s.groups.SplitWorld(member ? 0 : MpiCommunicator::kNotInGroup,
+                          roles.learner_index == 0 ? -1 : roles.rollout_index,
+                          "weight_sync"));
   std::vector<RankRoles> all =
       AssignRoles(s.job.topology(), s.groups.world->size());
   s.rollout_roots.assign(s.job.topology().rollout_ranks(), -1);
@@ -413,7 +413,8 @@ absl::Status RunPpoIterations(RlhfState& s, int round, int first) {
     Clock::time_point t0 = Clock::now();
     METARM_ASSIGN_OR_RETURN(
         std::vector<Experience> parts,
-        ShareExperience(sampled.front(), *s.groups.world, s.rollout_roots));
+        ShareExperience(sampled.front(), *s.groups.world, s.rollout_roots,
+                        s.device()));
     sampled.pop_front();
     times.waiting = SecondsSince(t0);
     if (lag > 0 && iteration + lag < iterations) {
@@ -447,7 +448,7 @@ absl::Status WriteEvalSamples(
                          {"responses", responses},
                          {"gold_reward", gold}};
   if (proxy.defined()) {
-    torch::Tensor values = proxy.to(torch::kFloat64).contiguous();
+    torch::Tensor values = proxy.to(torch::kCPU, torch::kFloat64).contiguous();
     line["proxy_reward"] = std::vector<double>(
         values.data_ptr<double>(), values.data_ptr<double>() + values.numel());
   }
@@ -595,6 +596,7 @@ absl::Status RunRound(RlhfState& s, int round, int first) {
     if (s.ppo == nullptr) {
       // The critic starts from the first round's reward model.
       ScalarModel critic(s.reward_model->config());
+      critic->to(s.device());
       CopyParameters(*s.reward_model, *critic);
       s.ppo = std::make_unique<PpoLearner>(s.policy, critic, s.job.ppo(),
                                            *s.groups.learners);
@@ -683,6 +685,12 @@ absl::Status RunRlhfJob(const Job& job, ProcessGroups& groups,
   torch::manual_seed(StreamSeed(job.seed(), kRewardInit));
   s.reward_model =
       ScalarModel(ConfigFromSpec(job.reward_model(), s.tokenizer.vocab_size()));
+  // Initialised on the CPU from the seeds (the same weights on any device),
+  // then moved to this rank's device; optimizers are made after the move.
+  s.policy->to(s.device());
+  s.reference->to(s.device());
+  s.rollout_policy->to(s.device());
+  s.reward_model->to(s.device());
   absl::StatusOr<std::optional<RunPosition>> resumed =
       FindResumePoint(s, options.require_resume);
   if (!resumed.ok()) return resumed.status();  // the same on every rank

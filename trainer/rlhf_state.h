@@ -8,7 +8,7 @@
 #include <memory>
 #include <vector>
 
-#include "comm/mpi_communicator.h"
+#include "comm/routing_communicator.h"
 #include "comm/roles.h"
 #include "metrics/run_log.h"
 #include "model/transformer.h"
@@ -37,7 +37,7 @@ struct RlhfState {
   SequenceLimits limits;
   // Learner 0 and the rollout workers that are not learners (null where the
   // rank is in neither, or where no weights need to travel).
-  std::unique_ptr<MpiCommunicator> weight_sync;
+  std::unique_ptr<RoutingCommunicator> weight_sync;
   // World ranks of the rollout workers, in rollout order.
   std::vector<int> rollout_roots;
   LanguageModel policy{nullptr};
@@ -60,6 +60,8 @@ struct RlhfState {
   std::unique_ptr<RunLog> log;  // learner 0: JSON lines and TensorBoard
   Clock::time_point start = Clock::now();
 
+  // Where this rank's models live (trainer/placement.h).
+  torch::Device device() const { return groups.routing.device; }
   bool learner() const { return groups.learners != nullptr; }
   bool writer() const { return learner() && groups.learners->rank() == 0; }
   bool rollout() const { return groups.rollouts != nullptr; }

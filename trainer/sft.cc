@@ -30,7 +30,10 @@ SftBatch MakeSftBatch(const std::vector<std::string>& prompts,
 }
 
 std::pair<torch::Tensor, double> SftLossSum(LanguageModel& policy,
-                                            const SftBatch& batch) {
+                                            const SftBatch& host_batch) {
+  const torch::Device device = ModuleDevice(*policy);
+  const SftBatch batch{host_batch.sequences.To(device),
+                       host_batch.target_mask.to(device)};
   const int64_t length = batch.sequences.tokens.size(1);
   torch::Tensor logits =
       policy->forward(batch.sequences.tokens, batch.sequences.mask);

@@ -12,6 +12,8 @@
 #include "tasks/task_registry.h"
 #include "trainer/job_distribution.h"
 #include "trainer/layout.h"
+#include "trainer/placement.h"
+#include "util/device_spec.h"
 #include "trainer/reward_model_job.h"
 #include "trainer/rlhf_job.h"
 
@@ -22,6 +24,15 @@ namespace {
 bool IsBadInput(const absl::Status& status) {
   return absl::IsInvalidArgument(status) || absl::IsNotFound(status) ||
          absl::IsDataLoss(status) || absl::IsFailedPrecondition(status);
+}
+
+// --device and --comm_backend (checked by main) over the job's topology.
+void ApplyPlacementFlags(const TrainerOptions& options, Job& job) {
+  Topology& topology = *job.mutable_topology();
+  if (!options.device.empty()) topology.set_device(options.device);
+  if (options.comm_backend == "auto") topology.set_backend(AUTO);
+  if (options.comm_backend == "mpi") topology.set_backend(MPI);
+  if (options.comm_backend == "nccl") topology.set_backend(NCCL);
 }
 
 int PrintWorldSize(const TrainerOptions& options,
@@ -58,6 +69,7 @@ int RunJob(const TrainerOptions& options) {
     return kExitBadInput;
   }
   if (!options.output_dir.empty()) job->set_output_dir(options.output_dir);
+  ApplyPlacementFlags(options, *job);
   if (options.validate_only) {
     if (world_rank == 0) {
       std::cout << options.job_path << ": valid; needs "
@@ -74,6 +86,11 @@ int RunJob(const TrainerOptions& options) {
                           : ThreadsPerRank(MachineCores(), AffinityCores(),
                                            groups->node->size());
   SetTorchThreads(threads);
+  absl::Status placed = PlaceRank(job->topology(), *groups);
+  if (!placed.ok()) {
+    if (world_rank == 0) std::cerr << "metarm: " << placed.message() << "\n";
+    return IsBadInput(placed) ? kExitBadInput : kExitFailure;
+  }
 
   absl::StatusOr<std::vector<RankInfo>> layout = GatherMessages(
       *groups->world, DescribeThisRank(*groups, threads), /*root=*/0);
@@ -100,6 +117,25 @@ int RunJob(const TrainerOptions& options) {
 }
 
 }  // namespace
+
+absl::Status CheckPlacementFlags(const TrainerOptions& options) {
+  if (!options.device.empty()) {
+    absl::StatusOr<DeviceSpec> device = ParseDeviceSpec(options.device);
+    if (!device.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("flag --device: ", device.status().message()));
+    }
+  }
+  if (!options.comm_backend.empty()) {
+    absl::StatusOr<TensorBackend> backend =
+        ParseTensorBackend(options.comm_backend);
+    if (!backend.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("flag --comm_backend: ", backend.status().message()));
+    }
+  }
+  return absl::OkStatus();
+}
 
 int RunTrainer(const TrainerOptions& options) {
   try {

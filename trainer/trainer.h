@@ -8,6 +8,8 @@
 
 #include <string>
 
+#include "absl/status/status.h"
+
 #include "trainer/progress.h"
 
 namespace metarm {
@@ -32,9 +34,17 @@ struct TrainerOptions {
   // Require a checkpoint to resume from (RLHF jobs resume from the newest
   // one in the output folder whether or not this is set).
   bool resume = false;
+  // Override topology.device / topology.backend when not empty
+  // ("cuda:1"; "auto", "mpi" or "nccl").
+  std::string device;
+  std::string comm_backend;
   // How rank 0 shows progress.
   ProgressStyle progress = ProgressStyle::kPlain;
 };
+
+// InvalidArgument naming the flag when --device or --comm_backend is
+// malformed.
+absl::Status CheckPlacementFlags(const TrainerOptions& options);
 
 // Runs on every rank (MPI already initialised). Returns the exit code; a
 // failure after the ranks have split ends the whole job (MPI_Abort) so that

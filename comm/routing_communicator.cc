@@ -1,0 +1,120 @@
+#include "comm/routing_communicator.h"
+
+#include "absl/strings/str_cat.h"
+#include "comm/nccl_communicator.h"
+
+namespace metarm {
+
+absl::StatusOr<TensorBackend> ParseTensorBackend(const std::string& name) {
+  if (name == "auto") return TensorBackend::kAuto;
+  if (name == "mpi") return TensorBackend::kHost;
+  if (name == "nccl") return TensorBackend::kDevice;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown communication backend \"", name, "\": auto, mpi or nccl"));
+}
+
+std::string TensorBackendName(TensorBackend backend) {
+  switch (backend) {
+    case TensorBackend::kHost:
+      return "mpi";
+    case TensorBackend::kDevice:
+      return "nccl";
+    default:
+      return "auto";
+  }
+}
+
+RoutingCommunicator::RoutingCommunicator(std::unique_ptr<Communicator> host,
+                                         TensorRouting routing)
+    : host_(std::move(host)), routing_(routing) {}
+
+absl::Status RoutingCommunicator::Route(const at::Tensor& tensor,
+                                        bool write_back, const Move& move) {
+  const bool over_device =
+      routing_.backend == TensorBackend::kDevice ||
+      (routing_.backend == TensorBackend::kAuto && tensor.is_cuda() &&
+       device_ != nullptr);
+  Communicator* backend = over_device ? device_.get() : host_.get();
+  if (backend == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "group ", name(), ": the NCCL backend was asked for but is not "
+        "connected (ConnectDeviceBackend)"));
+  }
+  // Where the chosen backend needs the tensor: NCCL on this rank's device,
+  // MPI in host memory.
+  const torch::Device needed = over_device ? routing_.device : torch::kCPU;
+  if (tensor.device() == needed) {
+    return move(*backend, const_cast<at::Tensor&>(tensor));
+  }
+  at::Tensor staged = tensor.to(needed);
+  absl::Status status = move(*backend, staged);
+  if (status.ok() && write_back) {
+    const_cast<at::Tensor&>(tensor).copy_(staged);
+  }
+  return status;
+}
+
+absl::Status RoutingCommunicator::AllReduce(at::Tensor& tensor, ReduceOp op) {
+  return Route(tensor, /*write_back=*/true, [op](Communicator& c, at::Tensor& t) {
+    return c.AllReduce(t, op);
+  });
+}
+
+absl::Status RoutingCommunicator::Broadcast(at::Tensor& tensor, int root) {
+  return Route(tensor, /*write_back=*/true,
+               [root](Communicator& c, at::Tensor& t) {
+                 return c.Broadcast(t, root);
+               });
+}
+
+absl::Status RoutingCommunicator::Send(const at::Tensor& tensor,
+                                       int destination, int tag) {
+  return Route(tensor, /*write_back=*/false,
+               [destination, tag](Communicator& c, at::Tensor& t) {
+                 return c.Send(t, destination, tag);
+               });
+}
+
+absl::Status RoutingCommunicator::Recv(at::Tensor& tensor, int source,
+                                       int tag) {
+  return Route(tensor, /*write_back=*/true,
+               [source, tag](Communicator& c, at::Tensor& t) {
+                 return c.Recv(t, source, tag);
+               });
+}
+
+absl::Status RoutingCommunicator::SendBytes(absl::string_view bytes,
+                                            int destination, int tag) {
+  return host_->SendBytes(bytes, destination, tag);
+}
+
+absl::StatusOr<std::string> RoutingCommunicator::RecvBytes(int source,
+                                                           int tag) {
+  return host_->RecvBytes(source, tag);
+}
+
+absl::Status RoutingCommunicator::BroadcastBytes(std::string& bytes,
+                                                 int root) {
+  return host_->BroadcastBytes(bytes, root);
+}
+
+absl::Status RoutingCommunicator::Barrier() { return host_->Barrier(); }
+
+absl::Status ConnectDeviceBackend(RoutingCommunicator& group) {
+  const TensorRouting& routing = group.routing();
+  if (routing.backend == TensorBackend::kHost) return absl::OkStatus();
+  if (!routing.device.is_cuda()) {
+    if (routing.backend == TensorBackend::kAuto) return absl::OkStatus();
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the nccl backend moves CUDA tensors, and this rank's device is ",
+        routing.device.str(),
+        "; use backend auto or mpi, or give the ranks GPUs"));
+  }
+  absl::StatusOr<std::unique_ptr<Communicator>> nccl =
+      CreateNcclCommunicator(group.host(), routing.device.index());
+  if (!nccl.ok()) return nccl.status();
+  group.SetDeviceBackend(*std::move(nccl));
+  return absl::OkStatus();
+}
+
+}  // namespace metarm
