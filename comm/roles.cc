@@ -94,15 +94,22 @@ absl::StatusOr<std::unique_ptr<RoutingCommunicator>> ProcessGroups::SplitWorld(
 
 absl::Status ConnectDeviceBackends(ProcessGroups& groups,
                                    const TensorRouting& routing) {
-  groups.routing = routing;
-  for (std::unique_ptr<RoutingCommunicator>* group :
-       {&groups.world, &groups.learners, &groups.rollouts}) {
-    if (*group == nullptr) continue;
-    (*group)->set_routing(routing);
-    absl::Status connected = ConnectDeviceBackend(**group);
-    if (!connected.ok()) return connected;
-  }
-  return absl::OkStatus();
+  auto route_all = [&](const TensorRouting& how) -> absl::Status {
+    groups.routing = how;
+    for (std::unique_ptr<RoutingCommunicator>* group :
+         {&groups.world, &groups.learners, &groups.rollouts}) {
+      if (*group == nullptr) continue;
+      (*group)->set_routing(how);
+      absl::Status connected = ConnectDeviceBackend(**group);
+      if (!connected.ok()) return connected;
+    }
+    return absl::OkStatus();
+  };
+  absl::Status connected = route_all(routing);
+  // On failure every tensor goes back to MPI, so that the ranks can still
+  // agree on the error (comm/status_consensus.h) and stop together.
+  if (!connected.ok()) route_all({TensorBackend::kHost, torch::kCPU}).IgnoreError();
+  return connected;
 }
 
 }  // namespace metarm

@@ -65,7 +65,8 @@ absl::StatusOr<ProcessGroups> CreateProcessGroups(
     const Topology& topology, std::unique_ptr<MpiCommunicator> world);
 
 // Collective over the world: sets `routing` on every group and connects the
-// NCCL backends it needs (world, then learners, then rollouts).
+// NCCL backends it needs (world, then learners, then rollouts). On failure
+// every group is left moving tensors over MPI.
 absl::Status ConnectDeviceBackends(ProcessGroups& groups,
                                    const TensorRouting& routing);
 

@@ -14,6 +14,20 @@ bazel test --cache_test_results=no "$@" //...
 if [[ -d "${METARM_CUDA_HOME:-/usr/local/cuda}/include" ]]; then
   bazel test --config=cuda --cache_test_results=no //comm:nccl_communicator_test
   bazel build --config=cuda //...
+  # deploy/gpu_smoke.sh, built here against Debian's CPU LibTorch: it must
+  # compile and link, and say that it needs a CUDA device (exit 3).
+  smoke_out=$(mktemp -d)
+  set +e
+  TORCH_DIR=/usr/lib/python3/dist-packages/torch deploy/gpu_smoke.sh --out "$smoke_out" >"$smoke_out/log" 2>&1
+  smoke_code=$?
+  set -e
+  if [[ $smoke_code -ne 3 ]] || ! grep -q "needs a CUDA device" "$smoke_out/log"; then
+    cat "$smoke_out/log"
+    echo "deploy/test.sh: deploy/gpu_smoke.sh exited $smoke_code; expected 3 (built, no CUDA device)" >&2
+    exit 1
+  fi
+  echo "deploy/test.sh: deploy/gpu_smoke.sh builds and links; no GPU here (exit 3, as expected)"
+  rm -rf "$smoke_out"
 else
   echo "deploy/test.sh: no CUDA at ${METARM_CUDA_HOME:-/usr/local/cuda}: the --config=cuda build is not checked"
 fi

@@ -50,12 +50,14 @@ torch::Tensor AttentionBias(const torch::Tensor& key_mask, int64_t queries,
   return bias.unsqueeze(1);
 }
 
-// Rotary embedding angles for `positions` [B, T]: cos, sin [B, 1, T, hd/2].
+// Rotary embedding angles for `positions` [B, T]: cos, sin [B, 1, T, hd/2];
+// frequency i is theta^(-2i/head_dim).
 std::pair<torch::Tensor, torch::Tensor> RotaryAngles(
-    const torch::Tensor& positions, int64_t head_dim, torch::ScalarType dtype) {
+    const torch::Tensor& positions, int64_t head_dim, double theta,
+    torch::ScalarType dtype) {
   auto options = torch::TensorOptions().device(positions.device()).dtype(dtype);
   torch::Tensor inverse_frequency =
-      torch::pow(10000.0, -torch::arange(0, head_dim, 2, options) / head_dim);
+      torch::pow(theta, -torch::arange(0, head_dim, 2, options) / head_dim);
   torch::Tensor angles =
       positions.to(dtype).unsqueeze(-1) * inverse_frequency;  // [B, T, hd/2]
   return {angles.cos().unsqueeze(1), angles.sin().unsqueeze(1)};
@@ -79,13 +81,45 @@ int64_t KvCache::bytes() const {
   return total;
 }
 
+NormImpl::NormImpl(const TransformerConfig& config)
+    : kind_(config.norm), eps_(config.norm_eps) {
+  weight_ = register_parameter("weight", torch::ones({config.d_model}));
+  if (kind_ == NormKind::kLayerNorm) {
+    bias_ = register_parameter("bias", torch::zeros({config.d_model}));
+  }
+}
+
+torch::Tensor NormImpl::forward(const torch::Tensor& x) {
+  if (kind_ == NormKind::kLayerNorm) {
+    return F::layer_norm(x, F::LayerNormFuncOptions({x.size(-1)})
+                                .weight(weight_)
+                                .bias(bias_)
+                                .eps(eps_));
+  }
+  // RMSNorm, computed in float32 whatever the activations' type.
+  torch::Tensor x32 = x.to(torch::kFloat32);
+  torch::Tensor normed = x32 * torch::rsqrt(x32.pow(2).mean(-1, true) + eps_);
+  return weight_ * normed.to(x.scalar_type());
+}
+
+namespace {
+
+torch::nn::Linear MakeLinear(int64_t in, int64_t out, bool bias) {
+  return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
+}
+
+}  // namespace
+
 CausalSelfAttentionImpl::CausalSelfAttentionImpl(
     const TransformerConfig& config)
-    : n_heads_(config.n_heads), head_dim_(config.head_dim()) {
-  qkv_ = register_module("qkv",
-                         torch::nn::Linear(config.d_model, 3 * config.d_model));
-  out_ =
-      register_module("out", torch::nn::Linear(config.d_model, config.d_model));
+    : n_heads_(config.n_heads),
+      kv_heads_(config.kv_heads()),
+      head_dim_(config.head_dim()) {
+  qkv_ = register_module(
+      "qkv", MakeLinear(config.d_model, (n_heads_ + 2 * kv_heads_) * head_dim_,
+                        config.bias));
+  out_ = register_module(
+      "out", MakeLinear(n_heads_ * head_dim_, config.d_model, config.bias));
   dropout_ = register_module("dropout", torch::nn::Dropout(config.dropout));
   InitLinear(qkv_, 0.02);
   InitLinear(out_, ResidualStd(config));
@@ -99,13 +133,26 @@ torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x,
                                                torch::Tensor* layer_values) {
   const int64_t batch = x.size(0);
   const int64_t length = x.size(1);
-  // [B, T, 3, H, hd] -> 3 x [B, H, T, hd]
-  torch::Tensor qkv = qkv_(x)
-                          .view({batch, length, 3, n_heads_, head_dim_})
-                          .permute({2, 0, 3, 1, 4});
-  torch::Tensor q = qkv[0];
-  torch::Tensor k = qkv[1];
-  torch::Tensor v = qkv[2];
+  torch::Tensor q, k, v;
+  if (kv_heads_ == n_heads_) {
+    // [B, T, 3, H, hd] -> 3 x [B, H, T, hd]
+    torch::Tensor qkv = qkv_(x)
+                            .view({batch, length, 3, n_heads_, head_dim_})
+                            .permute({2, 0, 3, 1, 4});
+    q = qkv[0];
+    k = qkv[1];
+    v = qkv[2];
+  } else {
+    std::vector<torch::Tensor> parts = qkv_(x).split_with_sizes(
+        {n_heads_ * head_dim_, kv_heads_ * head_dim_, kv_heads_ * head_dim_},
+        -1);
+    auto heads = [&](const torch::Tensor& t, int64_t n) {
+      return t.view({batch, length, n, head_dim_}).transpose(1, 2);
+    };
+    q = heads(parts[0], n_heads_);
+    k = heads(parts[1], kv_heads_);
+    v = heads(parts[2], kv_heads_);
+  }
   if (cos.defined()) {
     q = ApplyRotary(q, cos, sin);
     k = ApplyRotary(k, cos, sin);
@@ -118,6 +165,12 @@ torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x,
     *layer_keys = k;
     *layer_values = v;
   }
+  if (kv_heads_ != n_heads_) {
+    // Each key/value head serves n_heads / kv_heads query heads; the cache
+    // keeps the kv_heads only.
+    k = k.repeat_interleave(n_heads_ / kv_heads_, 1);
+    v = v.repeat_interleave(n_heads_ / kv_heads_, 1);
+  }
   // softmax(q k^T / sqrt(hd) + bias) v
   torch::Tensor scores =
       torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(double(head_dim_)) +
@@ -127,18 +180,17 @@ torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x,
   return out_(attended.transpose(1, 2).reshape({batch, length, -1}));
 }
 
-TransformerBlockImpl::TransformerBlockImpl(const TransformerConfig& config) {
-  ln_attention_ = register_module(
-      "ln_attention",
-      torch::nn::LayerNorm(torch::nn::LayerNormOptions({config.d_model})));
+TransformerBlockImpl::TransformerBlockImpl(const TransformerConfig& config)
+    : mlp_kind_(config.mlp) {
+  ln_attention_ = register_module("ln_attention", Norm(config));
   attention_ = register_module("attention", CausalSelfAttention(config));
-  ln_mlp_ = register_module(
-      "ln_mlp",
-      torch::nn::LayerNorm(torch::nn::LayerNormOptions({config.d_model})));
-  mlp_in_ =
-      register_module("mlp_in", torch::nn::Linear(config.d_model, config.d_ff));
-  mlp_out_ = register_module("mlp_out",
-                             torch::nn::Linear(config.d_ff, config.d_model));
+  ln_mlp_ = register_module("ln_mlp", Norm(config));
+  const int64_t mlp_width =
+      config.mlp == MlpKind::kSwiGlu ? 2 * config.d_ff : config.d_ff;
+  mlp_in_ = register_module(
+      "mlp_in", MakeLinear(config.d_model, mlp_width, config.bias));
+  mlp_out_ = register_module(
+      "mlp_out", MakeLinear(config.d_ff, config.d_model, config.bias));
   dropout_ = register_module("dropout", torch::nn::Dropout(config.dropout));
   InitLinear(mlp_in_, 0.02);
   InitLinear(mlp_out_, ResidualStd(config));
@@ -152,7 +204,20 @@ torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x,
                                             torch::Tensor* layer_values) {
   torch::Tensor h = x + dropout_(attention_(ln_attention_(x), bias, cos, sin,
                                             layer_keys, layer_values));
-  return h + dropout_(mlp_out_(F::gelu(mlp_in_(ln_mlp_(h)))));
+  return h + dropout_(mlp_out_(Mlp(mlp_in_(ln_mlp_(h)))));
+}
+
+torch::Tensor TransformerBlockImpl::Mlp(const torch::Tensor& x) {
+  switch (mlp_kind_) {
+    case MlpKind::kGeluTanh:
+      return F::gelu(x, F::GELUFuncOptions().approximate("tanh"));
+    case MlpKind::kSwiGlu: {
+      std::vector<torch::Tensor> gate_up = x.chunk(2, -1);
+      return F::silu(gate_up[0]) * gate_up[1];
+    }
+    default:
+      return F::gelu(x);
+  }
 }
 
 TransformerTrunkImpl::TransformerTrunkImpl(const TransformerConfig& config)
@@ -169,9 +234,7 @@ TransformerTrunkImpl::TransformerTrunkImpl(const TransformerConfig& config)
   for (int64_t i = 0; i < config.n_layers; ++i) {
     blocks_->push_back(TransformerBlock(config));
   }
-  ln_final_ = register_module(
-      "ln_final",
-      torch::nn::LayerNorm(torch::nn::LayerNormOptions({config.d_model})));
+  ln_final_ = register_module("ln_final", Norm(config));
   torch::NoGradGuard no_grad;
   token_embedding_->weight.normal_(0.0, 0.02);
   if (position_embedding_) position_embedding_->weight.normal_(0.0, 0.01);
@@ -195,8 +258,8 @@ torch::Tensor TransformerTrunkImpl::forward(const torch::Tensor& tokens,
   torch::Tensor x = token_embedding_(tokens);
   torch::Tensor cos, sin;
   if (config_.rotary) {
-    std::tie(cos, sin) =
-        RotaryAngles(positions, config_.head_dim(), x.scalar_type());
+    std::tie(cos, sin) = RotaryAngles(positions, config_.head_dim(),
+                                      config_.rope_theta, x.scalar_type());
   } else {
     x = x + position_embedding_(positions);
   }
@@ -216,6 +279,7 @@ torch::Tensor TransformerTrunkImpl::forward(const torch::Tensor& tokens,
 
 LanguageModelImpl::LanguageModelImpl(const TransformerConfig& config) {
   trunk_ = register_module("trunk", TransformerTrunk(config));
+  if (config.tie_embeddings) return;
   lm_head_ = register_module(
       "lm_head", torch::nn::Linear(
                      torch::nn::LinearOptions(config.d_model, config.vocab_size)
@@ -226,7 +290,9 @@ LanguageModelImpl::LanguageModelImpl(const TransformerConfig& config) {
 torch::Tensor LanguageModelImpl::forward(const torch::Tensor& tokens,
                                          const torch::Tensor& mask,
                                          KvCache* cache) {
-  return lm_head_(trunk_(tokens, mask, cache));
+  torch::Tensor hidden = trunk_(tokens, mask, cache);
+  if (lm_head_) return lm_head_(hidden);
+  return F::linear(hidden, trunk_->token_embedding_weight());
 }
 
 ScalarModelImpl::ScalarModelImpl(const TransformerConfig& config) {

@@ -35,6 +35,21 @@ struct KvCache {
   int64_t bytes() const;
 };
 
+// LayerNorm or RMSNorm (config.norm), with LayerNorm's parameter names
+// ("weight", "bias"), so that weight files keep their names.
+class NormImpl : public torch::nn::Module {
+ public:
+  NormImpl(const TransformerConfig& config);
+  torch::Tensor forward(const torch::Tensor& x);
+
+ private:
+  NormKind kind_;
+  double eps_;
+  torch::Tensor weight_;
+  torch::Tensor bias_;  // LayerNorm only
+};
+TORCH_MODULE(Norm);
+
 class CausalSelfAttentionImpl : public torch::nn::Module {
  public:
   explicit CausalSelfAttentionImpl(const TransformerConfig& config);
@@ -47,7 +62,11 @@ class CausalSelfAttentionImpl : public torch::nn::Module {
 
  private:
   int64_t n_heads_;
+  int64_t kv_heads_;
   int64_t head_dim_;
+  // One projection to [queries | keys | values]: n_heads, kv_heads and
+  // kv_heads heads of head_dim each (grouped-query attention when
+  // kv_heads < n_heads).
   torch::nn::Linear qkv_{nullptr};
   torch::nn::Linear out_{nullptr};
   torch::nn::Dropout dropout_{nullptr};
@@ -63,9 +82,13 @@ class TransformerBlockImpl : public torch::nn::Module {
                         torch::Tensor* layer_keys, torch::Tensor* layer_values);
 
  private:
-  torch::nn::LayerNorm ln_attention_{nullptr};
+  torch::Tensor Mlp(const torch::Tensor& x);
+
+  MlpKind mlp_kind_;
+  Norm ln_attention_{nullptr};
   CausalSelfAttention attention_{nullptr};
-  torch::nn::LayerNorm ln_mlp_{nullptr};
+  Norm ln_mlp_{nullptr};
+  // GELU MLPs: [d_ff]; SwiGLU: [gate | up], 2 * d_ff.
   torch::nn::Linear mlp_in_{nullptr};
   torch::nn::Linear mlp_out_{nullptr};
   torch::nn::Dropout dropout_{nullptr};
@@ -84,13 +107,17 @@ class TransformerTrunkImpl : public torch::nn::Module {
                         KvCache* cache = nullptr);
 
   const TransformerConfig& config() const { return config_; }
+  // [vocab, d_model]; also the LM head when config.tie_embeddings.
+  const torch::Tensor& token_embedding_weight() const {
+    return token_embedding_->weight;
+  }
 
  private:
   TransformerConfig config_;
   torch::nn::Embedding token_embedding_{nullptr};
   torch::nn::Embedding position_embedding_{nullptr};  // learned positions only
   torch::nn::ModuleList blocks_{nullptr};
-  torch::nn::LayerNorm ln_final_{nullptr};
+  Norm ln_final_{nullptr};
 };
 TORCH_MODULE(TransformerTrunk);
 
@@ -108,7 +135,7 @@ class LanguageModelImpl : public torch::nn::Module {
 
  private:
   TransformerTrunk trunk_{nullptr};
-  torch::nn::Linear lm_head_{nullptr};
+  torch::nn::Linear lm_head_{nullptr};  // null with tied embeddings
 };
 TORCH_MODULE(LanguageModel);
 

@@ -8,7 +8,11 @@ bool TransformerConfig::operator==(const TransformerConfig& other) const {
   return vocab_size == other.vocab_size && d_model == other.d_model &&
          n_layers == other.n_layers && n_heads == other.n_heads &&
          d_ff == other.d_ff && max_seq_len == other.max_seq_len &&
-         rotary == other.rotary;
+         rotary == other.rotary && kv_heads() == other.kv_heads() &&
+         norm == other.norm && norm_eps == other.norm_eps &&
+         mlp == other.mlp && bias == other.bias &&
+         tie_embeddings == other.tie_embeddings &&
+         rope_theta == other.rope_theta;
 }
 
 std::string DescribeConfig(const TransformerConfig& config) {
@@ -16,7 +20,16 @@ std::string DescribeConfig(const TransformerConfig& config) {
                       ", layers ", config.n_layers, ", heads ", config.n_heads,
                       ", d_ff ", config.d_ff, ", max_seq_len ",
                       config.max_seq_len, ", ",
-                      config.rotary ? "rotary" : "learned", " positions");
+                      config.rotary ? "rotary" : "learned", " positions",
+                      config.kv_heads() != config.n_heads
+                          ? absl::StrCat(", kv heads ", config.kv_heads())
+                          : "",
+                      config.norm == NormKind::kRmsNorm ? ", RMSNorm" : "",
+                      config.mlp == MlpKind::kSwiGlu     ? ", SwiGLU"
+                      : config.mlp == MlpKind::kGeluTanh ? ", tanh GELU"
+                                                         : "",
+                      config.bias ? "" : ", no biases",
+                      config.tie_embeddings ? ", tied embeddings" : "");
 }
 
 TransformerConfig ConfigFromSpec(const ModelSpec& spec,

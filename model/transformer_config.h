@@ -11,6 +11,13 @@
 
 namespace metarm {
 
+// The normalisation layers: LayerNorm (GPT-2, metarm's own models) or
+// RMSNorm (Llama: x / sqrt(mean(x²) + eps) * weight).
+enum class NormKind { kLayerNorm, kRmsNorm };
+// The MLP: GELU (exact, metarm's own), GELU with the tanh approximation
+// (GPT-2's "gelu_new"), or SwiGLU (Llama: down(silu(gate(x)) * up(x))).
+enum class MlpKind { kGelu, kGeluTanh, kSwiGlu };
+
 struct TransformerConfig {
   int64_t vocab_size = 259;
   int64_t d_model = 64;
@@ -20,8 +27,18 @@ struct TransformerConfig {
   int64_t max_seq_len = 128;
   bool rotary = false;  // rotary positions instead of learned ones
   double dropout = 0.0;
+  // What the pretrained architectures need (model/hf_checkpoint.h); the
+  // defaults are metarm's own model.
+  int64_t n_kv_heads = 0;  // key/value heads (grouped-query); 0: n_heads
+  NormKind norm = NormKind::kLayerNorm;
+  double norm_eps = 1e-5;
+  MlpKind mlp = MlpKind::kGelu;
+  bool bias = true;             // biases in the linear layers
+  bool tie_embeddings = false;  // the LM head is the token embedding
+  double rope_theta = 10000.0;  // rotary base
 
   int64_t head_dim() const { return d_model / n_heads; }
+  int64_t kv_heads() const { return n_kv_heads > 0 ? n_kv_heads : n_heads; }
   bool operator==(const TransformerConfig& other) const;
   bool operator!=(const TransformerConfig& other) const {
     return !(*this == other);

@@ -14,6 +14,50 @@ namespace metarm {
 namespace {
 
 constexpr char kConfigKey[] = "metarm.config";
+// The architecture fields added for pretrained models; files without them
+// hold metarm's own architecture (the TransformerConfig defaults).
+constexpr char kArchitectureKey[] = "metarm.architecture";
+constexpr char kArchitectureRealsKey[] = "metarm.architecture_reals";
+
+torch::Tensor EncodeArchitecture(const TransformerConfig& config) {
+  return torch::tensor(std::vector<int64_t>{
+      config.kv_heads(), static_cast<int64_t>(config.norm),
+      static_cast<int64_t>(config.mlp), config.bias ? 1 : 0,
+      config.tie_embeddings ? 1 : 0});
+}
+
+torch::Tensor EncodeArchitectureReals(const TransformerConfig& config) {
+  return torch::tensor(std::vector<double>{config.norm_eps, config.rope_theta},
+                       torch::kFloat64);
+}
+
+// Reads the architecture fields into `config`; false when malformed.
+bool DecodeArchitecture(torch::serialize::InputArchive& archive,
+                        TransformerConfig& config) {
+  torch::Tensor ints, reals;
+  const bool has_ints = archive.try_read(kArchitectureKey, ints);
+  const bool has_reals = archive.try_read(kArchitectureRealsKey, reals);
+  if (!has_ints && !has_reals) {
+    config.n_kv_heads = config.n_heads;
+    return true;
+  }
+  if (!has_ints || !has_reals || ints.numel() != 5 || reals.numel() != 2 ||
+      ints.scalar_type() != torch::kInt64 ||
+      reals.scalar_type() != torch::kFloat64) {
+    return false;
+  }
+  auto i = ints.accessor<int64_t, 1>();
+  auto r = reals.accessor<double, 1>();
+  if (i[1] < 0 || i[1] > 1 || i[2] < 0 || i[2] > 2) return false;
+  config.n_kv_heads = i[0];
+  config.norm = static_cast<NormKind>(i[1]);
+  config.mlp = static_cast<MlpKind>(i[2]);
+  config.bias = i[3] != 0;
+  config.tie_embeddings = i[4] != 0;
+  config.norm_eps = r[0];
+  config.rope_theta = r[1];
+  return true;
+}
 
 torch::Tensor EncodeConfig(const TransformerConfig& config) {
   return torch::tensor(std::vector<int64_t>{
@@ -59,6 +103,8 @@ absl::Status SaveWeights(torch::nn::Module& module,
   try {
     torch::serialize::OutputArchive archive;
     archive.write(kConfigKey, EncodeConfig(config));
+    archive.write(kArchitectureKey, EncodeArchitecture(config));
+    archive.write(kArchitectureRealsKey, EncodeArchitectureReals(config));
     for (const auto& [name, tensor] : NamedState(module)) {
       archive.write(name, tensor.detach().cpu());
     }
@@ -100,7 +146,11 @@ absl::Status LoadWeights(torch::nn::Module& module,
       encoded.scalar_type() != torch::kInt64) {
     return absl::DataLossError(absl::StrCat(path, ": malformed ", kConfigKey));
   }
-  const TransformerConfig stored = DecodeConfig(encoded);
+  TransformerConfig stored = DecodeConfig(encoded);
+  if (!DecodeArchitecture(archive, stored)) {
+    return absl::DataLossError(
+        absl::StrCat(path, ": malformed ", kArchitectureKey));
+  }
   if (stored != config) {
     return absl::InvalidArgumentError(absl::StrCat(
         path, ": weights are for a model of ", DescribeConfig(stored),

@@ -17,6 +17,8 @@ RankInfo DescribeThisRank(const ProcessGroups& groups, int torch_threads) {
   info.set_local_size(groups.node->size());
   info.set_roles(DescribeRoles(groups.roles));
   info.set_torch_threads(torch_threads);
+  info.set_device(groups.routing.device.str());
+  info.set_backend(TensorBackendName(groups.routing.backend));
   return info;
 }
 
@@ -28,13 +30,15 @@ std::string FormatLayout(const Job& job, const std::vector<RankInfo>& ranks) {
       topology.learner_ranks(), topology.learner_ranks() == 1 ? "" : "s",
       topology.rollout_ranks(), topology.rollout_ranks() == 1 ? "" : "s",
       Placement_Name(topology.placement()));
-  absl::StrAppendFormat(&out, "  %-5s %-20s %-6s %-24s %-8s %s\n", "rank",
-                        "host", "local", "roles", "threads", "pid");
+  absl::StrAppendFormat(&out, "  %-5s %-20s %-6s %-24s %-8s %-8s %-8s %s\n",
+                        "rank", "host", "local", "roles", "threads", "device",
+                        "tensors", "pid");
   for (const RankInfo& rank : ranks) {
     absl::StrAppendFormat(
-        &out, "  %-5d %-20s %-6s %-24s %-8d %d\n", rank.world_rank(),
+        &out, "  %-5d %-20s %-6s %-24s %-8d %-8s %-8s %d\n", rank.world_rank(),
         rank.host(), absl::StrCat(rank.local_rank(), "/", rank.local_size()),
-        rank.roles(), rank.torch_threads(), rank.pid());
+        rank.roles(), rank.torch_threads(), rank.device(), rank.backend(),
+        rank.pid());
   }
   return out;
 }

@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""Tiny random GPT-2- and Llama-shaped checkpoints in the Hugging Face folder
+format, with reference logits from an independent PyTorch forward pass.
+
+    make_tiny_models.py OUT_DIR
+
+writes OUT_DIR/gpt2/ (config.json, model.safetensors in F32, tensor names
+without the "transformer." prefix, tied LM head), OUT_DIR/llama/ (grouped-
+query attention, rope_theta 500000, BF16 weights in two shards with
+model.safetensors.index.json, untied LM head) and OUT_DIR/reference.safetensors
+holding the input tokens and each model's logits. The forward passes below
+follow the published architectures, written here from their definitions;
+the C++ loader (model/hf_checkpoint.cc) must match them within 1e-4.
+"""
+import json
+import math
+import os
+import struct
+import sys
+
+import torch
+
+DTYPES = {torch.float32: "F32", torch.bfloat16: "BF16", torch.float16: "F16",
+          torch.int64: "I64"}
+
+
+def write_safetensors(path, tensors):
+    """The format by hand: 8-byte header length, JSON header, raw bytes."""
+    header, blobs, offset = {}, [], 0
+    for name in sorted(tensors):
+        t = tensors[name].contiguous()
+        # Raw little-endian bytes through a uint8 view (numpy has no bf16).
+        raw = t.view(torch.uint8).numpy().tobytes() if t.dtype != torch.int64 \
+            else t.numpy().astype("<i8").tobytes()
+        header[name] = {"dtype": DTYPES[t.dtype], "shape": list(t.shape),
+                        "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    text = json.dumps(header).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for raw in blobs:
+            f.write(raw)
+
+
+def gelu_tanh(x):
+    return 0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
+
+
+def causal_attention(q, k, v):
+    """q [B, H, T, hd], k/v [B, H, T, hd]: softmax(q k^T / sqrt(hd) + causal) v."""
+    t = q.shape[2]
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    future = torch.triu(torch.ones(t, t, dtype=torch.bool), 1)
+    return torch.softmax(scores.masked_fill(future, float("-inf")), -1) @ v
+
+
+def gpt2_forward(w, c, tokens):
+    d, h = c["n_embd"], c["n_head"]
+    b, t = tokens.shape
+    x = w["wte.weight"][tokens] + w["wpe.weight"][torch.arange(t)]
+    ln = lambda x, p: torch.nn.functional.layer_norm(
+        x, (d,), w[p + ".weight"], w[p + ".bias"], c["layer_norm_epsilon"])
+    conv1d = lambda x, p: x @ w[p + ".weight"] + w[p + ".bias"]  # [in, out]
+    for i in range(c["n_layer"]):
+        p = f"h.{i}."
+        q, k, v = conv1d(ln(x, p + "ln_1"), p + "attn.c_attn").split(d, -1)
+        heads = lambda y: y.view(b, t, h, d // h).transpose(1, 2)
+        a = causal_attention(heads(q), heads(k), heads(v))
+        x = x + conv1d(a.transpose(1, 2).reshape(b, t, d), p + "attn.c_proj")
+        m = gelu_tanh(conv1d(ln(x, p + "ln_2"), p + "mlp.c_fc"))
+        x = x + conv1d(m, p + "mlp.c_proj")
+    return ln(x, "ln_f") @ w["wte.weight"].T  # tied head
+
+
+def rms_norm(x, weight, eps):
+    return weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
+
+
+def rotate(x, positions, theta):
+    """Rotary embedding, halves convention: (x1, x2) -> (x1 c - x2 s, x2 c + x1 s)."""
+    hd = x.shape[-1]
+    inv = theta ** (-torch.arange(0, hd, 2, dtype=torch.float32) / hd)
+    angles = positions[:, None].float() * inv[None, :]  # [T, hd/2]
+    cos, sin = angles.cos(), angles.sin()
+    x1, x2 = x[..., : hd // 2], x[..., hd // 2:]
+    return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], -1)
+
+
+def llama_forward(w, c, tokens):
+    d, h, kv = c["hidden_size"], c["num_attention_heads"], c["num_key_value_heads"]
+    hd = d // h
+    b, t = tokens.shape
+    positions = torch.arange(t)
+    x = w["model.embed_tokens.weight"][tokens]
+    lin = lambda x, name: x @ w[name].T  # [out, in], no bias
+    for i in range(c["num_hidden_layers"]):
+        p = f"model.layers.{i}."
+        y = rms_norm(x, w[p + "input_layernorm.weight"], c["rms_norm_eps"])
+        q = lin(y, p + "self_attn.q_proj.weight").view(b, t, h, hd).transpose(1, 2)
+        k = lin(y, p + "self_attn.k_proj.weight").view(b, t, kv, hd).transpose(1, 2)
+        v = lin(y, p + "self_attn.v_proj.weight").view(b, t, kv, hd).transpose(1, 2)
+        q, k = rotate(q, positions, c["rope_theta"]), rotate(k, positions, c["rope_theta"])
+        k, v = k.repeat_interleave(h // kv, 1), v.repeat_interleave(h // kv, 1)
+        a = causal_attention(q, k, v).transpose(1, 2).reshape(b, t, d)
+        x = x + lin(a, p + "self_attn.o_proj.weight")
+        y = rms_norm(x, w[p + "post_attention_layernorm.weight"], c["rms_norm_eps"])
+        gate = torch.nn.functional.silu(lin(y, p + "mlp.gate_proj.weight"))
+        x = x + lin(gate * lin(y, p + "mlp.up_proj.weight"), p + "mlp.down_proj.weight")
+    x = rms_norm(x, w["model.norm.weight"], c["rms_norm_eps"])
+    return lin(x, "lm_head.weight")
+
+
+def gpt2_weights(c, g):
+    d, ff, v, n = c["n_embd"], c["n_inner"], c["vocab_size"], c["n_positions"]
+    r = lambda *shape: torch.randn(*shape, generator=g) * 0.1
+    w = {"wte.weight": r(v, d), "wpe.weight": r(n, d),
+         "ln_f.weight": 1 + r(d), "ln_f.bias": r(d)}
+    for i in range(c["n_layer"]):
+        p = f"h.{i}."
+        w.update({p + "ln_1.weight": 1 + r(d), p + "ln_1.bias": r(d),
+                  p + "attn.c_attn.weight": r(d, 3 * d), p + "attn.c_attn.bias": r(3 * d),
+                  p + "attn.c_proj.weight": r(d, d), p + "attn.c_proj.bias": r(d),
+                  p + "ln_2.weight": 1 + r(d), p + "ln_2.bias": r(d),
+                  p + "mlp.c_fc.weight": r(d, ff), p + "mlp.c_fc.bias": r(ff),
+                  p + "mlp.c_proj.weight": r(ff, d), p + "mlp.c_proj.bias": r(d)})
+    return w
+
+
+def llama_weights(c, g):
+    d, ff, v = c["hidden_size"], c["intermediate_size"], c["vocab_size"]
+    kvd = c["num_key_value_heads"] * d // c["num_attention_heads"]
+    r = lambda *shape: torch.randn(*shape, generator=g) * 0.1
+    w = {"model.embed_tokens.weight": r(v, d), "model.norm.weight": 1 + r(d),
+         "lm_head.weight": r(v, d)}
+    for i in range(c["num_hidden_layers"]):
+        p = f"model.layers.{i}."
+        w.update({p + "input_layernorm.weight": 1 + r(d),
+                  p + "self_attn.q_proj.weight": r(d, d),
+                  p + "self_attn.k_proj.weight": r(kvd, d),
+                  p + "self_attn.v_proj.weight": r(kvd, d),
+                  p + "self_attn.o_proj.weight": r(d, d),
+                  p + "post_attention_layernorm.weight": 1 + r(d),
+                  p + "mlp.gate_proj.weight": r(ff, d),
+                  p + "mlp.up_proj.weight": r(ff, d),
+                  p + "mlp.down_proj.weight": r(d, ff)})
+    # Stored in BF16: the reference computes with the same rounded values.
+    return {k: t.to(torch.bfloat16) for k, t in w.items()}
+
+
+def main(out):
+    g = torch.Generator().manual_seed(20261127)
+    gpt2 = {"model_type": "gpt2", "vocab_size": 64, "n_embd": 32, "n_layer": 2,
+            "n_head": 4, "n_positions": 32, "n_inner": 48,
+            "layer_norm_epsilon": 1e-5, "activation_function": "gelu_new"}
+    llama = {"model_type": "llama", "vocab_size": 64, "hidden_size": 32,
+             "intermediate_size": 40, "num_hidden_layers": 2,
+             "num_attention_heads": 4, "num_key_value_heads": 2,
+             "max_position_embeddings": 64, "rms_norm_eps": 1e-6,
+             "rope_theta": 500000.0, "hidden_act": "silu",
+             "tie_word_embeddings": False}
+    tokens = torch.randint(0, 64, (2, 12), generator=g)
+    w_gpt2, w_llama = gpt2_weights(gpt2, g), llama_weights(llama, g)
+    with torch.no_grad():
+        logits_gpt2 = gpt2_forward(w_gpt2, gpt2, tokens)
+        logits_llama = llama_forward({k: t.float() for k, t in w_llama.items()},
+                                     llama, tokens)
+    os.makedirs(f"{out}/gpt2", exist_ok=True)
+    os.makedirs(f"{out}/llama", exist_ok=True)
+    json.dump(gpt2, open(f"{out}/gpt2/config.json", "w"), indent=1)
+    json.dump(llama, open(f"{out}/llama/config.json", "w"), indent=1)
+    write_safetensors(f"{out}/gpt2/model.safetensors", w_gpt2)
+    names = sorted(w_llama)
+    shards = {"model-00001-of-00002.safetensors": names[: len(names) // 2],
+              "model-00002-of-00002.safetensors": names[len(names) // 2:]}
+    weight_map = {}
+    for shard, members in shards.items():
+        write_safetensors(f"{out}/llama/{shard}", {n: w_llama[n] for n in members})
+        weight_map.update({n: shard for n in members})
+    json.dump({"metadata": {}, "weight_map": weight_map},
+              open(f"{out}/llama/model.safetensors.index.json", "w"), indent=1)
+    write_safetensors(f"{out}/reference.safetensors",
+                      {"tokens": tokens.float(), "gpt2_logits": logits_gpt2,
+                       "llama_logits": logits_llama})
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
