@@ -14,6 +14,8 @@ packages=(
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev # libFuzzer, for the fuzz targets (tests/fuzz/)
   nlohmann-json3-dev       # JSON
+  libpcre2-dev             # Unicode regular expressions (GPT-2 BPE)
+  libsentencepiece-dev     # SentencePiece tokenizers
   zlib1g-dev               # gzip
   libcrcutil-dev           # CRC-32C for TensorBoard event files
   slurm-wlm munge libpmix2 # the one-machine Slurm cluster of tests/slurm/

@@ -165,10 +165,10 @@ void ValidateTask(const TaskSpec& task, const ValidationContext& context,
   problems.FileExists("task.meta_responses", task.meta_responses());
   problems.FileExists("task.eval_responses", task.eval_responses());
   problems.FileExists("task.shifted_pairs", task.shifted_pairs());
+  // "byte", or the path of a tokenizer (tasks/tokenizer_factory.h), whose
+  // contents are checked when it is loaded.
   if (task.tokenizer() != "byte") {
-    problems.Add("task.tokenizer",
-                 absl::StrCat("unknown tokenizer \"", task.tokenizer(),
-                              "\", one of: byte"));
+    problems.FileExists("task.tokenizer", task.tokenizer());
   }
   problems.Positive("task.label_temperature", task.label_temperature());
   problems.AtLeast("task.num_train_prompts", task.num_train_prompts(), 1);

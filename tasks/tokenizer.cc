@@ -21,11 +21,4 @@ std::string ByteTokenizer::Decode(const TokenSequence& tokens) const {
   return text;
 }
 
-absl::StatusOr<std::unique_ptr<Tokenizer>> MakeTokenizer(
-    const std::string& name) {
-  if (name == "byte") return std::make_unique<ByteTokenizer>();
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown tokenizer \"", name, "\", one of: byte"));
-}
-
 }  // namespace metarm

@@ -47,10 +47,6 @@ class ByteTokenizer : public Tokenizer {
   int64_t eos_id() const override { return kEos; }
 };
 
-// The tokenizer a job names in task.tokenizer ("byte").
-absl::StatusOr<std::unique_ptr<Tokenizer>> MakeTokenizer(
-    const std::string& name);
-
 }  // namespace metarm
 
 #endif  // METARM_TASKS_TOKENIZER_H_

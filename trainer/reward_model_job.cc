@@ -13,6 +13,7 @@
 #include "reward/reward_data.h"
 #include "reward/reward_gaps.h"
 #include "reward/reward_trainer.h"
+#include "tasks/tokenizer_factory.h"
 #include "trainer/reward_training.h"
 #include "util/file.h"
 #include "util/status_macros.h"

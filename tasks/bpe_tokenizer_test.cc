@@ -1,0 +1,191 @@
+#include "tasks/bpe_tokenizer.h"
+
+#include <limits.h>
+#include <stdlib.h>
+
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tasks/tokenizer_factory.h"
+#include "util/file.h"
+
+namespace metarm {
+namespace {
+
+using Json = nlohmann::json;
+
+std::string Utf8(uint32_t c) {
+  std::string s;
+  if (c < 0x80) {
+    s += static_cast<char>(c);
+  } else {
+    s += static_cast<char>(0xC0 | (c >> 6));
+    s += static_cast<char>(0x80 | (c & 0x3F));
+  }
+  return s;
+}
+
+// GPT-2's byte alphabet, written out again from its definition: printable
+// bytes are themselves, the 68 others are U+0100 onwards in byte order.
+std::string ByteToken(int b) {
+  const bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) ||
+                         (b >= 174 && b <= 255);
+  if (printable) return Utf8(b);
+  int index = 0;
+  for (int x = 0; x < b; ++x) {
+    const bool p = (x >= 33 && x <= 126) || (x >= 161 && x <= 172) ||
+                   (x >= 174 && x <= 255);
+    if (!p) ++index;
+  }
+  return Utf8(256 + index);
+}
+
+// Byte b is token b; merged tokens from 256; <|endoftext|> is 300.
+Json Vocab() {
+  Json vocab = Json::object();
+  for (int b = 0; b < 256; ++b) vocab[ByteToken(b)] = b;
+  const char* merged[] = {"th", "the", "\xC4\xA0" "c", "\xC4\xA0" "ca",
+                          "\xC4\xA0" "cat", "ab"};
+  for (int i = 0; i < 6; ++i) vocab[merged[i]] = 256 + i;
+  vocab["<|endoftext|>"] = 300;
+  return vocab;
+}
+
+const char kMerges[] =
+    "#version: 0.2\nt h\nth e\n\xC4\xA0 c\n\xC4\xA0" "c a\n\xC4\xA0" "ca t\na b\nb c\n";
+
+std::string Folder(const std::string& name) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string folder = std::string(tmp ? tmp : "/tmp") + "/" + name;
+  EXPECT_TRUE(MakeDirectories(folder).ok());
+  return folder;
+}
+
+std::string VocabAndMergesFolder() {
+  const std::string folder = Folder("gpt2_bpe");
+  EXPECT_TRUE(WriteFileAtomically(folder + "/vocab.json", Vocab().dump()).ok());
+  EXPECT_TRUE(WriteFileAtomically(folder + "/merges.txt", kMerges).ok());
+  return folder;
+}
+
+std::unique_ptr<Tokenizer> Load(const std::string& path) {
+  absl::StatusOr<std::unique_ptr<Tokenizer>> t = MakeTokenizer(path);
+  EXPECT_TRUE(t.ok()) << t.status();
+  return t.ok() ? std::move(*t) : nullptr;
+}
+
+TEST(BpeTokenizerTest, PreTokenizesLikeGpt2) {
+  EXPECT_EQ(PreTokenize("Hello  world!! 123's\n"),
+            (std::vector<std::string>{"Hello", " ", " world", "!!", " 123",
+                                      "'s", "\n"}));
+  // Letters of any script are letters (\p{L}).
+  EXPECT_EQ(PreTokenize("caf\xC3\xA9 \xCE\xB1\xCE\xB2!"),
+            (std::vector<std::string>{"caf\xC3\xA9", " \xCE\xB1\xCE\xB2", "!"}));
+}
+
+TEST(BpeTokenizerTest, KnownEncodings) {
+  std::unique_ptr<Tokenizer> t = Load(VocabAndMergesFolder());
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->vocab_size(), 301);
+  // "the" merges t+h then th+e; " cat" is Ġ c a t merged to Ġcat.
+  EXPECT_EQ(t->Encode("the cat"), (TokenSequence{257, 260}));
+  // Merges apply by rank: "a b" (rank 5) before "b c" (rank 6).
+  EXPECT_EQ(t->Encode("abc"), (TokenSequence{261, 'c'}));
+  // Bytes without merges stay bytes; a space is Ġ (byte 32 = token 32).
+  EXPECT_EQ(t->Encode("hi x"), (TokenSequence{'h', 'i', 32, 'x'}));
+  // Special tokens in the text are matched whole.
+  EXPECT_EQ(t->Encode("hi<|endoftext|>the"),
+            (TokenSequence{'h', 'i', 300, 257}));
+  EXPECT_EQ(t->bos_id(), 300);
+  EXPECT_EQ(t->eos_id(), 300);
+  EXPECT_EQ(t->pad_id(), 300);
+  EXPECT_EQ(t->Decode({257, 300, 260}), "the cat");
+}
+
+TEST(BpeTokenizerTest, TokenizerJsonGivesTheSameEncodings) {
+  const std::string folder = Folder("gpt2_tokenizer_json");
+  Json vocab = Vocab();
+  vocab.erase("<|endoftext|>");
+  Json merges = Json::array();
+  for (absl::string_view line : absl::StrSplit(kMerges, '\n')) {
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<std::string> pair = absl::StrSplit(line, ' ');
+    merges.push_back(pair);  // the newer [a, b] form
+  }
+  Json json = {{"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", merges}}},
+               {"pre_tokenizer", {{"type", "ByteLevel"}}},
+               {"added_tokens",
+                {{{"id", 300}, {"content", "<|endoftext|>"}, {"special", true}}}}};
+  ASSERT_TRUE(
+      WriteFileAtomically(folder + "/tokenizer.json", json.dump()).ok());
+  std::unique_ptr<Tokenizer> from_json = Load(folder);
+  std::unique_ptr<Tokenizer> from_files = Load(VocabAndMergesFolder());
+  ASSERT_NE(from_json, nullptr);
+  for (const char* text : {"the cat", "abc", "hi<|endoftext|>the", "x\n\ny"}) {
+    EXPECT_EQ(from_json->Encode(text), from_files->Encode(text)) << text;
+  }
+}
+
+std::string HhRlhfSlice() {
+  char real[PATH_MAX];
+  if (::realpath("tasks/bpe_tokenizer_test.cc", real) == nullptr) return "";
+  std::string repo(real);
+  repo = repo.substr(0, repo.rfind("/tasks/"));
+  return repo + "/../shared/data/hh-rlhf/harmless-base-test.jsonl.gz";
+}
+
+TEST(BpeTokenizerTest, EveryHhRlhfLineRoundTrips) {
+  std::unique_ptr<Tokenizer> t = Load(VocabAndMergesFolder());
+  absl::StatusOr<std::string> text = ReadMaybeGzipped(HhRlhfSlice());
+  ASSERT_TRUE(text.ok()) << text.status();
+  int lines = 0;
+  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
+    if (line.empty()) continue;
+    const std::string chosen = Json::parse(line)["chosen"];
+    ASSERT_EQ(t->Decode(t->Encode(chosen)), chosen) << "line " << lines + 1;
+    ++lines;
+  }
+  EXPECT_EQ(lines, 2312);
+}
+
+TEST(BpeTokenizerTest, BadFilesAreRefusedNamingFileAndEntry) {
+  const std::string folder = Folder("bad_bpe");
+  Json vocab = Vocab();
+  vocab.erase(ByteToken(32));
+  ASSERT_TRUE(WriteFileAtomically(folder + "/vocab.json", vocab.dump()).ok());
+  ASSERT_TRUE(WriteFileAtomically(folder + "/merges.txt", kMerges).ok());
+  absl::StatusOr<std::unique_ptr<Tokenizer>> t = MakeTokenizer(folder);
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find("vocab.json: the vocabulary lacks the "
+                                      "byte token \"\xC4\xA0\" (byte 32)"),
+            std::string::npos)
+      << t.status();
+  ASSERT_TRUE(
+      WriteFileAtomically(folder + "/vocab.json", Vocab().dump()).ok());
+  ASSERT_TRUE(
+      WriteFileAtomically(folder + "/merges.txt", "#version: 0.2\nt h\nthe\n")
+          .ok());
+  t = MakeTokenizer(folder);
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find(
+                "merges.txt:3: expected two tokens separated by one space"),
+            std::string::npos)
+      << t.status();
+  const std::string wordpiece = Folder("wordpiece") + "/tokenizer.json";
+  ASSERT_TRUE(WriteFileAtomically(
+                  wordpiece, R"({"model": {"type": "WordPiece", "vocab": {}}})")
+                  .ok());
+  t = MakeTokenizer(wordpiece);
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find("model must be {\"type\": \"BPE\""),
+            std::string::npos);
+  t = MakeTokenizer("/nonexistent/tok");
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find("tokenizer \"/nonexistent/tok\": not "
+                                      "\"byte\", and no such path"),
+            std::string::npos)
+      << t.status();
+}
+
+}  // namespace
+}  // namespace metarm

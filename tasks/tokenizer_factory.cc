@@ -1,0 +1,42 @@
+#include "tasks/tokenizer_factory.h"
+
+#include <sys/stat.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "tasks/bpe_tokenizer.h"
+#include "tasks/sentencepiece_tokenizer.h"
+
+namespace metarm {
+namespace {
+
+bool Exists(const std::string& path) {
+  struct stat info;
+  return ::stat(path.c_str(), &info) == 0;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Tokenizer>> MakeTokenizer(
+    const std::string& name) {
+  if (name == "byte" || name.empty()) return std::make_unique<ByteTokenizer>();
+  if (absl::EndsWith(name, ".model") || Exists(name + "/tokenizer.model")) {
+    absl::StatusOr<std::unique_ptr<SentencePieceTokenizer>> sp =
+        SentencePieceTokenizer::Load(name);
+    if (!sp.ok()) return sp.status();
+    return std::unique_ptr<Tokenizer>(std::move(*sp));
+  }
+  if (Exists(name + "/vocab.json") || Exists(name + "/tokenizer.json") ||
+      absl::EndsWith(name, ".json")) {
+    absl::StatusOr<std::unique_ptr<BpeTokenizer>> bpe =
+        BpeTokenizer::FromFolder(name);
+    if (!bpe.ok()) return bpe.status();
+    return std::unique_ptr<Tokenizer>(std::move(*bpe));
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "tokenizer \"", name, "\": not \"byte\", and ",
+      Exists(name) ? "holds no" : "no such path with a",
+      " tokenizer.model, vocab.json + merges.txt or tokenizer.json"));
+}
+
+}  // namespace metarm
