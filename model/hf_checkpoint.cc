@@ -316,6 +316,10 @@ Json ExportConfigJson(Family family, const TransformerConfig& c) {
 
 }  // namespace
 
+absl::Status CheckHfExportable(const TransformerConfig& config) {
+  return FamilyOf(config).status();
+}
+
 absl::StatusOr<TransformerConfig> ReadHfConfig(const std::string& folder) {
   const std::string file = folder + "/config.json";
   absl::StatusOr<Json> json = ReadJson(file);

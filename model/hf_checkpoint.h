@@ -35,6 +35,10 @@ namespace metarm {
 // The model config.json describes. Errors name the file and the field.
 absl::StatusOr<TransformerConfig> ReadHfConfig(const std::string& folder);
 
+// OK when ExportHf can write a model of `config` (a gpt2 or llama shape);
+// otherwise InvalidArgument saying why.
+absl::Status CheckHfExportable(const TransformerConfig& config);
+
 // Copies the folder's tensors into `model` (a LanguageModel or ScalarModel
 // built from `config`), converting F16/BF16 to the model's dtype. Checks
 // every tensor's shape first and leaves the model unchanged on any error.

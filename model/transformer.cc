@@ -81,7 +81,7 @@ int64_t KvCache::bytes() const {
   return total;
 }
 
-NormImpl::NormImpl(const TransformerConfig& config)
+NormLayerImpl::NormLayerImpl(const TransformerConfig& config)
     : kind_(config.norm), eps_(config.norm_eps) {
   weight_ = register_parameter("weight", torch::ones({config.d_model}));
   if (kind_ == NormKind::kLayerNorm) {
@@ -89,7 +89,7 @@ NormImpl::NormImpl(const TransformerConfig& config)
   }
 }
 
-torch::Tensor NormImpl::forward(const torch::Tensor& x) {
+torch::Tensor NormLayerImpl::forward(const torch::Tensor& x) {
   if (kind_ == NormKind::kLayerNorm) {
     return F::layer_norm(x, F::LayerNormFuncOptions({x.size(-1)})
                                 .weight(weight_)
@@ -182,9 +182,9 @@ torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x,
 
 TransformerBlockImpl::TransformerBlockImpl(const TransformerConfig& config)
     : mlp_kind_(config.mlp) {
-  ln_attention_ = register_module("ln_attention", Norm(config));
+  ln_attention_ = register_module("ln_attention", NormLayer(config));
   attention_ = register_module("attention", CausalSelfAttention(config));
-  ln_mlp_ = register_module("ln_mlp", Norm(config));
+  ln_mlp_ = register_module("ln_mlp", NormLayer(config));
   const int64_t mlp_width =
       config.mlp == MlpKind::kSwiGlu ? 2 * config.d_ff : config.d_ff;
   mlp_in_ = register_module(
@@ -234,7 +234,7 @@ TransformerTrunkImpl::TransformerTrunkImpl(const TransformerConfig& config)
   for (int64_t i = 0; i < config.n_layers; ++i) {
     blocks_->push_back(TransformerBlock(config));
   }
-  ln_final_ = register_module("ln_final", Norm(config));
+  ln_final_ = register_module("ln_final", NormLayer(config));
   torch::NoGradGuard no_grad;
   token_embedding_->weight.normal_(0.0, 0.02);
   if (position_embedding_) position_embedding_->weight.normal_(0.0, 0.01);

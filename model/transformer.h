@@ -37,9 +37,9 @@ struct KvCache {
 
 // LayerNorm or RMSNorm (config.norm), with LayerNorm's parameter names
 // ("weight", "bias"), so that weight files keep their names.
-class NormImpl : public torch::nn::Module {
+class NormLayerImpl : public torch::nn::Module {
  public:
-  NormImpl(const TransformerConfig& config);
+  NormLayerImpl(const TransformerConfig& config);
   torch::Tensor forward(const torch::Tensor& x);
 
  private:
@@ -48,7 +48,7 @@ class NormImpl : public torch::nn::Module {
   torch::Tensor weight_;
   torch::Tensor bias_;  // LayerNorm only
 };
-TORCH_MODULE(Norm);
+TORCH_MODULE(NormLayer);
 
 class CausalSelfAttentionImpl : public torch::nn::Module {
  public:
@@ -85,9 +85,9 @@ class TransformerBlockImpl : public torch::nn::Module {
   torch::Tensor Mlp(const torch::Tensor& x);
 
   MlpKind mlp_kind_;
-  Norm ln_attention_{nullptr};
+  NormLayer ln_attention_{nullptr};
   CausalSelfAttention attention_{nullptr};
-  Norm ln_mlp_{nullptr};
+  NormLayer ln_mlp_{nullptr};
   // GELU MLPs: [d_ff]; SwiGLU: [gate | up], 2 * d_ff.
   torch::nn::Linear mlp_in_{nullptr};
   torch::nn::Linear mlp_out_{nullptr};
@@ -117,7 +117,7 @@ class TransformerTrunkImpl : public torch::nn::Module {
   torch::nn::Embedding token_embedding_{nullptr};
   torch::nn::Embedding position_embedding_{nullptr};  // learned positions only
   torch::nn::ModuleList blocks_{nullptr};
-  Norm ln_final_{nullptr};
+  NormLayer ln_final_{nullptr};
 };
 TORCH_MODULE(TransformerTrunk);
 

@@ -51,6 +51,14 @@ class Problems {
                            divisor, "), got ", value));
   }
 
+  // A file or a folder.
+  void PathExists(const std::string& path, const std::string& file) {
+    struct stat info;
+    if (::stat(file.c_str(), &info) != 0) {
+      Add(path, absl::StrCat("no such file or folder: ", file));
+    }
+  }
+
   void FileExists(const std::string& path, const std::string& file) {
     if (file.empty()) return;
     struct stat info;
@@ -141,6 +149,11 @@ void ValidateModel(const std::string& path, const ModelSpec& model,
                               model.d_model() / model.n_heads()));
   }
   problems.InRange(path + ".dropout", model.dropout(), 0, 1, false, true);
+  if (!model.checkpoint().empty()) {
+    // The folder's contents (config.json, the weights) are checked when the
+    // model is built, naming the file and the field.
+    problems.FileExists(path + ".checkpoint", model.checkpoint() + "/config.json");
+  }
 }
 
 void ValidateTask(const TaskSpec& task, const ValidationContext& context,
@@ -168,7 +181,7 @@ void ValidateTask(const TaskSpec& task, const ValidationContext& context,
   // "byte", or the path of a tokenizer (tasks/tokenizer_factory.h), whose
   // contents are checked when it is loaded.
   if (task.tokenizer() != "byte") {
-    problems.FileExists("task.tokenizer", task.tokenizer());
+    problems.PathExists("task.tokenizer", task.tokenizer());
   }
   problems.Positive("task.label_temperature", task.label_temperature());
   problems.AtLeast("task.num_train_prompts", task.num_train_prompts(), 1);

@@ -1,45 +1,36 @@
-// The part of metarm that touches libsentencepiece, behind a std-only
-// interface: the library's header declares its own absl::string_view, which
-// clashes with abseil's, so no file including this one's .cc may include
-// abseil (tasks/sentencepiece_tokenizer.h is the interface to use).
+// The C interface of libmetarm_sentencepiece.so, the one part of metarm
+// linked against libsentencepiece.
+//
+// Why a separate library: Debian's libsentencepiece carries its own copy of
+// protobuf-lite and exports its symbols, which clash with the full
+// libprotobuf the trainer links (the program crashes while loading). So the
+// trainer never links it; tasks/sentencepiece_tokenizer.cc opens this
+// library with dlopen(RTLD_LOCAL | RTLD_DEEPBIND), which keeps each copy of
+// protobuf to its own users. Only C types cross the boundary: no C++ object
+// made on one side is freed on the other.
 #ifndef METARM_TASKS_SENTENCEPIECE_LIBRARY_H_
 #define METARM_TASKS_SENTENCEPIECE_LIBRARY_H_
 
-#include <memory>
-#include <string>
-#include <string_view>
-#include <vector>
+#include <stddef.h>
 
-namespace sentencepiece {
-class SentencePieceProcessor;
-}  // namespace sentencepiece
+extern "C" {
 
-namespace metarm {
+// A loaded model, or null with the library's message in `error`.
+void* metarm_spm_load(const char* file, char* error, size_t error_size);
+void metarm_spm_free(void* model);
+// Writes up to `capacity` ids of `text`; returns how many there are.
+int metarm_spm_encode(void* model, const char* text, size_t length, int* ids,
+                      int capacity);
+// Writes up to `capacity` bytes of the decoded text (control pieces and ids
+// outside the vocabulary dropped); returns its full length.
+size_t metarm_spm_decode(void* model, const int* ids, int count, char* text,
+                         size_t capacity);
+// 0: pieces, 1: bos id, 2: eos id, 3: pad id (-1 when the model has none).
+int metarm_spm_info(void* model, int what);
+// SentencePieceTrainer::Train(arguments); 0 on success, else -1 and the
+// message in `error`.
+int metarm_spm_train(const char* arguments, char* error, size_t error_size);
 
-class SentencePieceModel {
- public:
-  // Null with `error` set when `file` is not a model.
-  static std::unique_ptr<SentencePieceModel> Load(const std::string& file,
-                                                  std::string* error);
-  ~SentencePieceModel();
-
-  std::vector<int> Encode(std::string_view text) const;
-  // Control pieces (bos, eos, pad) and ids outside the vocabulary dropped.
-  std::string Decode(const std::vector<int>& ids) const;
-  int pieces() const;
-  int bos_id() const;  // -1 when the model has none
-  int eos_id() const;
-  int pad_id() const;
-
- private:
-  SentencePieceModel();
-  std::unique_ptr<sentencepiece::SentencePieceProcessor> processor_;
-};
-
-// SentencePieceTrainer::Train with command-line style `arguments`; the
-// library's error, or empty on success.
-std::string TrainSentencePieceModel(const std::string& arguments);
-
-}  // namespace metarm
+}  // extern "C"
 
 #endif  // METARM_TASKS_SENTENCEPIECE_LIBRARY_H_

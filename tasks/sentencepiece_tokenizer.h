@@ -7,6 +7,11 @@
 //
 // bos and eos are the model's; a model without a padding piece (Llama's has
 // none) pads with eos, which the attention mask hides.
+//
+// The library is reached through libmetarm_sentencepiece.so, opened on first
+// use (tasks/sentencepiece_library.h says why): it is looked for in
+// $METARM_SENTENCEPIECE_LIBRARY, then beside the program (its Bazel runfiles
+// and bazel-bin/tasks/), then in tasks/ under the working directory.
 #ifndef METARM_TASKS_SENTENCEPIECE_TOKENIZER_H_
 #define METARM_TASKS_SENTENCEPIECE_TOKENIZER_H_
 
@@ -14,7 +19,6 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "tasks/sentencepiece_library.h"
 #include "tasks/tokenizer.h"
 
 namespace metarm {
@@ -33,10 +37,14 @@ class SentencePieceTokenizer : public Tokenizer {
   int64_t bos_id() const override { return bos_id_; }
   int64_t eos_id() const override { return eos_id_; }
 
+  // The library's functions (sentencepiece_tokenizer.cc).
+  struct Library;
+
  private:
   SentencePieceTokenizer() = default;
 
-  std::unique_ptr<SentencePieceModel> model_;
+  const Library* library_ = nullptr;
+  void* model_ = nullptr;
   int64_t vocab_size_ = 0;
   int64_t pad_id_ = 0, bos_id_ = 0, eos_id_ = 0;
 };

@@ -14,6 +14,7 @@
 #include "reward/reward_gaps.h"
 #include "reward/reward_trainer.h"
 #include "tasks/tokenizer_factory.h"
+#include "trainer/model_factory.h"
 #include "trainer/reward_training.h"
 #include "util/file.h"
 #include "util/status_macros.h"
@@ -97,8 +98,13 @@ absl::Status TrainOnLearner(const Job& job, const RewardData& data,
                             const torch::Device& device) {
   const SequenceLimits limits{job.task().max_prompt_tokens(),
                               job.task().max_response_tokens()};
+  METARM_ASSIGN_OR_RETURN(TransformerConfig config,
+                          ModelConfig(job.reward_model(), "reward_model",
+                                      tokenizer, limits));
   torch::manual_seed(job.seed());  // the same initial model on every learner
-  ScalarModel model(ConfigFromSpec(job.reward_model(), tokenizer.vocab_size()));
+  ScalarModel model(config);
+  METARM_RETURN_IF_ERROR(
+      LoadPretrained(*model, config, job.reward_model(), "reward_model"));
   model->to(device);  // initialised on the CPU: the same weights anywhere
   RewardTrainer trainer(
       model, RewardTrainerOptions::FromSpec(job.reward_training()), learners);
@@ -150,6 +156,8 @@ absl::Status TrainOnLearner(const Job& job, const RewardData& data,
   if (writer) {
     METARM_RETURN_IF_ERROR(SaveWeights(*model, model->config(),
                                        job.output_dir() + "/reward_model.pt"));
+    METARM_RETURN_IF_ERROR(ExportIfAsked(*model, config, job.reward_model(),
+                                         "reward_model", job.output_dir()));
   }
   return absl::OkStatus();
 }

@@ -152,15 +152,15 @@ absl::Status LoadModels(RlhfState& s, const Checkpoint& c,
 absl::Status LoadData(RlhfState& s, const Checkpoint& c) {
   METARM_ASSIGN_OR_RETURN(
       s.reward_data.train,
-      ReadPreferencePairs(c.PathOf("preference_train.jsonl"), s.tokenizer));
+      ReadPreferencePairs(c.PathOf("preference_train.jsonl"), s.tokenizer()));
   METARM_ASSIGN_OR_RETURN(
       s.reward_data.eval,
-      ReadPreferencePairs(c.PathOf("preference_eval.jsonl"), s.tokenizer));
+      ReadPreferencePairs(c.PathOf("preference_eval.jsonl"), s.tokenizer()));
   // No meta set before round 1's, nor ever with VANILLA.
   if (c.state.at("meta_set_size").get<int64_t>() == 0) return absl::OkStatus();
   METARM_ASSIGN_OR_RETURN(
       s.reward_data.meta,
-      ReadResponseSets(c.PathOf("meta_set.jsonl"), s.tokenizer,
+      ReadResponseSets(c.PathOf("meta_set.jsonl"), s.tokenizer(),
                        s.job.reward_training().responses_per_prompt()));
   return absl::OkStatus();
 }

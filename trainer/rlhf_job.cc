@@ -24,6 +24,8 @@
 #include "rollout/preference_generator.h"
 #include "rollout/rollout_worker.h"
 #include "tasks/task.h"
+#include "tasks/tokenizer_factory.h"
+#include "trainer/model_factory.h"
 #include "trainer/ppo_learner.h"
 #include "trainer/progress.h"
 #include "trainer/reward_training.h"
@@ -143,7 +145,7 @@ absl::Status RunSft(RlhfState& s) {
                                       demonstrations.begin() + begin + count);
     METARM_ASSIGN_OR_RETURN(
         loss, SftStep(s.policy, optimizer,
-                      MakeSftBatch(my_prompts, my_demos, s.tokenizer),
+                      MakeSftBatch(my_prompts, my_demos, s.tokenizer()),
                       *s.groups.learners));
   }
   if (s.writer()) {
@@ -159,7 +161,7 @@ absl::Status RunSft(RlhfState& s) {
 // labelled by the gold reward. Every learner draws the same ones.
 void MakePreferenceData(RlhfState& s) {
   const TaskSpec& task = s.job.task();
-  SamplingOptions options = Sampling(s.job, s.tokenizer);
+  SamplingOptions options = Sampling(s.job, s.tokenizer());
   at::Generator generator = at::detail::createCPUGenerator(
       StreamSeed(s.job.seed(), kPreferenceSamples));
   Rng labels(StreamSeed(s.job.seed(), kPreferenceLabels));
@@ -167,9 +169,9 @@ void MakePreferenceData(RlhfState& s) {
     std::vector<std::string> prompts = SamplePrompts(
         *s.task, n, StreamSeed(s.job.seed(), kPreferencePrompts, stream));
     auto samples =
-        SampleResponses(s.policy, prompts, 2, options, generator, s.tokenizer);
+        SampleResponses(s.policy, prompts, 2, options, generator, s.tokenizer());
     return LabelPairs(*s.task, prompts, samples, task.label_temperature(),
-                      labels, s.tokenizer);
+                      labels, s.tokenizer());
   };
   s.reward_data.train = make(task.num_preference_pairs(), 0);
   s.reward_data.eval = make(task.num_eval_prompts(), 1);
@@ -185,8 +187,8 @@ void SampleMetaSet(RlhfState& s, int round) {
       StreamSeed(s.job.seed(), kMetaSamples, round));
   auto samples = SampleResponses(
       s.policy, prompts, s.job.reward_training().responses_per_prompt(),
-      Sampling(s.job, s.tokenizer), generator, s.tokenizer);
-  s.reward_data.meta = MakeResponseSets(prompts, samples, s.tokenizer);
+      Sampling(s.job, s.tokenizer()), generator, s.tokenizer());
+  s.reward_data.meta = MakeResponseSets(prompts, samples, s.tokenizer());
 }
 
 // One line of reward_model.jsonl: the epoch's means of the step
@@ -216,6 +218,9 @@ absl::Status TrainRewardModel(RlhfState& s, int round) {
   if (s.reward_trainer == nullptr || spec.restart_each_round()) {
     torch::manual_seed(StreamSeed(s.job.seed(), kRewardInit));
     ScalarModel fresh(s.reward_model->config());
+    METARM_RETURN_IF_ERROR(LoadPretrained(*fresh, fresh->config(),
+                                          s.job.reward_model(),
+                                          "reward_model"));
     CopyParameters(*fresh, *s.reward_model);
     s.reward_trainer = std::make_unique<RewardTrainer>(
         s.reward_model, RewardTrainerOptions::FromSpec(spec),
@@ -231,7 +236,7 @@ absl::Status TrainRewardModel(RlhfState& s, int round) {
     METARM_ASSIGN_OR_RETURN(
         totals, TrainRewardEpoch(
                     spec, StreamSeed(s.job.seed(), kRewardInit, round),
-                    s.reward_data, s.tokenizer, s.limits, *s.reward_trainer,
+                    s.reward_data, s.tokenizer(), s.limits, *s.reward_trainer,
                     *s.groups.learners, static_cast<int>(epoch), log_step));
     if (s.writer()) {
       METARM_RETURN_IF_ERROR(
@@ -291,8 +296,8 @@ Experience SampleBatch(RlhfState& s, int round, int iteration) {
       StreamSeed(s.job.seed(), kRolloutSamples, round, iteration,
                  s.groups.rollouts->rank()));
   return BuildExperience({&s.rollout_policy, &s.reference, &s.reward_model},
-                         my_prompts, Sampling(s.job, s.tokenizer), generator,
-                         s.tokenizer, s.rollout_version);
+                         my_prompts, Sampling(s.job, s.tokenizer()), generator,
+                         s.tokenizer(), s.rollout_version);
 }
 
 // An update whose every step was skipped (non-finite loss or gradient) is
@@ -347,7 +352,7 @@ absl::Status Learn(RlhfState& s, std::vector<Experience> parts, int round,
   if (!s.writer()) return absl::OkStatus();
 
   double gold = 0;
-  for (const auto& [prompt, response] : DecodeExperience(batch, s.tokenizer)) {
+  for (const auto& [prompt, response] : DecodeExperience(batch, s.tokenizer())) {
     gold += s.task->GoldReward(prompt, response);
   }
   s.pending_metrics = {{"round", round},
@@ -461,15 +466,15 @@ absl::Status Evaluate(RlhfState& s, int round) {
   const EvalSpec& eval = s.job.eval();
   std::vector<std::string> prompts = SamplePrompts(
       *s.task, eval.num_prompts(), StreamSeed(s.job.seed(), kEvalPrompts));
-  SamplingOptions options = Sampling(s.job, s.tokenizer);
+  SamplingOptions options = Sampling(s.job, s.tokenizer());
   at::Generator generator = at::detail::createCPUGenerator(
       StreamSeed(s.job.seed(), kEvalSamples, round));
   const int k =
       static_cast<int>(s.job.reward_training().responses_per_prompt());
   auto policy_samples =
-      SampleResponses(s.policy, prompts, k, options, generator, s.tokenizer);
+      SampleResponses(s.policy, prompts, k, options, generator, s.tokenizer());
   auto sft_samples =
-      SampleResponses(s.reference, prompts, 1, options, generator, s.tokenizer);
+      SampleResponses(s.reference, prompts, 1, options, generator, s.tokenizer());
   int win = 0, tie = 0, lose = 0;
   double gold = 0;
   std::vector<double> gold_per_prompt;
@@ -486,8 +491,8 @@ absl::Status Evaluate(RlhfState& s, int round) {
   }
   s.reward_model->eval();
   torch::Tensor scores = ScoreResponseSets(
-      s.reward_model, MakeResponseSets(prompts, policy_samples, s.tokenizer),
-      s.limits, s.tokenizer);
+      s.reward_model, MakeResponseSets(prompts, policy_samples, s.tokenizer()),
+      s.limits, s.tokenizer());
   RewardGapStats gaps = ComputeRewardGaps(scores);
   // Fresh gold-labelled pairs from the current policy: the shifted
   // distribution.
@@ -495,11 +500,11 @@ absl::Status Evaluate(RlhfState& s, int round) {
       SamplePrompts(*s.task, eval.shifted_pairs(),
                     StreamSeed(s.job.seed(), kEvalPrompts, round));
   auto shifted_samples = SampleResponses(s.policy, shifted_prompts, 2, options,
-                                         generator, s.tokenizer);
+                                         generator, s.tokenizer());
   Rng labels(StreamSeed(s.job.seed(), kEvalLabels, round));
   std::vector<PreferencePair> shifted =
       LabelPairs(*s.task, shifted_prompts, shifted_samples,
-                 s.job.task().label_temperature(), labels, s.tokenizer);
+                 s.job.task().label_temperature(), labels, s.tokenizer());
   const double n = static_cast<double>(prompts.size());
   nlohmann::json line = {
       {"round", round},
@@ -509,9 +514,9 @@ absl::Status Evaluate(RlhfState& s, int round) {
       {"tie", tie / n},
       {"lose", lose / n},
       {"rm_acc_original", EvaluateAccuracy(s.reward_model, s.reward_data.eval,
-                                           s.limits, s.tokenizer)},
+                                           s.limits, s.tokenizer())},
       {"rm_acc_shifted",
-       EvaluateAccuracy(s.reward_model, shifted, s.limits, s.tokenizer)},
+       EvaluateAccuracy(s.reward_model, shifted, s.limits, s.tokenizer())},
       {"reward_gap_mean", gaps.normalized.mean},
       {"reward_gap_raw_mean", gaps.raw.mean},
       {"reward_gaps", RewardGapStatsToJson(gaps)},
@@ -524,7 +529,7 @@ absl::Status Evaluate(RlhfState& s, int round) {
       StreamSeed(s.job.seed(), kEvalSamples, round, 1));
   Experience kl_batch =
       BuildExperience({&s.policy, &s.reference, &s.reward_model}, prompts,
-                      options, kl_generator, s.tokenizer);
+                      options, kl_generator, s.tokenizer());
   line["kl_to_reference"] =
       ((kl_batch.old_logprobs - kl_batch.ref_logprobs) * kl_batch.response_mask)
           .sum(1)
@@ -552,8 +557,8 @@ absl::Status EvaluateSft(RlhfState& s) {
   at::Generator generator =
       at::detail::createCPUGenerator(StreamSeed(s.job.seed(), kEvalSamples, 0));
   auto samples =
-      SampleResponses(s.reference, prompts, 1, Sampling(s.job, s.tokenizer),
-                      generator, s.tokenizer);
+      SampleResponses(s.reference, prompts, 1, Sampling(s.job, s.tokenizer()),
+                      generator, s.tokenizer());
   double gold = 0;
   std::vector<double> gold_per_prompt;
   for (size_t i = 0; i < prompts.size(); ++i) {
@@ -630,7 +635,45 @@ absl::Status RunRounds(RlhfState& s, std::optional<RunPosition> resumed) {
   if (s.writer()) {
     METARM_RETURN_IF_ERROR(SaveWeights(*s.policy, s.policy->config(),
                                        s.job.output_dir() + "/policy.pt"));
+    METARM_RETURN_IF_ERROR(ExportIfAsked(*s.policy, s.policy->config(),
+                                         s.job.policy(), "policy",
+                                         s.job.output_dir()));
+    METARM_RETURN_IF_ERROR(ExportIfAsked(
+        *s.reward_model, s.reward_model->config(), s.job.reward_model(),
+        "reward_model", s.job.output_dir()));
   }
+  return absl::OkStatus();
+}
+
+// The tokenizer and the models, the same on every rank: initialised on the
+// CPU from the seeds or a pretrained folder, then moved to this rank's
+// device (optimizers are made after the move).
+absl::Status BuildModels(RlhfState& s) {
+  METARM_ASSIGN_OR_RETURN(s.tokenizer_owned,
+                          MakeTokenizer(s.job.task().tokenizer()));
+  METARM_ASSIGN_OR_RETURN(
+      TransformerConfig policy,
+      ModelConfig(s.job.policy(), "policy", s.tokenizer(), s.limits));
+  METARM_ASSIGN_OR_RETURN(TransformerConfig reward,
+                          ModelConfig(s.job.reward_model(), "reward_model",
+                                      s.tokenizer(), s.limits));
+  torch::manual_seed(StreamSeed(s.job.seed(), kPolicyInit));
+  s.policy = LanguageModel(policy);
+  METARM_RETURN_IF_ERROR(
+      LoadPretrained(*s.policy, policy, s.job.policy(), "policy"));
+  s.reference = LanguageModel(policy);
+  s.rollout_policy =
+      s.learner() && s.rollout() && s.job.ppo().max_staleness() > 0
+          ? LanguageModel(policy)
+          : s.policy;
+  torch::manual_seed(StreamSeed(s.job.seed(), kRewardInit));
+  s.reward_model = ScalarModel(reward);
+  METARM_RETURN_IF_ERROR(LoadPretrained(*s.reward_model, reward,
+                                        s.job.reward_model(), "reward_model"));
+  s.policy->to(s.device());
+  s.reference->to(s.device());
+  s.rollout_policy->to(s.device());
+  s.reward_model->to(s.device());
   return absl::OkStatus();
 }
 
@@ -673,24 +716,8 @@ absl::Status RunRlhfJob(const Job& job, ProcessGroups& groups,
   if (ready.ok() && groups.world->rank() == 0) {
     ready = MakeDirectories(job.output_dir());
   }
+  if (ready.ok()) ready = BuildModels(s);
   METARM_RETURN_IF_ERROR(AgreeOnStatus(*groups.world, ready));
-  // The same initial weights on every rank.
-  torch::manual_seed(StreamSeed(job.seed(), kPolicyInit));
-  s.policy =
-      LanguageModel(ConfigFromSpec(job.policy(), s.tokenizer.vocab_size()));
-  s.reference = LanguageModel(s.policy->config());
-  s.rollout_policy = s.learner() && s.rollout() && job.ppo().max_staleness() > 0
-                         ? LanguageModel(s.policy->config())
-                         : s.policy;
-  torch::manual_seed(StreamSeed(job.seed(), kRewardInit));
-  s.reward_model =
-      ScalarModel(ConfigFromSpec(job.reward_model(), s.tokenizer.vocab_size()));
-  // Initialised on the CPU from the seeds (the same weights on any device),
-  // then moved to this rank's device; optimizers are made after the move.
-  s.policy->to(s.device());
-  s.reference->to(s.device());
-  s.rollout_policy->to(s.device());
-  s.reward_model->to(s.device());
   absl::StatusOr<std::optional<RunPosition>> resumed =
       FindResumePoint(s, options.require_resume);
   if (!resumed.ok()) return resumed.status();  // the same on every rank

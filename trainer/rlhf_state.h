@@ -33,7 +33,9 @@ struct RlhfState {
   const Job& job;
   ProcessGroups& groups;
   std::unique_ptr<Task> task;
-  ByteTokenizer tokenizer;
+  // task.tokenizer (tasks/tokenizer_factory.h); set before any model.
+  std::unique_ptr<Tokenizer> tokenizer_owned;
+  const Tokenizer& tokenizer() const { return *tokenizer_owned; }
   SequenceLimits limits;
   // Learner 0 and the rollout workers that are not learners (null where the
   // rank is in neither, or where no weights need to travel).

@@ -8,7 +8,9 @@ writes OUT_DIR/gpt2/ (config.json, model.safetensors in F32, tensor names
 without the "transformer." prefix, tied LM head), OUT_DIR/llama/ (grouped-
 query attention, rope_theta 500000, BF16 weights in two shards with
 model.safetensors.index.json, untied LM head) and OUT_DIR/reference.safetensors
-holding the input tokens and each model's logits. The forward passes below
+holding the input tokens and each model's logits; and, for the end-to-end job
+test, OUT_DIR/gpt2_job, OUT_DIR/llama_job and a byte-level BPE tokenizer in
+OUT_DIR/bpe. The forward passes below
 follow the published architectures, written here from their definitions;
 the C++ loader (model/hf_checkpoint.cc) must match them within 1e-4.
 """
@@ -150,6 +152,52 @@ def llama_weights(c, g):
     return {k: t.to(torch.bfloat16) for k, t in w.items()}
 
 
+def bytes_to_unicode():
+    """GPT-2's byte alphabet: printable bytes are themselves, the rest
+    U+0100 onwards in byte order."""
+    printable = list(range(33, 127)) + list(range(161, 173)) + list(range(174, 256))
+    table, extra = {}, 0
+    for b in range(256):
+        if b in printable:
+            table[b] = chr(b)
+        else:
+            table[b] = chr(256 + extra)
+            extra += 1
+    return table
+
+
+def write_byte_bpe(folder):
+    """A byte-level BPE tokenizer with no merges: byte b is token b and
+    <|endoftext|> is 256 (vocabulary 257)."""
+    os.makedirs(folder, exist_ok=True)
+    vocab = {c: b for b, c in bytes_to_unicode().items()}
+    vocab["<|endoftext|>"] = 256
+    json.dump(vocab, open(f"{folder}/vocab.json", "w"))
+    open(f"{folder}/merges.txt", "w").write("#version: 0.2\n")
+
+
+def write_job_models(out, g):
+    """Models for the end-to-end jobs (tests/pretrained_job_test.sh): the
+    GPT-2 with vocab 257 (write_byte_bpe's tokenizer), the Llama with 600
+    (also a 600-piece SentencePiece model), 64 positions."""
+    gpt2 = {"model_type": "gpt2", "vocab_size": 257, "n_embd": 32,
+            "n_layer": 2, "n_head": 4, "n_positions": 64, "n_inner": None,
+            "layer_norm_epsilon": 1e-5, "activation_function": "gelu_new"}
+    llama = {"model_type": "llama", "vocab_size": 600, "hidden_size": 32,
+             "intermediate_size": 64, "num_hidden_layers": 2,
+             "num_attention_heads": 4, "num_key_value_heads": 2,
+             "max_position_embeddings": 64, "rms_norm_eps": 1e-6,
+             "rope_theta": 10000.0, "hidden_act": "silu",
+             "tie_word_embeddings": False}
+    for name, config, weights in (
+            ("gpt2_job", gpt2, gpt2_weights(dict(gpt2, n_inner=128), g)),
+            ("llama_job", llama, llama_weights(llama, g))):
+        os.makedirs(f"{out}/{name}", exist_ok=True)
+        json.dump(config, open(f"{out}/{name}/config.json", "w"), indent=1)
+        write_safetensors(f"{out}/{name}/model.safetensors", weights)
+    write_byte_bpe(f"{out}/bpe")
+
+
 def main(out):
     g = torch.Generator().manual_seed(20261127)
     gpt2 = {"model_type": "gpt2", "vocab_size": 64, "n_embd": 32, "n_layer": 2,
@@ -184,6 +232,7 @@ def main(out):
     write_safetensors(f"{out}/reference.safetensors",
                       {"tokens": tokens.float(), "gpt2_logits": logits_gpt2,
                        "llama_logits": logits_llama})
+    write_job_models(out, g)
 
 
 if __name__ == "__main__":
