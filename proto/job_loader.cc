@@ -22,6 +22,12 @@ void ResolveDataPaths(const std::string& base_dir, Job* job) {
   task->set_meta_responses(Resolved(base_dir, task->meta_responses()));
   task->set_eval_responses(Resolved(base_dir, task->eval_responses()));
   task->set_shifted_pairs(Resolved(base_dir, task->shifted_pairs()));
+  if (task->tokenizer() != "byte") {
+    task->set_tokenizer(Resolved(base_dir, task->tokenizer()));
+  }
+  for (ModelSpec* model : {job->mutable_policy(), job->mutable_reward_model()}) {
+    model->set_checkpoint(Resolved(base_dir, model->checkpoint()));
+  }
 }
 
 absl::StatusOr<Job> JobFromText(absl::string_view text,

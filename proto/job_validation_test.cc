@@ -76,6 +76,33 @@ TEST(ValidateJobTest, MissingDataFileIsNamed) {
       << Joined(problems);
 }
 
+TEST(ValidateJobTest, TokenizerAndCheckpointPathsAreChecked) {
+  Job job = ValidJob();
+  job.mutable_task()->set_tokenizer("/nonexistent/gpt2");
+  job.mutable_policy()->set_checkpoint("/nonexistent/llama");
+  std::vector<std::string> problems = ValidateJob(job, kContext);
+  EXPECT_TRUE(Contains(problems,
+                       "task.tokenizer: no such file or folder: "
+                       "/nonexistent/gpt2"));
+  EXPECT_TRUE(Contains(
+      problems, "policy.checkpoint: no such file: /nonexistent/llama/config.json"));
+}
+
+TEST(ValidateJobTest, DeviceAndBackendAreChecked) {
+  Job job = ValidJob();
+  job.mutable_topology()->set_device("cuda:x");
+  std::vector<std::string> problems = ValidateJob(job, kContext);
+  EXPECT_TRUE(Contains(problems,
+                       "topology.device: device \"cuda:x\": expected auto, "
+                       "cpu, cuda or cuda:N"));
+  job.mutable_topology()->set_device("cpu");
+  job.mutable_topology()->set_backend(NCCL);
+  problems = ValidateJob(job, kContext);
+  EXPECT_TRUE(Contains(
+      problems,
+      "topology.backend: NCCL moves CUDA tensors; topology.device is cpu"));
+}
+
 TEST(ValidateJobTest, BatchesMustShardEvenlyOverLearners) {
   Job job = ValidJob();
   job.mutable_topology()->set_learner_ranks(3);
@@ -217,6 +244,20 @@ TEST(JobFromTextTest, RelativeDataPathsFollowTheJobFile) {
   ResolveDataPaths("/jobs", &job);
   EXPECT_EQ(job.task().train_pairs(), "/jobs/data/a.jsonl");
   EXPECT_EQ(job.task().eval_pairs(), "/abs/b.jsonl");
+}
+
+TEST(JobFromTextTest, TokenizerAndCheckpointsFollowTheJobFileButByteStays) {
+  Job job;
+  job.mutable_task()->set_tokenizer("byte");
+  job.mutable_policy()->set_checkpoint("models/gpt2");
+  job.mutable_reward_model()->set_checkpoint("/abs/llama");
+  ResolveDataPaths("/jobs", &job);
+  EXPECT_EQ(job.task().tokenizer(), "byte");
+  EXPECT_EQ(job.policy().checkpoint(), "/jobs/models/gpt2");
+  EXPECT_EQ(job.reward_model().checkpoint(), "/abs/llama");
+  job.mutable_task()->set_tokenizer("tok/tokenizer.model");
+  ResolveDataPaths("/jobs", &job);
+  EXPECT_EQ(job.task().tokenizer(), "/jobs/tok/tokenizer.model");
 }
 
 }  // namespace

@@ -40,7 +40,8 @@ build() {  # build NAME SOURCES...
   clang++ "${flags[@]}" "$@" -o "$work/$name" -lprotobuf $absl -lz -lpthread
 }
 build job_spec_fuzzer tests/fuzz/job_spec_fuzzer.cc proto/job_io.cc \
-  proto/job_defaults.cc proto/job_validation.cc "$generated/proto/job.pb.cc"
+  proto/job_defaults.cc proto/job_validation.cc util/device_spec.cc \
+  "$generated/proto/job.pb.cc"
 build preference_data_fuzzer tests/fuzz/preference_data_fuzzer.cc \
   tasks/preference_data.cc tasks/tokenizer.cc util/file.cc
 
