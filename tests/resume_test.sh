@@ -168,7 +168,8 @@ done
 cp -r "$work/out_reference" "$work/out_corrupt"
 sed "s|out_reference|out_corrupt|" "$work/reference.pbtxt" >"$work/corrupt.pbtxt"
 latest="$work/out_corrupt/checkpoints/ckpt-00000010"
-printf '\x00' | dd of="$latest/policy.pt" bs=1 seek=200 conv=notrunc status=none
+# Flip every bit of one byte (writing a fixed value could leave it as it was).
+/usr/bin/python3 -c 'import sys; f = open(sys.argv[1], "r+b"); f.seek(200); b = f.read(1); f.seek(200); f.write(bytes([b[0] ^ 0xFF]))' "$latest/policy.pt"
 before=$(fingerprint "$work/out_corrupt")
 run corrupt
 check "a corrupt checkpoint exits 2" test "$code" -eq 2

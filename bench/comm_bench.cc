@@ -1,0 +1,176 @@
+// metarm_comm_bench: the learner's collectives against the plain MPI call of
+// the same bytes, under mpirun (bench/run.sh starts 2 ranks).
+//
+//   mpirun -np 2 metarm_comm_bench --d_model=512 --layers=4 --repeats=5
+//
+// Rank 0 prints JSON lines like metarm_learner_bench's. Figures:
+//  - weight sync: BroadcastWeights (25 MB buckets) / one MPI_Bcast of the
+//    whole model as a flat buffer, and one broadcast per tensor / the same;
+//  - gradient all-reduce: AllReduceTensors (pack, one all-reduce, unpack) /
+//    one all-reduce of an already flat buffer, as effective-bandwidth ratio.
+// Checks: every rank ends with the root's weights; the all-reduced gradients
+// equal the sum computed apart.
+#include <torch/torch.h>
+
+#include <chrono>
+#include <functional>
+#include <iostream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "comm/gradient_sync.h"
+#include "comm/mpi_communicator.h"
+#include "comm/mpi_environment.h"
+#include "comm/weight_sync.h"
+#include "model/transformer.h"
+#include "nlohmann/json.hpp"
+
+ABSL_FLAG(int, d_model, 512, "Model width.");
+ABSL_FLAG(int, layers, 4, "Transformer blocks.");
+ABSL_FLAG(int, repeats, 5, "Timed repetitions (after one warm-up).");
+
+namespace metarm {
+namespace {
+
+using Json = nlohmann::json;
+
+// The slowest rank's seconds (a collective ends for the group when its last
+// rank is done), best of `repeats` after a warm-up.
+double BestSeconds(Communicator& group, const std::function<void()>& call,
+                   int repeats) {
+  call();
+  double best = 1e30;
+  for (int i = 0; i < repeats; ++i) {
+    (void)group.Barrier();
+    const auto start = std::chrono::steady_clock::now();
+    call();
+    // The group's time: this rank's, then the largest over the ranks (the
+    // sum of each rank's value in its own slot, then the max of the slots).
+    torch::Tensor seconds = torch::zeros({group.size()}, torch::kFloat64);
+    seconds[group.rank()] =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+    (void)group.AllReduce(seconds, ReduceOp::kSum);
+    best = std::min(best, seconds.max().item<double>());
+  }
+  return best;
+}
+
+void Emit(Communicator& group, const std::string& name, double value,
+          const std::string& unit, const Json& shapes, const std::string& check) {
+  if (group.rank() != 0) return;
+  std::cout << Json{{"name", name}, {"value", value}, {"unit", unit},
+                    {"shapes", shapes}, {"check", check}}
+                   .dump()
+            << std::endl;
+}
+
+// Whether every rank holds rank 0's `values` (compared by checksum).
+bool SameEverywhere(Communicator& group, const torch::Tensor& values) {
+  torch::Tensor sum = values.to(torch::kFloat64).sum().reshape({1});
+  torch::Tensor mine = sum.clone();
+  (void)group.Broadcast(sum, 0);
+  torch::Tensor differs = (sum != mine).to(torch::kInt32);
+  (void)group.AllReduce(differs, ReduceOp::kSum);
+  return differs.item<int>() == 0;
+}
+
+void WeightSync(Communicator& group, std::vector<torch::Tensor> parameters,
+                const Json& shapes, int repeats) {
+  torch::NoGradGuard no_grad;
+  if (group.rank() != 0) {
+    for (torch::Tensor& p : parameters) p.zero_();
+  }
+  const double bucketed = BestSeconds(
+      group, [&] { (void)BroadcastWeights(parameters, 1, group, 0); }, repeats);
+  const bool synced = SameEverywhere(group, FlattenParameters(parameters));
+  torch::Tensor flat = FlattenParameters(parameters).to(torch::kFloat32);
+  const double one_buffer =
+      BestSeconds(group, [&] { (void)group.Broadcast(flat, 0); }, repeats);
+  const double per_tensor = BestSeconds(
+      group,
+      [&] {
+        for (torch::Tensor& p : parameters) (void)group.Broadcast(p, 0);
+      },
+      repeats);
+  const std::string check = synced ? "ok" : "ranks hold different weights";
+  const double bytes = flat.numel() * 4.0;
+  Emit(group, "weight_sync_bucketed_seconds", bucketed, "s (this machine)",
+       shapes, check);
+  Emit(group, "weight_sync_flat_bcast_seconds", one_buffer, "s (this machine)",
+       shapes, check);
+  Emit(group, "weight_sync_per_tensor_seconds", per_tensor, "s (this machine)",
+       shapes, check);
+  Emit(group, "weight_sync_bucketed_over_flat", bucketed / one_buffer,
+       "x (time ratio; goal <= 1.2)", shapes, check);
+  Emit(group, "weight_sync_per_tensor_over_flat", per_tensor / one_buffer,
+       "x (time ratio)", shapes, check);
+  Emit(group, "weight_sync_bucketed_bandwidth", bytes / bucketed / 1e9, "GB/s",
+       shapes, check);
+}
+
+void GradientAllReduce(Communicator& group, std::vector<torch::Tensor> grads,
+                       const Json& shapes, int repeats) {
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < grads.size(); ++i) {
+    grads[i] = torch::full_like(grads[i], group.rank() + 1.0 + i % 3);
+  }
+  std::vector<torch::Tensor> once = grads;
+  for (torch::Tensor& g : once) g = g.clone();
+  (void)AllReduceTensors(once, group, ReduceOp::kSum);
+  // Check: the sum over ranks r of (r + 1 + i % 3).
+  bool correct = true;
+  const double ranks = group.size();
+  for (size_t i = 0; i < once.size(); ++i) {
+    const double want = ranks * (ranks + 1) / 2 + ranks * (i % 3);
+    correct = correct && torch::allclose(once[i], torch::full_like(once[i], want));
+  }
+  const double packed = BestSeconds(
+      group, [&] { (void)AllReduceTensors(grads, group, ReduceOp::kSum); },
+      repeats);
+  torch::Tensor flat = FlattenParameters(grads).to(torch::kFloat32);
+  const double raw = BestSeconds(
+      group, [&] { (void)group.AllReduce(flat, ReduceOp::kSum); }, repeats);
+  const std::string check = correct ? "ok" : "wrong all-reduced sums";
+  const double bytes = flat.numel() * 4.0;
+  Emit(group, "grad_allreduce_packed_seconds", packed, "s (this machine)",
+       shapes, check);
+  Emit(group, "grad_allreduce_flat_seconds", raw, "s (this machine)", shapes,
+       check);
+  Emit(group, "grad_allreduce_effective_bandwidth_ratio", raw / packed,
+       "x (flat time / packed time; goal >= 0.9)", shapes, check);
+  Emit(group, "grad_allreduce_effective_bandwidth", bytes / packed / 1e9,
+       "GB/s", shapes, check);
+}
+
+int Run() {
+  std::unique_ptr<MpiCommunicator> world = MpiCommunicator::World();
+  TransformerConfig config;
+  config.d_model = absl::GetFlag(FLAGS_d_model);
+  config.n_layers = absl::GetFlag(FLAGS_layers);
+  config.n_heads = std::max(1, absl::GetFlag(FLAGS_d_model) / 64);
+  config.d_ff = 4 * config.d_model;
+  torch::manual_seed(world->rank() + 1);  // different weights per rank
+  LanguageModel model(config);
+  std::vector<torch::Tensor> parameters = model->parameters();
+  int64_t elements = 0;
+  for (const torch::Tensor& p : parameters) elements += p.numel();
+  const Json shapes = {{"d_model", config.d_model}, {"layers", config.n_layers},
+                       {"tensors", parameters.size()},
+                       {"bytes", elements * 4},
+                       {"ranks", world->size()}};
+  WeightSync(*world, parameters, shapes, absl::GetFlag(FLAGS_repeats));
+  std::vector<torch::Tensor> grads;
+  for (const torch::Tensor& p : parameters) grads.push_back(torch::zeros_like(p));
+  GradientAllReduce(*world, grads, shapes, absl::GetFlag(FLAGS_repeats));
+  return 0;
+}
+
+}  // namespace
+}  // namespace metarm
+
+int main(int argc, char** argv) {
+  metarm::MpiEnvironment mpi(&argc, &argv);
+  absl::ParseCommandLine(argc, argv);
+  return metarm::Run();
+}
