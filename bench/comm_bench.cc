@@ -21,6 +21,7 @@
 #include "comm/gradient_sync.h"
 #include "comm/mpi_communicator.h"
 #include "comm/mpi_environment.h"
+#include "comm/overlapped_reducer.h"
 #include "comm/weight_sync.h"
 #include "model/transformer.h"
 #include "nlohmann/json.hpp"
@@ -109,8 +110,9 @@ void WeightSync(Communicator& group, std::vector<torch::Tensor> parameters,
        shapes, check);
 }
 
-void GradientAllReduce(Communicator& group, std::vector<torch::Tensor> grads,
-                       const Json& shapes, int repeats) {
+// Returns the packed all-reduce's seconds.
+double GradientAllReduce(Communicator& group, std::vector<torch::Tensor> grads,
+                         const Json& shapes, int repeats) {
   torch::NoGradGuard no_grad;
   for (size_t i = 0; i < grads.size(); ++i) {
     grads[i] = torch::full_like(grads[i], group.rank() + 1.0 + i % 3);
@@ -141,6 +143,63 @@ void GradientAllReduce(Communicator& group, std::vector<torch::Tensor> grads,
        "x (flat time / packed time; goal >= 0.9)", shapes, check);
   Emit(group, "grad_allreduce_effective_bandwidth", bytes / packed / 1e9,
        "GB/s", shapes, check);
+  return packed;
+}
+
+// Backward then the packed all-reduce, against backward with the overlapped
+// reducer (comm/overlapped_reducer.h): how much of the communication the
+// rest of backward hides.
+void OverlapWithBackward(Communicator& group, const TransformerConfig& config,
+                         double allreduce_seconds, const Json& shapes,
+                         int repeats) {
+  torch::manual_seed(3);
+  LanguageModel plain(config);
+  torch::manual_seed(3);
+  LanguageModel hooked(config);
+  torch::manual_seed(100 + group.rank());
+  torch::Tensor tokens = torch::randint(0, config.vocab_size, {4, 64});
+  torch::Tensor mask = torch::ones_like(tokens);
+  auto backward = [&](LanguageModel& model) {
+    for (torch::Tensor& p : model->parameters()) p.mutable_grad() = torch::Tensor();
+    model->forward(tokens, mask).pow(2).mean().backward();
+  };
+  const double compute = BestSeconds(group, [&] { backward(plain); }, repeats);
+  const double sequential = BestSeconds(
+      group,
+      [&] {
+        backward(plain);
+        (void)AverageGradients(plain->parameters(), group);
+      },
+      repeats);
+  OverlappedGradientReducer reducer(hooked->parameters(), group,
+                                    ReduceOp::kAverage);
+  absl::Status status;
+  const double overlapped = BestSeconds(
+      group,
+      [&] {
+        backward(hooked);
+        status = reducer.Finish();
+      },
+      repeats);
+  bool same = status.ok();
+  auto a = plain->parameters();
+  auto b = hooked->parameters();
+  for (size_t i = 0; same && i < a.size(); ++i) {
+    same = torch::allclose(a[i].grad(), b[i].grad(), 1e-6, 1e-7);
+  }
+  const std::string check =
+      same ? "ok" : "overlapped gradients differ from the sequential ones";
+  Json s = shapes;
+  s["backward_tokens"] = tokens.numel();
+  s["buckets"] = reducer.buckets();
+  Emit(group, "backward_seconds", compute, "s (this machine)", s, check);
+  Emit(group, "backward_then_allreduce_seconds", sequential,
+       "s (this machine)", s, check);
+  Emit(group, "backward_overlapped_allreduce_seconds", overlapped,
+       "s (this machine)", s, check);
+  Emit(group, "allreduce_hidden_share",
+       std::clamp((sequential - overlapped) / allreduce_seconds, 0.0, 1.0),
+       "fraction of the all-reduce time hidden behind backward", s, check);
 }
 
 int Run() {
@@ -162,7 +221,10 @@ int Run() {
   WeightSync(*world, parameters, shapes, absl::GetFlag(FLAGS_repeats));
   std::vector<torch::Tensor> grads;
   for (const torch::Tensor& p : parameters) grads.push_back(torch::zeros_like(p));
-  GradientAllReduce(*world, grads, shapes, absl::GetFlag(FLAGS_repeats));
+  const double allreduce =
+      GradientAllReduce(*world, grads, shapes, absl::GetFlag(FLAGS_repeats));
+  OverlapWithBackward(*world, config, allreduce, shapes,
+                      absl::GetFlag(FLAGS_repeats));
   return 0;
 }
 

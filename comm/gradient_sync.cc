@@ -6,16 +6,30 @@ absl::Status AllReduceTensors(std::vector<torch::Tensor>& tensors,
                               Communicator& group, ReduceOp op) {
   if (group.size() == 1 || tensors.empty()) return absl::OkStatus();
   torch::NoGradGuard no_grad;
+  // Large contiguous tensors are reduced in place; the others are packed
+  // into one flat buffer (one collective for all the small ones).
+  std::vector<torch::Tensor*> packed;
+  for (torch::Tensor& t : tensors) {
+    const bool in_place = t.is_contiguous() &&
+                          t.numel() * t.element_size() >= kInPlaceReduceBytes;
+    if (!in_place) {
+      packed.push_back(&t);
+      continue;
+    }
+    absl::Status status = group.AllReduce(t, op);
+    if (!status.ok()) return status;
+  }
+  if (packed.empty()) return absl::OkStatus();
   std::vector<torch::Tensor> flat;
-  flat.reserve(tensors.size());
-  for (const torch::Tensor& t : tensors) flat.push_back(t.reshape(-1));
+  flat.reserve(packed.size());
+  for (const torch::Tensor* t : packed) flat.push_back(t->reshape(-1));
   torch::Tensor bucket = torch::cat(flat);
   absl::Status status = group.AllReduce(bucket, op);
   if (!status.ok()) return status;
   int64_t offset = 0;
-  for (torch::Tensor& t : tensors) {
-    t.copy_(bucket.narrow(0, offset, t.numel()).view_as(t));
-    offset += t.numel();
+  for (torch::Tensor* t : packed) {
+    t->copy_(bucket.narrow(0, offset, t->numel()).view_as(*t));
+    offset += t->numel();
   }
   return absl::OkStatus();
 }

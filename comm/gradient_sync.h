@@ -1,13 +1,13 @@
-// Averaging gradients over a data-parallel group in one flat bucket.
+// Averaging gradients over a data-parallel group after backward.
 //
 //   loss.backward();
 //   METARM_RETURN_IF_ERROR(AverageGradients(model->parameters(), learners));
 //   optimizer.step();
 //
-// All gradients are copied into one contiguous buffer, all-reduced once and
-// copied back: one collective per step instead of one per tensor. Every rank
-// passes the same parameters in the same order, so the buffer's layout is the
-// same everywhere.
+// Large gradients are all-reduced in place, the small ones together in one
+// flat buffer. Every rank passes the same parameters in the same order, so
+// the collectives match everywhere. comm/overlapped_reducer.h overlaps the
+// all-reduce with backward instead.
 #ifndef METARM_COMM_GRADIENT_SYNC_H_
 #define METARM_COMM_GRADIENT_SYNC_H_
 
@@ -20,8 +20,15 @@
 
 namespace metarm {
 
-// Reduces `tensors` in place over `group` with one all-reduce of a flat
-// buffer. A group of one rank returns at once.
+// Tensors of at least this many bytes are all-reduced in place, alone.
+inline constexpr int64_t kInPlaceReduceBytes = int64_t{1} << 20;
+
+// Reduces `tensors` in place over `group`: each contiguous tensor of
+// kInPlaceReduceBytes or more with its own all-reduce, in place; the others
+// packed into one flat buffer and reduced with one all-reduce (the packing
+// copies of a whole 52 MB model cost more than the messages they save:
+// bench/comm_bench.cc, docs/PERFORMANCE.md). A group of one rank returns at
+// once.
 absl::Status AllReduceTensors(std::vector<torch::Tensor>& tensors,
                               Communicator& group, ReduceOp op);
 

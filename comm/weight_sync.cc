@@ -9,7 +9,14 @@ std::vector<std::pair<size_t, size_t>> PlanBuckets(
   int64_t bytes = 0;
   for (size_t i = 0; i < parameters.size(); ++i) {
     const int64_t size = parameters[i].numel() * parameters[i].element_size();
-    const bool full = bytes > 0 && bytes + size > bucket_bytes;
+    // A large tensor travels alone, in place: packing it would cost a copy
+    // on every rank for no fewer messages worth saving.
+    const bool alone = size >= kInPlaceBytes;
+    const bool full =
+        bytes > 0 && (bytes + size > bucket_bytes || alone ||
+                      parameters[i - 1].numel() *
+                              parameters[i - 1].element_size() >=
+                          kInPlaceBytes);
     const bool other_type = i > begin && parameters[i].scalar_type() !=
                                              parameters[begin].scalar_type();
     if (full || other_type) {
@@ -31,6 +38,13 @@ absl::StatusOr<int64_t> BroadcastWeights(
   absl::Status status = group.Broadcast(shared_version, root);
   if (!status.ok()) return status;
   for (auto [begin, end] : PlanBuckets(parameters, bucket_bytes)) {
+    if (end == begin + 1 && parameters[begin].is_contiguous()) {
+      // One tensor: straight into (or out of) the parameter's storage.
+      torch::Tensor target = parameters[begin].detach();
+      status = group.Broadcast(target, root);
+      if (!status.ok()) return status;
+      continue;
+    }
     std::vector<torch::Tensor> flat;
     int64_t elements = 0;
     for (size_t i = begin; i < end; ++i) {

@@ -2,6 +2,7 @@
 // weights exactly and the root's version, whatever the bucket size.
 #include <torch/torch.h>
 
+#include "comm/gradient_sync.h"
 #include "comm/mpi_communicator.h"
 #include "comm/weight_sync.h"
 #include "gtest/gtest.h"
@@ -47,6 +48,21 @@ TEST_P(WeightSyncTest, EveryRankGetsTheRootsWeightsAndVersion) {
 INSTANTIATE_TEST_SUITE_P(Buckets, WeightSyncTest,
                          ::testing::Values(1024, kDefaultBucketBytes));
 
+// A model with tensors above kInPlaceBytes, so that some travel in place.
+TEST(WeightSyncLargeTest, InPlaceTensorsArriveExactly) {
+  std::unique_ptr<MpiCommunicator> world = MpiCommunicator::World();
+  TransformerConfig config = Config();
+  config.d_model = 256;
+  config.d_ff = 1024;
+  torch::manual_seed(200 + world->rank());
+  LanguageModel model(config);
+  ASSERT_TRUE(BroadcastWeights(model->parameters(), 5, *world, 0).ok());
+  torch::Tensor mine = FlattenParameters(model->parameters());
+  torch::Tensor root = mine.clone();
+  ASSERT_TRUE(world->Broadcast(root, 0).ok());
+  EXPECT_TRUE(torch::equal(mine, root)) << "rank " << world->rank();
+}
+
 TEST(PlanBucketsTest, FillsUpToTheLimitAndSplitsByType) {
   std::vector<torch::Tensor> parameters = {
       torch::zeros({10}), torch::zeros({10}), torch::zeros({30}),
@@ -58,6 +74,20 @@ TEST(PlanBucketsTest, FillsUpToTheLimitAndSplitsByType) {
   EXPECT_EQ(buckets[1], std::make_pair(size_t{2}, size_t{3}));  // too big alone
   EXPECT_EQ(buckets[2], std::make_pair(size_t{3}, size_t{4}));  // float64
   EXPECT_EQ(buckets[3], std::make_pair(size_t{4}, size_t{5}));
+}
+
+TEST(PlanBucketsTest, LargeTensorsTravelAloneBetweenPackedSmallOnes) {
+  const int64_t large = kInPlaceBytes / 4;  // float32 elements
+  std::vector<torch::Tensor> parameters = {
+      torch::zeros({10}), torch::zeros({10}), torch::zeros({large}),
+      torch::zeros({10}), torch::zeros({large + 1}), torch::zeros({10})};
+  auto buckets = PlanBuckets(parameters, kDefaultBucketBytes);
+  ASSERT_EQ(buckets.size(), 5u);
+  EXPECT_EQ(buckets[0], std::make_pair(size_t{0}, size_t{2}));
+  EXPECT_EQ(buckets[1], std::make_pair(size_t{2}, size_t{3}));
+  EXPECT_EQ(buckets[2], std::make_pair(size_t{3}, size_t{4}));
+  EXPECT_EQ(buckets[3], std::make_pair(size_t{4}, size_t{5}));
+  EXPECT_EQ(buckets[4], std::make_pair(size_t{5}, size_t{6}));
 }
 
 }  // namespace
