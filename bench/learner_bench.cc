@@ -9,6 +9,7 @@
 // what failed). Threads: LibTorch's intra-op pool, --threads (default: all
 // cores), the same for the GEMM peak.
 #include <ATen/CPUGeneratorImpl.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -40,6 +41,9 @@ ABSL_FLAG(int, new_tokens, 128, "Generated tokens in the generation figures.");
 ABSL_FLAG(int, repeats, 5, "Timed repetitions (after one warm-up).");
 ABSL_FLAG(int, threads, 0, "LibTorch threads; 0: all cores.");
 ABSL_FLAG(int, gemm, 2048, "Side of the square matrices of the GEMM peak.");
+ABSL_FLAG(std::string, profile, "",
+          "Write a LibTorch profiler trace (Chrome JSON) of one METARM step at "
+          "the first size to this file, and run nothing else.");
 
 namespace metarm {
 namespace {
@@ -269,6 +273,25 @@ void Generation(const TransformerConfig& config, int64_t batch,
        "bytes", shapes, check);
 }
 
+// One METARM step (after a warm-up) under LibTorch's profiler.
+int ProfileMetaRmStep(const TransformerConfig& config, int64_t seq,
+                      int64_t batch, const std::string& path) {
+  SoloCommunicator learners;
+  const PreferenceBatch pairs{Tokens(batch, seq, 1), Tokens(batch, seq, 2)};
+  const MetaBatch meta{Tokens(batch / 2 * 4, seq, 3), 4};
+  torch::manual_seed(7);
+  ScalarModel model(config);
+  RewardTrainer trainer(model, RewardTrainerOptions(), learners);
+  (void)trainer.Step(pairs, &meta);
+  {
+    torch::autograd::profiler::RecordProfile profile(path);
+    (void)trainer.Step(pairs, &meta);
+  }
+  std::cerr << "metarm_learner_bench: profile of one METARM step in " << path
+            << "\n";
+  return 0;
+}
+
 int Run() {
   const int threads = absl::GetFlag(FLAGS_threads);
   torch::set_num_threads(threads > 0
@@ -277,6 +300,16 @@ int Run() {
   const int repeats = absl::GetFlag(FLAGS_repeats);
   const int64_t seq = absl::GetFlag(FLAGS_seq);
   const int64_t batch = absl::GetFlag(FLAGS_batch);
+  if (!absl::GetFlag(FLAGS_profile).empty()) {
+    return ProfileMetaRmStep(
+        Config(std::stoi(std::string(
+                   absl::StrSplit(absl::GetFlag(FLAGS_sizes), ',').begin()->data(),
+                   absl::GetFlag(FLAGS_sizes).find(',') == std::string::npos
+                       ? absl::GetFlag(FLAGS_sizes).size()
+                       : absl::GetFlag(FLAGS_sizes).find(','))),
+               absl::GetFlag(FLAGS_layers), seq),
+        seq, batch, absl::GetFlag(FLAGS_profile));
+  }
   const double peak = GemmPeak(absl::GetFlag(FLAGS_gemm), repeats);
   for (absl::string_view text :
        absl::StrSplit(absl::GetFlag(FLAGS_sizes), ',')) {

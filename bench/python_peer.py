@@ -196,6 +196,9 @@ def main():
     parser.add_argument("--new_tokens", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--profile", default="",
+                        help="trace one METARM step at the first size to this "
+                             "file (Chrome JSON) and run nothing else")
     args = parser.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
@@ -210,6 +213,12 @@ def main():
         meta = torch.randint(3, 259, (batch // 2 * k, seq))
         reward = ScalarModel(*shape)
         opt = torch.optim.AdamW(reward.parameters(), lr=1e-3, weight_decay=0.0)
+        if args.profile:
+            metarm_step(reward, opt, chosen, rejected, meta, k)
+            with torch.autograd.profiler.profile() as prof:
+                metarm_step(reward, opt, chosen, rejected, meta, k)
+            prof.export_chrome_trace(args.profile)
+            return
         emit("vanilla_rm_step_seconds",
              best_seconds(lambda: vanilla_step(reward, opt, chosen, rejected),
                           args.repeats), "s (this machine)", shapes)

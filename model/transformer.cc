@@ -110,6 +110,22 @@ torch::nn::Linear MakeLinear(int64_t in, int64_t out, bool bias) {
 
 }  // namespace
 
+// ATen's linear, not the module's forward: the C++ frontend's
+// torch::nn::functional::linear computes a 3-D input as matmul, then adds
+// the bias, where ATen's fuses both into one addmm (the same GEMM Python
+// calls); the learner's steps ran 10-40 % slower than the Python peer
+// without it (bench/, docs/PERFORMANCE.md).
+torch::Tensor ApplyLinear(const torch::nn::Linear& layer,
+                          const torch::Tensor& x) {
+  return at::linear(x, layer->weight,
+                    layer->bias.defined() ? c10::optional<at::Tensor>(layer->bias)
+                                          : c10::nullopt);
+}
+
+namespace {
+
+}  // namespace
+
 CausalSelfAttentionImpl::CausalSelfAttentionImpl(
     const TransformerConfig& config)
     : n_heads_(config.n_heads),
@@ -136,14 +152,14 @@ torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x,
   torch::Tensor q, k, v;
   if (kv_heads_ == n_heads_) {
     // [B, T, 3, H, hd] -> 3 x [B, H, T, hd]
-    torch::Tensor qkv = qkv_(x)
+    torch::Tensor qkv = ApplyLinear(qkv_, x)
                             .view({batch, length, 3, n_heads_, head_dim_})
                             .permute({2, 0, 3, 1, 4});
     q = qkv[0];
     k = qkv[1];
     v = qkv[2];
   } else {
-    std::vector<torch::Tensor> parts = qkv_(x).split_with_sizes(
+    std::vector<torch::Tensor> parts = ApplyLinear(qkv_, x).split_with_sizes(
         {n_heads_ * head_dim_, kv_heads_ * head_dim_, kv_heads_ * head_dim_},
         -1);
     auto heads = [&](const torch::Tensor& t, int64_t n) {
@@ -177,7 +193,7 @@ torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x,
       bias;
   torch::Tensor weights = dropout_(torch::softmax(scores, -1));
   torch::Tensor attended = torch::matmul(weights, v);  // [B, H, T, hd]
-  return out_(attended.transpose(1, 2).reshape({batch, length, -1}));
+  return ApplyLinear(out_, attended.transpose(1, 2).reshape({batch, length, -1}));
 }
 
 TransformerBlockImpl::TransformerBlockImpl(const TransformerConfig& config)
@@ -204,7 +220,7 @@ torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x,
                                             torch::Tensor* layer_values) {
   torch::Tensor h = x + dropout_(attention_(ln_attention_(x), bias, cos, sin,
                                             layer_keys, layer_values));
-  return h + dropout_(mlp_out_(Mlp(mlp_in_(ln_mlp_(h)))));
+  return h + dropout_(ApplyLinear(mlp_out_, Mlp(ApplyLinear(mlp_in_, ln_mlp_(h)))));
 }
 
 torch::Tensor TransformerBlockImpl::Mlp(const torch::Tensor& x) {
@@ -291,7 +307,7 @@ torch::Tensor LanguageModelImpl::forward(const torch::Tensor& tokens,
                                          const torch::Tensor& mask,
                                          KvCache* cache) {
   torch::Tensor hidden = trunk_(tokens, mask, cache);
-  if (lm_head_) return lm_head_(hidden);
+  if (lm_head_) return ApplyLinear(lm_head_, hidden);
   return F::linear(hidden, trunk_->token_embedding_weight());
 }
 
@@ -303,7 +319,7 @@ ScalarModelImpl::ScalarModelImpl(const TransformerConfig& config) {
 
 torch::Tensor ScalarModelImpl::Values(const torch::Tensor& tokens,
                                       const torch::Tensor& mask) {
-  return head_(trunk_(tokens, mask)).squeeze(-1);
+  return ApplyLinear(head_, trunk_(tokens, mask)).squeeze(-1);
 }
 
 torch::Tensor ScalarModelImpl::Score(const torch::Tensor& tokens,

@@ -122,6 +122,11 @@ class TransformerTrunkImpl : public torch::nn::Module {
 TORCH_MODULE(TransformerTrunk);
 
 // Trunk + language-model head: the policy and the frozen reference.
+// `layer` applied to `x` through ATen's fused linear (one addmm with the
+// bias); every linear layer of the models goes through it.
+torch::Tensor ApplyLinear(const torch::nn::Linear& layer,
+                          const torch::Tensor& x);
+
 // Where `module`'s parameters live (the CPU for a module without any).
 torch::Device ModuleDevice(const torch::nn::Module& module);
 
