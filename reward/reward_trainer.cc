@@ -65,35 +65,41 @@ std::vector<torch::Tensor> Gradients(const std::vector<torch::Tensor>& outputs,
   return grads;
 }
 
-// Detached copies of `tensors`, averaged over `group`.
+// `tensors` averaged over `group`, detached. Over one rank, the tensors
+// themselves (no copy); otherwise copies, so that the originals (which may
+// be part of a graph still needed) are not reduced in place.
 absl::StatusOr<std::vector<torch::Tensor>> Averaged(
     const std::vector<torch::Tensor>& tensors, Communicator& group) {
   std::vector<torch::Tensor> out;
-  for (const torch::Tensor& t : tensors) out.push_back(t.detach().clone());
+  for (const torch::Tensor& t : tensors) {
+    out.push_back(group.size() == 1 ? t.detach() : t.detach().clone());
+  }
   absl::Status status = AllReduceTensors(out, group, ReduceOp::kAverage);
   if (!status.ok()) return status;
   return out;
 }
 
-double Norm(const std::vector<torch::Tensor>& tensors) {
+// Σ a·b over the tensor lists: one BLAS dot per tensor, summed in double
+// (a diagnostic: no float64 copies of the gradients, which cost 5-10 % of
+// the step at d_model 512; bench/, docs/PERFORMANCE.md).
+double Dot(const std::vector<torch::Tensor>& a,
+           const std::vector<torch::Tensor>& b) {
   double sum = 0;
-  for (const torch::Tensor& t : tensors) {
-    sum += t.detach().to(torch::kFloat64).pow(2).sum().item<double>();
+  for (size_t i = 0; i < a.size(); ++i) {
+    sum += torch::dot(a[i].detach().reshape(-1), b[i].detach().reshape(-1))
+               .item<double>();
   }
-  return std::sqrt(sum);
+  return sum;
+}
+
+double Norm(const std::vector<torch::Tensor>& tensors) {
+  return std::sqrt(Dot(tensors, tensors));
 }
 
 double Cosine(const std::vector<torch::Tensor>& a,
               const std::vector<torch::Tensor>& b) {
-  double dot = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    dot +=
-        (a[i].detach().to(torch::kFloat64) * b[i].detach().to(torch::kFloat64))
-            .sum()
-            .item<double>();
-  }
   const double norms = Norm(a) * Norm(b);
-  return norms > 0 ? dot / norms : 0.0;
+  return norms > 0 ? Dot(a, b) / norms : 0.0;
 }
 
 void SetGradients(const std::vector<torch::Tensor>& parameters,
