@@ -45,14 +45,20 @@ else
   bin=$(bazel info -c opt bazel-bin 2>/dev/null)/bench
 fi
 
-echo "bench/run.sh ($mode): learner steps, $threads threads" >&2
-"$bin/metarm_learner_bench" "${learner[@]}" --threads="$threads" >>"$lines"
-echo "bench/run.sh ($mode): the Python peer" >&2
 python_args=()
 for arg in "${learner[@]}"; do
   case $arg in --gemm=*) ;; --*=*) python_args+=("${arg%%=*}" "${arg#*=}") ;; esac
 done
-/usr/bin/python3 bench/python_peer.py "${python_args[@]}" --threads "$threads" >>"$lines"
+# C++ and Python alternate (twice in the full run) and each figure keeps its
+# best value: the machine is shared, and a burst of load during one side's
+# turn would otherwise decide the ratio.
+passes=$([[ $mode == full ]] && echo 2 || echo 1)
+for pass in $(seq "$passes"); do
+  echo "bench/run.sh ($mode): learner steps, $threads threads (pass $pass)" >&2
+  "$bin/metarm_learner_bench" "${learner[@]}" --threads="$threads" >>"$lines"
+  echo "bench/run.sh ($mode): the Python peer (pass $pass)" >&2
+  /usr/bin/python3 bench/python_peer.py "${python_args[@]}" --threads "$threads" >>"$lines"
+done
 echo "bench/run.sh ($mode): collectives, mpirun -np 2" >&2
 tests/mpirun_local.sh -np 2 "$bin/metarm_comm_bench" "${comm[@]}" >>"$lines"
 
