@@ -58,10 +58,14 @@ double BestSeconds(Communicator& group, const std::function<void()>& call,
 }
 
 void Emit(Communicator& group, const std::string& name, double value,
-          const std::string& unit, const Json& shapes, const std::string& check) {
+          const std::string& unit, const Json& shapes,
+          const std::string& check) {
   if (group.rank() != 0) return;
-  std::cout << Json{{"name", name}, {"value", value}, {"unit", unit},
-                    {"shapes", shapes}, {"check", check}}
+  std::cout << Json{{"name", name},
+                    {"value", value},
+                    {"unit", unit},
+                    {"shapes", shapes},
+                    {"check", check}}
                    .dump()
             << std::endl;
 }
@@ -86,8 +90,8 @@ void WeightSync(Communicator& group, std::vector<torch::Tensor> parameters,
       group, [&] { (void)BroadcastWeights(parameters, 1, group, 0); }, repeats);
   const bool synced = SameEverywhere(group, FlattenParameters(parameters));
   torch::Tensor flat = FlattenParameters(parameters).to(torch::kFloat32);
-  const double one_buffer =
-      BestSeconds(group, [&] { (void)group.Broadcast(flat, 0); }, repeats);
+  const double one_buffer = BestSeconds(
+      group, [&] { (void)group.Broadcast(flat, 0); }, repeats);
   const double per_tensor = BestSeconds(
       group,
       [&] {
@@ -125,7 +129,8 @@ double GradientAllReduce(Communicator& group, std::vector<torch::Tensor> grads,
   const double ranks = group.size();
   for (size_t i = 0; i < once.size(); ++i) {
     const double want = ranks * (ranks + 1) / 2 + ranks * (i % 3);
-    correct = correct && torch::allclose(once[i], torch::full_like(once[i], want));
+    correct =
+        correct && torch::allclose(once[i], torch::full_like(once[i], want));
   }
   const double packed = BestSeconds(
       group, [&] { (void)AllReduceTensors(grads, group, ReduceOp::kSum); },
@@ -160,10 +165,12 @@ void OverlapWithBackward(Communicator& group, const TransformerConfig& config,
   torch::Tensor tokens = torch::randint(0, config.vocab_size, {4, 64});
   torch::Tensor mask = torch::ones_like(tokens);
   auto backward = [&](LanguageModel& model) {
-    for (torch::Tensor& p : model->parameters()) p.mutable_grad() = torch::Tensor();
+    for (torch::Tensor& p : model->parameters())
+      p.mutable_grad() = torch::Tensor();
     model->forward(tokens, mask).pow(2).mean().backward();
   };
-  const double compute = BestSeconds(group, [&] { backward(plain); }, repeats);
+  const double compute = BestSeconds(
+      group, [&] { backward(plain); }, repeats);
   const double sequential = BestSeconds(
       group,
       [&] {
@@ -193,13 +200,32 @@ void OverlapWithBackward(Communicator& group, const TransformerConfig& config,
   s["backward_tokens"] = tokens.numel();
   s["buckets"] = reducer.buckets();
   Emit(group, "backward_seconds", compute, "s (this machine)", s, check);
-  Emit(group, "backward_then_allreduce_seconds", sequential,
-       "s (this machine)", s, check);
+  Emit(group, "backward_then_allreduce_seconds", sequential, "s (this machine)",
+       s, check);
   Emit(group, "backward_overlapped_allreduce_seconds", overlapped,
        "s (this machine)", s, check);
   Emit(group, "allreduce_hidden_share",
        std::clamp((sequential - overlapped) / allreduce_seconds, 0.0, 1.0),
        "fraction of the all-reduce time hidden behind backward", s, check);
+}
+
+// The α of the α-β model: the time of an all-reduce of one float64 (best
+// of 200), and β from a 64 MB one (docs/scaling.md uses both).
+void LatencyAndBandwidth(Communicator& group, const Json& shapes) {
+  torch::Tensor one = torch::ones({1}, torch::kFloat64);
+  const double alpha = BestSeconds(
+      group, [&] { (void)group.AllReduce(one, ReduceOp::kSum); }, 200);
+  torch::Tensor big = torch::ones({int64_t{16} << 20}, torch::kFloat32);
+  const double large = BestSeconds(
+      group, [&] { (void)group.AllReduce(big, ReduceOp::kSum); }, 5);
+  const double bytes = big.numel() * 4.0;
+  const double p = group.size();
+  // Ring all-reduce moves 2 (p - 1) / p of the bytes through each rank.
+  const double bus = 2 * (p - 1) / p * bytes / std::max(1e-12, large - alpha);
+  Emit(group, "allreduce_latency_seconds", alpha, "s (this machine; alpha)",
+       shapes, "ok");
+  Emit(group, "allreduce_bus_bandwidth", bus / 1e9,
+       "GB/s (this machine; 1/beta, 64 MB all-reduce)", shapes, "ok");
 }
 
 int Run() {
@@ -214,17 +240,20 @@ int Run() {
   std::vector<torch::Tensor> parameters = model->parameters();
   int64_t elements = 0;
   for (const torch::Tensor& p : parameters) elements += p.numel();
-  const Json shapes = {{"d_model", config.d_model}, {"layers", config.n_layers},
+  const Json shapes = {{"d_model", config.d_model},
+                       {"layers", config.n_layers},
                        {"tensors", parameters.size()},
                        {"bytes", elements * 4},
                        {"ranks", world->size()}};
   WeightSync(*world, parameters, shapes, absl::GetFlag(FLAGS_repeats));
   std::vector<torch::Tensor> grads;
-  for (const torch::Tensor& p : parameters) grads.push_back(torch::zeros_like(p));
+  for (const torch::Tensor& p : parameters)
+    grads.push_back(torch::zeros_like(p));
   const double allreduce =
       GradientAllReduce(*world, grads, shapes, absl::GetFlag(FLAGS_repeats));
   OverlapWithBackward(*world, config, allreduce, shapes,
                       absl::GetFlag(FLAGS_repeats));
+  LatencyAndBandwidth(*world, shapes);
   return 0;
 }
 

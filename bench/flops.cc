@@ -19,7 +19,8 @@ ModelShape ShapeOf(const TransformerConfig& config, bool lm_head) {
 double ForwardFlops(const ModelShape& s, int64_t sequences, int64_t tokens) {
   // Weights each token meets in one layer: the q/k/v and output projections
   // and the MLP (SwiGLU has three matrices).
-  const double qkv = double(s.d_model) * (s.heads + 2 * s.kv_heads) * s.head_dim;
+  const double qkv =
+      double(s.d_model) * (s.heads + 2 * s.kv_heads) * s.head_dim;
   const double out = double(s.heads) * s.head_dim * s.d_model;
   const double mlp = double(s.d_model) * s.d_ff * (s.swiglu ? 3 : 2);
   const double per_token_layer =

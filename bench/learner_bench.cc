@@ -138,20 +138,22 @@ void RewardSteps(const TransformerConfig& config, int64_t seq, int64_t batch,
     std::string check = "ok";
     const double seconds = BestSeconds(
         [&] {
-          absl::StatusOr<RewardStepStats> stats = trainer.Step(
-              pairs, mode == METARM ? &meta : nullptr);
+          absl::StatusOr<RewardStepStats> stats =
+              trainer.Step(pairs, mode == METARM ? &meta : nullptr);
           if (!stats.ok()) check = std::string(stats.status().message());
         },
         repeats);
     if (check == "ok" && !AllFinite(*model)) check = "non-finite weights";
     const double flops =
-        mode == METARM ? MetaRmStepFlops(shape, 2 * batch, meta.responses.size(), seq)
-                       : RewardStepFlops(shape, 2 * batch, seq);
+        mode == METARM
+            ? MetaRmStepFlops(shape, 2 * batch, meta.responses.size(), seq)
+            : RewardStepFlops(shape, 2 * batch, seq);
     const std::string name = mode == METARM ? "metarm_step" : "vanilla_rm_step";
     Json shapes = Shapes(config, seq, batch);
     if (mode == METARM) shapes["meta_sequences"] = meta.responses.size();
     Emit(name + "_seconds", seconds, "s (this machine)", shapes, check);
-    Emit(name + "_samples_per_second", batch / seconds, "pairs/s", shapes, check);
+    Emit(name + "_samples_per_second", batch / seconds, "pairs/s", shapes,
+         check);
     Emit(name + "_mfu", flops / seconds / peak, "fraction of gemm_peak", shapes,
          check);
   }
@@ -225,8 +227,9 @@ torch::Tensor GenerateByRecompute(LanguageModel& policy,
 }
 
 // The same, with the key/value cache.
-torch::Tensor GenerateWithCache(LanguageModel& policy, const TokenBatch& prompts,
-                                int64_t new_tokens, int64_t* cache_bytes) {
+torch::Tensor GenerateWithCache(LanguageModel& policy,
+                                const TokenBatch& prompts, int64_t new_tokens,
+                                int64_t* cache_bytes) {
   torch::NoGradGuard no_grad;
   KvCache cache;
   torch::Tensor logits =
@@ -236,7 +239,8 @@ torch::Tensor GenerateWithCache(LanguageModel& policy, const TokenBatch& prompts
     torch::Tensor next = logits.argmax(-1, true);
     tokens = torch::cat({tokens, next}, 1);
     if (step + 1 == new_tokens) break;
-    logits = policy->forward(next, torch::ones_like(next), &cache).select(1, -1);
+    logits =
+        policy->forward(next, torch::ones_like(next), &cache).select(1, -1);
   }
   *cache_bytes = cache.bytes();
   return tokens;
@@ -251,11 +255,13 @@ void Generation(const TransformerConfig& config, int64_t batch,
   torch::Tensor cached, recomputed;
   int64_t cache_bytes = 0;
   const double with_cache = BestSeconds(
-      [&] { cached = GenerateWithCache(policy, prompts, new_tokens, &cache_bytes); },
+      [&] {
+        cached = GenerateWithCache(policy, prompts, new_tokens, &cache_bytes);
+      },
       repeats);
-  const double without =
-      BestSeconds([&] { recomputed = GenerateByRecompute(policy, prompts, new_tokens); },
-                  std::max(1, repeats / 2));
+  const double without = BestSeconds(
+      [&] { recomputed = GenerateByRecompute(policy, prompts, new_tokens); },
+      std::max(1, repeats / 2));
   // Check: greedy decoding gives the same tokens both ways.
   const std::string check =
       torch::equal(cached, recomputed) ? "ok" : "cache and recompute differ";
@@ -294,20 +300,21 @@ int ProfileMetaRmStep(const TransformerConfig& config, int64_t seq,
 
 int Run() {
   const int threads = absl::GetFlag(FLAGS_threads);
-  torch::set_num_threads(threads > 0
-                             ? threads
-                             : static_cast<int>(std::thread::hardware_concurrency()));
+  torch::set_num_threads(
+      threads > 0 ? threads
+                  : static_cast<int>(std::thread::hardware_concurrency()));
   const int repeats = absl::GetFlag(FLAGS_repeats);
   const int64_t seq = absl::GetFlag(FLAGS_seq);
   const int64_t batch = absl::GetFlag(FLAGS_batch);
   if (!absl::GetFlag(FLAGS_profile).empty()) {
     return ProfileMetaRmStep(
-        Config(std::stoi(std::string(
-                   absl::StrSplit(absl::GetFlag(FLAGS_sizes), ',').begin()->data(),
-                   absl::GetFlag(FLAGS_sizes).find(',') == std::string::npos
-                       ? absl::GetFlag(FLAGS_sizes).size()
-                       : absl::GetFlag(FLAGS_sizes).find(','))),
-               absl::GetFlag(FLAGS_layers), seq),
+        Config(
+            std::stoi(std::string(
+                absl::StrSplit(absl::GetFlag(FLAGS_sizes), ',').begin()->data(),
+                absl::GetFlag(FLAGS_sizes).find(',') == std::string::npos
+                    ? absl::GetFlag(FLAGS_sizes).size()
+                    : absl::GetFlag(FLAGS_sizes).find(','))),
+            absl::GetFlag(FLAGS_layers), seq),
         seq, batch, absl::GetFlag(FLAGS_profile));
   }
   const double peak = GemmPeak(absl::GetFlag(FLAGS_gemm), repeats);

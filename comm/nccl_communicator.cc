@@ -17,23 +17,23 @@ namespace {
 
 // Every CUDA and NCCL call goes through these: a failure becomes a status
 // naming the rank, host, call, file and line.
-#define METARM_CUDA_CHECK(rank, call)                                  \
-  do {                                                                 \
-    const cudaError_t error_ = (call);                                 \
-    if (error_ != cudaSuccess) {                                       \
-      return absl::InternalError(DescribeCallFailure(                  \
-          rank, LocalHostName(), #call, __FILE__, __LINE__, \
-          cudaGetErrorString(error_)));                                \
-    }                                                                  \
+#define METARM_CUDA_CHECK(rank, call)                                 \
+  do {                                                                \
+    const cudaError_t error_ = (call);                                \
+    if (error_ != cudaSuccess) {                                      \
+      return absl::InternalError(                                     \
+          DescribeCallFailure(rank, LocalHostName(), #call, __FILE__, \
+                              __LINE__, cudaGetErrorString(error_))); \
+    }                                                                 \
   } while (false)
 
 #define METARM_NCCL_CHECK(rank, call)                                  \
   do {                                                                 \
     const ncclResult_t result_ = (call);                               \
     if (result_ != ncclSuccess && result_ != ncclInProgress) {         \
-      return absl::InternalError(DescribeCallFailure(                  \
-          rank, LocalHostName(), #call, __FILE__, __LINE__, \
-          ncclGetErrorString(result_)));                               \
+      return absl::InternalError(                                      \
+          DescribeCallFailure(rank, LocalHostName(), #call, __FILE__,  \
+                              __LINE__, ncclGetErrorString(result_))); \
     }                                                                  \
   } while (false)
 
@@ -235,9 +235,8 @@ class NcclCommunicator : public Communicator {
   absl::Status Abort(const char* call, absl::string_view why) {
     ncclCommAbort(comm_);  // frees the communicator; peers see an error
     comm_ = nullptr;
-    const std::string message =
-        DescribeCallFailure(group_.rank(), LocalHostName(), call,
-                            __FILE__, __LINE__, why);
+    const std::string message = DescribeCallFailure(
+        group_.rank(), LocalHostName(), call, __FILE__, __LINE__, why);
     return why == "timed out" ? absl::DeadlineExceededError(absl::StrCat(
                                     message, " (after ",
                                     absl::FormatDuration(options_.timeout),

@@ -36,8 +36,8 @@ OverlappedGradientReducer::OverlappedGradientReducer(
   for (Bucket& bucket : buckets_) {
     int64_t elements = 0;
     for (int member : bucket.members) elements += parameters_[member].numel();
-    bucket.buffer = torch::zeros(
-        {elements}, parameters_[bucket.members.front()].options());
+    bucket.buffer =
+        torch::zeros({elements}, parameters_[bucket.members.front()].options());
   }
   for (size_t i = 0; i < parameters_.size(); ++i) {
     const int index = static_cast<int>(i);
@@ -110,27 +110,27 @@ absl::Status OverlappedGradientReducer::Finish() {
     if (bucket.queued) continue;
     for (int member : bucket.members) {
       if (!arrived_[member]) {
-        bucket.buffer.narrow(0, slots_[member].offset,
-                             parameters_[member].numel())
+        bucket.buffer
+            .narrow(0, slots_[member].offset, parameters_[member].numel())
             .zero_();
       }
     }
     Enqueue(static_cast<int>(b));
   }
   changed_.wait(lock, [this] { return in_flight_ == 0; });
-  waited_seconds_ += std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - start)
-                         .count();
+  waited_seconds_ +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   absl::Status status = status_;
   status_ = absl::OkStatus();
   torch::NoGradGuard no_grad;
   for (size_t i = 0; i < parameters_.size(); ++i) {
     const Slot& slot = slots_[i];
     torch::Tensor& grad = parameters_[i].mutable_grad();
-    torch::Tensor reduced = buckets_[slot.bucket]
-                                .buffer.narrow(0, slot.offset,
-                                               parameters_[i].numel())
-                                .view_as(parameters_[i]);
+    torch::Tensor reduced =
+        buckets_[slot.bucket]
+            .buffer.narrow(0, slot.offset, parameters_[i].numel())
+            .view_as(parameters_[i]);
     if (grad.defined()) {
       grad.copy_(reduced);
     } else {

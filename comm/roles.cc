@@ -108,7 +108,8 @@ absl::Status ConnectDeviceBackends(ProcessGroups& groups,
   absl::Status connected = route_all(routing);
   // On failure every tensor goes back to MPI, so that the ranks can still
   // agree on the error (comm/status_consensus.h) and stop together.
-  if (!connected.ok()) route_all({TensorBackend::kHost, torch::kCPU}).IgnoreError();
+  if (!connected.ok())
+    route_all({TensorBackend::kHost, torch::kCPU}).IgnoreError();
   return connected;
 }
 

@@ -30,15 +30,15 @@ RoutingCommunicator::RoutingCommunicator(std::unique_ptr<Communicator> host,
 
 absl::Status RoutingCommunicator::Route(const at::Tensor& tensor,
                                         bool write_back, const Move& move) {
-  const bool over_device =
-      routing_.backend == TensorBackend::kDevice ||
-      (routing_.backend == TensorBackend::kAuto && tensor.is_cuda() &&
-       device_ != nullptr);
+  const bool over_device = routing_.backend == TensorBackend::kDevice ||
+                           (routing_.backend == TensorBackend::kAuto &&
+                            tensor.is_cuda() && device_ != nullptr);
   Communicator* backend = over_device ? device_.get() : host_.get();
   if (backend == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "group ", name(), ": the NCCL backend was asked for but is not "
-        "connected (ConnectDeviceBackend)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("group ", name(),
+                     ": the NCCL backend was asked for but is not "
+                     "connected (ConnectDeviceBackend)"));
   }
   // Where the chosen backend needs the tensor: NCCL on this rank's device,
   // MPI in host memory.
@@ -55,16 +55,15 @@ absl::Status RoutingCommunicator::Route(const at::Tensor& tensor,
 }
 
 absl::Status RoutingCommunicator::AllReduce(at::Tensor& tensor, ReduceOp op) {
-  return Route(tensor, /*write_back=*/true, [op](Communicator& c, at::Tensor& t) {
-    return c.AllReduce(t, op);
-  });
+  return Route(
+      tensor, /*write_back=*/true,
+      [op](Communicator& c, at::Tensor& t) { return c.AllReduce(t, op); });
 }
 
 absl::Status RoutingCommunicator::Broadcast(at::Tensor& tensor, int root) {
-  return Route(tensor, /*write_back=*/true,
-               [root](Communicator& c, at::Tensor& t) {
-                 return c.Broadcast(t, root);
-               });
+  return Route(
+      tensor, /*write_back=*/true,
+      [root](Communicator& c, at::Tensor& t) { return c.Broadcast(t, root); });
 }
 
 absl::Status RoutingCommunicator::Send(const at::Tensor& tensor,
@@ -93,8 +92,7 @@ absl::StatusOr<std::string> RoutingCommunicator::RecvBytes(int source,
   return host_->RecvBytes(source, tag);
 }
 
-absl::Status RoutingCommunicator::BroadcastBytes(std::string& bytes,
-                                                 int root) {
+absl::Status RoutingCommunicator::BroadcastBytes(std::string& bytes, int root) {
   return host_->BroadcastBytes(bytes, root);
 }
 

@@ -50,8 +50,8 @@ TEST(RoutingCommunicatorTest, CollectivesGiveTheBackendsResult) {
   RoutingCommunicator group = Routed(TensorBackend::kDevice, true);
   torch::Tensor t = torch::arange(4, torch::kFloat32).reshape({2, 2}).t();
   ASSERT_TRUE(group.AllReduce(t, ReduceOp::kAverage).ok());
-  EXPECT_TRUE(torch::equal(
-      t, torch::arange(4, torch::kFloat32).reshape({2, 2}).t()));
+  EXPECT_TRUE(
+      torch::equal(t, torch::arange(4, torch::kFloat32).reshape({2, 2}).t()));
 }
 
 TEST(RoutingCommunicatorTest, ForcedDeviceBackendMustBeConnected) {

@@ -23,7 +23,8 @@ absl::Status SoloCommunicator::AllReduce(at::Tensor& tensor, ReduceOp op) {
   // still needs a floating-point tensor, as on every backend.
   if (op == ReduceOp::kAverage && !tensor.is_floating_point()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("group ", name_, ": AllReduce(kAverage) needs a "
+        absl::StrCat("group ", name_,
+                     ": AllReduce(kAverage) needs a "
                      "floating-point tensor, got ",
                      at::toString(tensor.scalar_type())));
   }

@@ -12,11 +12,10 @@ std::vector<std::pair<size_t, size_t>> PlanBuckets(
     // A large tensor travels alone, in place: packing it would cost a copy
     // on every rank for no fewer messages worth saving.
     const bool alone = size >= kInPlaceBytes;
-    const bool full =
-        bytes > 0 && (bytes + size > bucket_bytes || alone ||
-                      parameters[i - 1].numel() *
-                              parameters[i - 1].element_size() >=
-                          kInPlaceBytes);
+    const bool full = bytes > 0 && (bytes + size > bucket_bytes || alone ||
+                                    parameters[i - 1].numel() *
+                                            parameters[i - 1].element_size() >=
+                                        kInPlaceBytes);
     const bool other_type = i > begin && parameters[i].scalar_type() !=
                                              parameters[begin].scalar_type();
     if (full || other_type) {

@@ -11,6 +11,7 @@
 #include "model/safetensors.h"
 #include "nlohmann/json.hpp"
 #include "util/file.h"
+#include "util/json_file.h"
 
 namespace metarm {
 namespace {
@@ -19,11 +20,6 @@ using Json = nlohmann::json;
 
 enum class Family { kGpt2, kLlama };
 
-bool Exists(const std::string& path) {
-  struct stat info;
-  return ::stat(path.c_str(), &info) == 0;
-}
-
 // A required integer field of config.json (one of `names`, the first
 // present), > 0.
 absl::StatusOr<int64_t> PositiveField(const Json& json, const std::string& file,
@@ -31,9 +27,9 @@ absl::StatusOr<int64_t> PositiveField(const Json& json, const std::string& file,
   for (const std::string& name : names) {
     if (!json.contains(name) || json[name].is_null()) continue;
     if (!json[name].is_number_integer() || json[name].get<int64_t>() <= 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          file, ": field ", name, " must be a positive integer, got ",
-          json[name].dump()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(file, ": field ", name,
+                       " must be a positive integer, got ", json[name].dump()));
     }
     return json[name].get<int64_t>();
   }
@@ -42,8 +38,9 @@ absl::StatusOr<int64_t> PositiveField(const Json& json, const std::string& file,
 }
 
 double NumberOr(const Json& json, const std::string& name, double fallback) {
-  return json.contains(name) && json[name].is_number() ? json[name].get<double>()
-                                                       : fallback;
+  return json.contains(name) && json[name].is_number()
+             ? json[name].get<double>()
+             : fallback;
 }
 
 absl::StatusOr<TransformerConfig> Gpt2Config(const Json& json,
@@ -77,9 +74,9 @@ absl::StatusOr<TransformerConfig> Gpt2Config(const Json& json,
   } else if (activation == "gelu") {
     config.mlp = MlpKind::kGelu;
   } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat(file, ": activation_function \"", activation,
-                     "\" is not supported (gelu_new, gelu_pytorch_tanh, gelu)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        file, ": activation_function \"", activation,
+        "\" is not supported (gelu_new, gelu_pytorch_tanh, gelu)"));
   }
   config.tie_embeddings = json.value("tie_word_embeddings", true);
   return config;
@@ -115,10 +112,10 @@ absl::StatusOr<TransformerConfig> LlamaConfig(const Json& json,
     config.n_kv_heads = *kv;
   }
   if (config.n_heads % config.n_kv_heads != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        file, ": num_attention_heads (", config.n_heads,
-        ") must be a multiple of num_key_value_heads (", config.n_kv_heads,
-        ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(file, ": num_attention_heads (", config.n_heads,
+                     ") must be a multiple of num_key_value_heads (",
+                     config.n_kv_heads, ")"));
   }
   const std::string activation = json.value("hidden_act", std::string("silu"));
   if (activation != "silu") {
@@ -205,18 +202,19 @@ std::vector<TensorMapping> LlamaMappings(const TransformerConfig& config) {
   for (int64_t i = 0; i < config.n_layers; ++i) {
     const std::string ours = absl::StrCat("trunk.blocks.", i, ".");
     const std::string theirs = absl::StrCat("model.layers.", i, ".");
-    m.push_back({ours + "ln_attention.weight",
-                 {theirs + "input_layernorm.weight"}});
+    m.push_back(
+        {ours + "ln_attention.weight", {theirs + "input_layernorm.weight"}});
     m.push_back({ours + "attention.qkv.weight",
                  {theirs + "self_attn.q_proj.weight",
                   theirs + "self_attn.k_proj.weight",
                   theirs + "self_attn.v_proj.weight"}});
     m.push_back(
         {ours + "attention.out.weight", {theirs + "self_attn.o_proj.weight"}});
-    m.push_back({ours + "ln_mlp.weight",
-                 {theirs + "post_attention_layernorm.weight"}});
-    m.push_back({ours + "mlp_in.weight",
-                 {theirs + "mlp.gate_proj.weight", theirs + "mlp.up_proj.weight"}});
+    m.push_back(
+        {ours + "ln_mlp.weight", {theirs + "post_attention_layernorm.weight"}});
+    m.push_back(
+        {ours + "mlp_in.weight",
+         {theirs + "mlp.gate_proj.weight", theirs + "mlp.up_proj.weight"}});
     m.push_back({ours + "mlp_out.weight", {theirs + "mlp.down_proj.weight"}});
   }
   return m;
@@ -227,9 +225,8 @@ std::vector<TensorMapping> LlamaMappings(const TransformerConfig& config) {
 std::vector<TensorMapping> MappingsFor(
     Family family, const TransformerConfig& config,
     const std::map<std::string, torch::Tensor>& parameters) {
-  std::vector<TensorMapping> m = family == Family::kGpt2
-                                     ? Gpt2Mappings(config)
-                                     : LlamaMappings(config);
+  std::vector<TensorMapping> m =
+      family == Family::kGpt2 ? Gpt2Mappings(config) : LlamaMappings(config);
   if (parameters.count("lm_head.weight") > 0) {
     m.push_back({"lm_head.weight", {"lm_head.weight"}});
   }
@@ -242,7 +239,8 @@ std::vector<TensorMapping> MappingsFor(
 
 std::map<std::string, torch::Tensor> NamedParameters(torch::nn::Module& model) {
   std::map<std::string, torch::Tensor> out;
-  for (const auto& item : model.named_parameters()) out[item.key()] = item.value();
+  for (const auto& item : model.named_parameters())
+    out[item.key()] = item.value();
   return out;
 }
 
@@ -253,8 +251,8 @@ std::string ShapeText(const torch::Tensor& t) {
 absl::StatusOr<TensorMap> ReadFolderTensors(const std::string& folder) {
   const std::string single = folder + "/model.safetensors";
   const std::string index = folder + "/model.safetensors.index.json";
-  if (Exists(single)) return ReadSafetensors(single);
-  if (Exists(index)) return ReadShardedSafetensors(index);
+  if (PathExists(single)) return ReadSafetensors(single);
+  if (PathExists(index)) return ReadShardedSafetensors(index);
   return absl::NotFoundError(absl::StrCat(
       folder, ": no model.safetensors or model.safetensors.index.json"));
 }
@@ -269,17 +267,6 @@ const torch::Tensor* Find(const TensorMap& tensors, const std::string& name,
     if (it != tensors.end()) return &it->second;
   }
   return nullptr;
-}
-
-absl::StatusOr<Json> ReadJson(const std::string& path) {
-  absl::StatusOr<std::string> text = ReadFile(path);
-  if (!text.ok()) return text.status();
-  try {
-    return Json::parse(*text);
-  } catch (const Json::exception& error) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not valid JSON: ", error.what()));
-  }
 }
 
 Json ExportConfigJson(Family family, const TransformerConfig& c) {
@@ -322,10 +309,11 @@ absl::Status CheckHfExportable(const TransformerConfig& config) {
 
 absl::StatusOr<TransformerConfig> ReadHfConfig(const std::string& folder) {
   const std::string file = folder + "/config.json";
-  absl::StatusOr<Json> json = ReadJson(file);
+  absl::StatusOr<Json> json = ReadJsonFile(file);
   if (!json.ok()) return json.status();
   if (!json->is_object()) {
-    return absl::InvalidArgumentError(absl::StrCat(file, ": not a JSON object"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(file, ": not a JSON object"));
   }
   const std::string type = json->value("model_type", std::string());
   if (type == "gpt2") return Gpt2Config(*json, file);
@@ -408,10 +396,11 @@ absl::Status ExportHf(torch::nn::Module& model, const TransformerConfig& config,
                               {{"format", "pt"}});
   }
   if (status.ok()) {
-    status = WriteFileAtomically(temporary + "/config.json",
-                                 ExportConfigJson(*family, config).dump(2) + "\n");
+    status =
+        WriteFileAtomically(temporary + "/config.json",
+                            ExportConfigJson(*family, config).dump(2) + "\n");
   }
-  if (status.ok() && Exists(folder)) {
+  if (status.ok() && PathExists(folder)) {
     // Replace an earlier export: its files first, then the folder.
     for (const char* name : {"/config.json", "/model.safetensors"}) {
       std::remove((folder + name).c_str());

@@ -19,7 +19,8 @@ std::string Fixtures() {
   static const std::string* dir = [] {
     const char* tmp = std::getenv("TEST_TMPDIR");
     auto* path = new std::string(std::string(tmp ? tmp : "/tmp") + "/hf");
-    const std::string command = "/usr/bin/python3 tests/hf/make_tiny_models.py " + *path;
+    const std::string command =
+        "/usr/bin/python3 tests/hf/make_tiny_models.py " + *path;
     EXPECT_EQ(std::system(command.c_str()), 0) << command;
     return path;
   }();
@@ -87,8 +88,8 @@ TEST(HfCheckpointTest, IncrementalDecodingWithGroupedQueriesMatchesFullPass) {
   torch::Tensor ones = torch::ones_like(tokens);
   KvCache cache;
   model->forward(tokens.narrow(1, 0, 7), ones.narrow(1, 0, 7), &cache);
-  torch::Tensor last = model->forward(tokens.narrow(1, 7, 5),
-                                      ones.narrow(1, 7, 5), &cache);
+  torch::Tensor last =
+      model->forward(tokens.narrow(1, 7, 5), ones.narrow(1, 7, 5), &cache);
   EXPECT_LT(MaxAbsDiff(last, Reference("llama_logits").narrow(1, 7, 5)), 1e-4);
   // The cache holds the key/value heads only: 2 of 4.
   EXPECT_EQ(cache.keys[0].size(1), 2);
@@ -111,7 +112,8 @@ TEST(HfCheckpointTest, ExportUsesTheHuggingFaceNamesAndLayout) {
   LanguageModel model = Load(Fixtures() + "/gpt2");
   const std::string out = Fixtures() + "/export_names";
   ASSERT_TRUE(ExportHf(*model, model->config(), out).ok());
-  absl::StatusOr<TensorMap> tensors = ReadSafetensors(out + "/model.safetensors");
+  absl::StatusOr<TensorMap> tensors =
+      ReadSafetensors(out + "/model.safetensors");
   ASSERT_TRUE(tensors.ok());
   // save_pretrained's prefix, Conv1D's [in, out] layout, the head tied.
   ASSERT_EQ(tensors->count("transformer.h.0.attn.c_attn.weight"), 1u);
@@ -133,9 +135,9 @@ TEST(HfCheckpointTest, RewardModelGetsAPretrainedTrunkAndAFreshHead) {
   torch::Tensor fresh_head = reward->named_parameters()["head.weight"].clone();
   ASSERT_TRUE(LoadHfWeights(*reward, *config, folder).ok());
   LanguageModel policy = Load(folder);
-  EXPECT_TRUE(torch::equal(
-      reward->named_parameters()["trunk.token_embedding.weight"],
-      policy->named_parameters()["trunk.token_embedding.weight"]));
+  EXPECT_TRUE(
+      torch::equal(reward->named_parameters()["trunk.token_embedding.weight"],
+                   policy->named_parameters()["trunk.token_embedding.weight"]));
   EXPECT_TRUE(
       torch::equal(reward->named_parameters()["head.weight"], fresh_head));
   // Exported with a "score" head, and read back with it.
@@ -190,13 +192,14 @@ std::string LoadError(const std::string& folder) {
 
 TEST(HfCheckpointTest, BadFoldersAreRefusedNamingFileAndField) {
   const std::string base = Fixtures() + "/bad";
-  nlohmann::json gpt2 = nlohmann::json::parse(
-      *ReadFile(Fixtures() + "/gpt2/config.json"));
+  nlohmann::json gpt2 =
+      nlohmann::json::parse(*ReadFile(Fixtures() + "/gpt2/config.json"));
   auto with_weights = [&](const std::string& name, nlohmann::json config) {
     const std::string folder = base + "/" + name;
     WriteConfig(folder, config);
     std::ifstream in(Fixtures() + "/gpt2/model.safetensors", std::ios::binary);
-    std::ofstream(folder + "/model.safetensors", std::ios::binary) << in.rdbuf();
+    std::ofstream(folder + "/model.safetensors", std::ios::binary)
+        << in.rdbuf();
     return folder;
   };
   nlohmann::json deeper = gpt2;

@@ -118,13 +118,12 @@ torch::nn::Linear MakeLinear(int64_t in, int64_t out, bool bias) {
 torch::Tensor ApplyLinear(const torch::nn::Linear& layer,
                           const torch::Tensor& x) {
   return at::linear(x, layer->weight,
-                    layer->bias.defined() ? c10::optional<at::Tensor>(layer->bias)
-                                          : c10::nullopt);
+                    layer->bias.defined()
+                        ? c10::optional<at::Tensor>(layer->bias)
+                        : c10::nullopt);
 }
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 CausalSelfAttentionImpl::CausalSelfAttentionImpl(
     const TransformerConfig& config)
@@ -193,7 +192,8 @@ torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x,
       bias;
   torch::Tensor weights = dropout_(torch::softmax(scores, -1));
   torch::Tensor attended = torch::matmul(weights, v);  // [B, H, T, hd]
-  return ApplyLinear(out_, attended.transpose(1, 2).reshape({batch, length, -1}));
+  return ApplyLinear(out_,
+                     attended.transpose(1, 2).reshape({batch, length, -1}));
 }
 
 TransformerBlockImpl::TransformerBlockImpl(const TransformerConfig& config)
@@ -203,8 +203,8 @@ TransformerBlockImpl::TransformerBlockImpl(const TransformerConfig& config)
   ln_mlp_ = register_module("ln_mlp", NormLayer(config));
   const int64_t mlp_width =
       config.mlp == MlpKind::kSwiGlu ? 2 * config.d_ff : config.d_ff;
-  mlp_in_ = register_module(
-      "mlp_in", MakeLinear(config.d_model, mlp_width, config.bias));
+  mlp_in_ = register_module("mlp_in",
+                            MakeLinear(config.d_model, mlp_width, config.bias));
   mlp_out_ = register_module(
       "mlp_out", MakeLinear(config.d_ff, config.d_model, config.bias));
   dropout_ = register_module("dropout", torch::nn::Dropout(config.dropout));
@@ -220,7 +220,8 @@ torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x,
                                             torch::Tensor* layer_values) {
   torch::Tensor h = x + dropout_(attention_(ln_attention_(x), bias, cos, sin,
                                             layer_keys, layer_values));
-  return h + dropout_(ApplyLinear(mlp_out_, Mlp(ApplyLinear(mlp_in_, ln_mlp_(h)))));
+  return h +
+         dropout_(ApplyLinear(mlp_out_, Mlp(ApplyLinear(mlp_in_, ln_mlp_(h)))));
 }
 
 torch::Tensor TransformerBlockImpl::Mlp(const torch::Tensor& x) {

@@ -9,9 +9,8 @@ bool TransformerConfig::operator==(const TransformerConfig& other) const {
          n_layers == other.n_layers && n_heads == other.n_heads &&
          d_ff == other.d_ff && max_seq_len == other.max_seq_len &&
          rotary == other.rotary && kv_heads() == other.kv_heads() &&
-         norm == other.norm && norm_eps == other.norm_eps &&
-         mlp == other.mlp && bias == other.bias &&
-         tie_embeddings == other.tie_embeddings &&
+         norm == other.norm && norm_eps == other.norm_eps && mlp == other.mlp &&
+         bias == other.bias && tie_embeddings == other.tie_embeddings &&
          rope_theta == other.rope_theta;
 }
 

@@ -20,10 +20,10 @@ constexpr char kArchitectureKey[] = "metarm.architecture";
 constexpr char kArchitectureRealsKey[] = "metarm.architecture_reals";
 
 torch::Tensor EncodeArchitecture(const TransformerConfig& config) {
-  return torch::tensor(std::vector<int64_t>{
-      config.kv_heads(), static_cast<int64_t>(config.norm),
-      static_cast<int64_t>(config.mlp), config.bias ? 1 : 0,
-      config.tie_embeddings ? 1 : 0});
+  return torch::tensor(
+      std::vector<int64_t>{config.kv_heads(), static_cast<int64_t>(config.norm),
+                           static_cast<int64_t>(config.mlp),
+                           config.bias ? 1 : 0, config.tie_embeddings ? 1 : 0});
 }
 
 torch::Tensor EncodeArchitectureReals(const TransformerConfig& config) {

@@ -25,7 +25,8 @@ void ResolveDataPaths(const std::string& base_dir, Job* job) {
   if (task->tokenizer() != "byte") {
     task->set_tokenizer(Resolved(base_dir, task->tokenizer()));
   }
-  for (ModelSpec* model : {job->mutable_policy(), job->mutable_reward_model()}) {
+  for (ModelSpec* model :
+       {job->mutable_policy(), job->mutable_reward_model()}) {
     model->set_checkpoint(Resolved(base_dir, model->checkpoint()));
   }
 }

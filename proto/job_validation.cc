@@ -7,8 +7,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "util/device_spec.h"
 #include "absl/strings/str_join.h"
+#include "util/device_spec.h"
 
 namespace metarm {
 namespace {
@@ -152,7 +152,8 @@ void ValidateModel(const std::string& path, const ModelSpec& model,
   if (!model.checkpoint().empty()) {
     // The folder's contents (config.json, the weights) are checked when the
     // model is built, naming the file and the field.
-    problems.FileExists(path + ".checkpoint", model.checkpoint() + "/config.json");
+    problems.FileExists(path + ".checkpoint",
+                        model.checkpoint() + "/config.json");
   }
 }
 

@@ -85,7 +85,8 @@ TEST(ValidateJobTest, TokenizerAndCheckpointPathsAreChecked) {
                        "task.tokenizer: no such file or folder: "
                        "/nonexistent/gpt2"));
   EXPECT_TRUE(Contains(
-      problems, "policy.checkpoint: no such file: /nonexistent/llama/config.json"));
+      problems,
+      "policy.checkpoint: no such file: /nonexistent/llama/config.json"));
 }
 
 TEST(ValidateJobTest, DeviceAndBackendAreChecked) {

@@ -76,8 +76,8 @@ absl::StatusOr<std::vector<Experience>> ShareExperience(
     auto tensor = [&](const torch::Tensor& own, std::vector<int64_t> shape,
                       torch::ScalarType type) {
       return sender ? own.to(device, type).contiguous()
-                    : torch::zeros(shape, torch::TensorOptions(type).device(
-                                              device));
+                    : torch::zeros(shape,
+                                   torch::TensorOptions(type).device(device));
     };
     part.sequences.tokens =
         tensor(mine.sequences.tokens, {rows, columns}, torch::kInt64);

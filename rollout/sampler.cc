@@ -23,8 +23,8 @@ Generation Generate(LanguageModel& policy, const TokenBatch& prompts,
   KvCache cache;
   torch::Tensor logits =
       policy->forward(on_device.tokens, on_device.mask, &cache);
-  torch::Tensor active = torch::ones(
-      {batch}, on_device.tokens.options().dtype(torch::kBool));
+  torch::Tensor active =
+      torch::ones({batch}, on_device.tokens.options().dtype(torch::kBool));
   std::vector<torch::Tensor> tokens, masks, logprobs;
   for (int64_t step = 0; step < options.max_new_tokens; ++step) {
     torch::Tensor scaled = logits.select(1, -1) / options.temperature;
@@ -33,11 +33,10 @@ Generation Generate(LanguageModel& policy, const TokenBatch& prompts,
     torch::Tensor probs = TopPFilter(log_probs.exp(), options.top_p);
     // The draw is made where the generator lives (the CPU for the trainer's
     // seeded streams), so a seed gives the same tokens on any device.
-    torch::Tensor next =
-        torch::multinomial(probs.to(generator.device()), 1,
-                           /*replacement=*/false, generator)
-            .squeeze(1)
-            .to(probs.device());
+    torch::Tensor next = torch::multinomial(probs.to(generator.device()), 1,
+                                            /*replacement=*/false, generator)
+                             .squeeze(1)
+                             .to(probs.device());
     torch::Tensor mask = active.to(torch::kInt64);
     next = torch::where(active, next, torch::full_like(next, options.pad_id));
     tokens.push_back(next);

@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
 #include "util/file.h"
+#include "util/json_file.h"
 
 namespace metarm {
 namespace {
@@ -47,7 +48,8 @@ struct ByteAlphabet {
   ByteAlphabet() {
     uint32_t next = 256;
     for (int b = 0; b < 256; ++b) {
-      const bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) ||
+      const bool printable = (b >= '!' && b <= '~') ||
+                             (b >= 0xA1 && b <= 0xAC) ||
                              (b >= 0xAE && b <= 0xFF);
       of_byte[b] = Utf8(printable ? b : next++);
       byte_of[of_byte[b]] = static_cast<uint8_t>(b);
@@ -72,28 +74,11 @@ std::vector<std::string> Characters(const std::string& s) {
   return out;
 }
 
-absl::StatusOr<Json> ReadJsonFile(const std::string& path) {
-  absl::StatusOr<std::string> text = ReadFile(path);
-  if (!text.ok()) return text.status();
-  try {
-    return Json::parse(*text);
-  } catch (const Json::exception& error) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not valid JSON: ", error.what()));
-  }
-}
-
-bool Exists(const std::string& path) {
-  struct stat info;
-  return ::stat(path.c_str(), &info) == 0;
-}
-
 // bos/eos/pad token contents from tokenizer_config.json beside `path`
 // (strings, or objects with "content"); empty where it says nothing.
 std::map<std::string, std::string> SpecialRoles(const std::string& folder) {
   std::map<std::string, std::string> roles;
-  absl::StatusOr<Json> config =
-      ReadJsonFile(folder + "/tokenizer_config.json");
+  absl::StatusOr<Json> config = ReadJsonFile(folder + "/tokenizer_config.json");
   if (!config.ok() || !config->is_object()) return roles;
   for (const char* role : {"bos_token", "eos_token", "pad_token"}) {
     const Json& value = config->value(role, Json());
@@ -121,7 +106,8 @@ std::vector<std::string> PreTokenize(absl::string_view text) {
                          &offset, nullptr);
   }();
   std::vector<std::string> pieces;
-  pcre2_match_data* match = pcre2_match_data_create_from_pattern(pattern, nullptr);
+  pcre2_match_data* match =
+      pcre2_match_data_create_from_pattern(pattern, nullptr);
   PCRE2_SIZE start = 0;
   const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
   while (start < text.size()) {
@@ -144,13 +130,13 @@ std::vector<std::string> PreTokenize(absl::string_view text) {
 
 absl::StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromFolder(
     const std::string& path) {
-  if (Exists(path + "/vocab.json") && Exists(path + "/merges.txt")) {
+  if (PathExists(path + "/vocab.json") && PathExists(path + "/merges.txt")) {
     return FromVocabAndMerges(path + "/vocab.json", path + "/merges.txt");
   }
-  if (Exists(path + "/tokenizer.json")) {
+  if (PathExists(path + "/tokenizer.json")) {
     return FromTokenizerJson(path + "/tokenizer.json");
   }
-  if (Exists(path) && path.size() > 5 &&
+  if (PathExists(path) && path.size() > 5 &&
       path.compare(path.size() - 5, 5, ".json") == 0) {
     return FromTokenizerJson(path);
   }
@@ -169,9 +155,9 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromVocabAndMerges(
   }
   for (const auto& [token, id] : vocab->items()) {
     if (!id.is_number_integer() || id.get<int64_t>() < 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          vocab_json, ": token ", Json(token).dump(), " has id ", id.dump(),
-          "; ids are integers >= 0"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(vocab_json, ": token ", Json(token).dump(), " has id ",
+                       id.dump(), "; ids are integers >= 0"));
     }
     tokenizer->vocab_[token] = id.get<int64_t>();
   }
@@ -180,7 +166,8 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromVocabAndMerges(
   int line_number = 0;
   for (absl::string_view line : absl::StrSplit(*merges, '\n')) {
     ++line_number;
-    if (line.empty() || (line_number == 1 && line.substr(0, 9) == "#version:")) {
+    if (line.empty() ||
+        (line_number == 1 && line.substr(0, 9) == "#version:")) {
       continue;
     }
     std::vector<std::string> pair = absl::StrSplit(line, ' ');
@@ -206,22 +193,24 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromTokenizerJson(
   if (!model.is_object() || model.value("type", std::string()) != "BPE" ||
       !model.contains("vocab") || !model["vocab"].is_object() ||
       !model.contains("merges") || !model["merges"].is_array()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": model must be {\"type\": \"BPE\", \"vocab\": {...}, "
-              "\"merges\": [...]}"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path,
+                     ": model must be {\"type\": \"BPE\", \"vocab\": {...}, "
+                     "\"merges\": [...]}"));
   }
   const Json pre = json->value("pre_tokenizer", Json());
   if (!pre.is_object() || pre.value("type", std::string()) != "ByteLevel") {
     return absl::InvalidArgumentError(absl::StrCat(
-        path, ": pre_tokenizer must be ByteLevel (GPT-2's byte-level BPE); "
-              "other BPE variants are not supported"));
+        path,
+        ": pre_tokenizer must be ByteLevel (GPT-2's byte-level BPE); "
+        "other BPE variants are not supported"));
   }
   std::unique_ptr<BpeTokenizer> tokenizer(new BpeTokenizer());
   for (const auto& [token, id] : model["vocab"].items()) {
     if (!id.is_number_integer() || id.get<int64_t>() < 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ": model.vocab: token ", Json(token).dump(), " has id ",
-          id.dump()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": model.vocab: token ", Json(token).dump(),
+                       " has id ", id.dump()));
     }
     tokenizer->vocab_[token] = id.get<int64_t>();
   }
@@ -257,14 +246,15 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromTokenizerJson(
 }
 
 absl::Status BpeTokenizer::Finish(
-    const std::string& source, const std::map<std::string, std::string>& roles) {
+    const std::string& source,
+    const std::map<std::string, std::string>& roles) {
   const ByteAlphabet& alphabet = Alphabet();
   for (int b = 0; b < 256; ++b) {
     if (vocab_.count(alphabet.of_byte[b]) == 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          source, ": the vocabulary lacks the byte token ",
-          Json(alphabet.of_byte[b]).dump(), " (byte ", b,
-          "); byte-level BPE needs all 256"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(source, ": the vocabulary lacks the byte token ",
+                       Json(alphabet.of_byte[b]).dump(), " (byte ", b,
+                       "); byte-level BPE needs all 256"));
     }
   }
   if (vocab_.count(kEndOfText) > 0) special_[kEndOfText] = vocab_[kEndOfText];
@@ -280,9 +270,9 @@ absl::Status BpeTokenizer::Finish(
     const std::string content = it != roles.end() ? it->second : kEndOfText;
     auto found = vocab_.find(content);
     if (found == vocab_.end()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          source, ": no token ", Json(content).dump(), " for ", name,
-          " (set it in tokenizer_config.json)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(source, ": no token ", Json(content).dump(), " for ",
+                       name, " (set it in tokenizer_config.json)"));
     }
     *id = found->second;
     is_special_[*id] = true;
@@ -335,7 +325,8 @@ void BpeTokenizer::EncodePiece(const std::string& piece,
       out.push_back(it->second);
     } else {
       // A merge whose result the vocabulary lacks: fall back to its bytes.
-      for (const std::string& c : Characters(symbol)) out.push_back(vocab_.at(c));
+      for (const std::string& c : Characters(symbol))
+        out.push_back(vocab_.at(c));
     }
   }
 }
@@ -354,9 +345,8 @@ TokenSequence BpeTokenizer::Encode(absl::string_view text) const {
         special = &entry;
       }
     }
-    const absl::string_view plain =
-        text.substr(start, next == absl::string_view::npos ? text.npos
-                                                           : next - start);
+    const absl::string_view plain = text.substr(
+        start, next == absl::string_view::npos ? text.npos : next - start);
     for (const std::string& piece : PreTokenize(plain)) EncodePiece(piece, out);
     if (special == nullptr) break;
     out.push_back(special->second);
@@ -372,7 +362,8 @@ std::string BpeTokenizer::Decode(const TokenSequence& tokens) const {
     if (id < 0 || id >= vocab_size_ || is_special_[id]) continue;
     for (const std::string& c : Characters(id_to_token_[id])) {
       auto it = alphabet.byte_of.find(c);
-      if (it != alphabet.byte_of.end()) text.push_back(static_cast<char>(it->second));
+      if (it != alphabet.byte_of.end())
+        text.push_back(static_cast<char>(it->second));
     }
   }
   return text;

@@ -28,8 +28,8 @@ std::string Utf8(uint32_t c) {
 // GPT-2's byte alphabet, written out again from its definition: printable
 // bytes are themselves, the 68 others are U+0100 onwards in byte order.
 std::string ByteToken(int b) {
-  const bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) ||
-                         (b >= 174 && b <= 255);
+  const bool printable =
+      (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
   if (printable) return Utf8(b);
   int index = 0;
   for (int x = 0; x < b; ++x) {
@@ -44,15 +44,24 @@ std::string ByteToken(int b) {
 Json Vocab() {
   Json vocab = Json::object();
   for (int b = 0; b < 256; ++b) vocab[ByteToken(b)] = b;
-  const char* merged[] = {"th", "the", "\xC4\xA0" "c", "\xC4\xA0" "ca",
-                          "\xC4\xA0" "cat", "ab"};
+  const char* merged[] = {"th",
+                          "the",
+                          "\xC4\xA0"
+                          "c",
+                          "\xC4\xA0"
+                          "ca",
+                          "\xC4\xA0"
+                          "cat",
+                          "ab"};
   for (int i = 0; i < 6; ++i) vocab[merged[i]] = 256 + i;
   vocab["<|endoftext|>"] = 300;
   return vocab;
 }
 
 const char kMerges[] =
-    "#version: 0.2\nt h\nth e\n\xC4\xA0 c\n\xC4\xA0" "c a\n\xC4\xA0" "ca t\na b\nb c\n";
+    "#version: 0.2\nt h\nth e\n\xC4\xA0 c\n\xC4\xA0"
+    "c a\n\xC4\xA0"
+    "ca t\na b\nb c\n";
 
 std::string Folder(const std::string& name) {
   const char* tmp = std::getenv("TEST_TMPDIR");
@@ -79,8 +88,9 @@ TEST(BpeTokenizerTest, PreTokenizesLikeGpt2) {
             (std::vector<std::string>{"Hello", " ", " world", "!!", " 123",
                                       "'s", "\n"}));
   // Letters of any script are letters (\p{L}).
-  EXPECT_EQ(PreTokenize("caf\xC3\xA9 \xCE\xB1\xCE\xB2!"),
-            (std::vector<std::string>{"caf\xC3\xA9", " \xCE\xB1\xCE\xB2", "!"}));
+  EXPECT_EQ(
+      PreTokenize("caf\xC3\xA9 \xCE\xB1\xCE\xB2!"),
+      (std::vector<std::string>{"caf\xC3\xA9", " \xCE\xB1\xCE\xB2", "!"}));
 }
 
 TEST(BpeTokenizerTest, KnownEncodings) {
@@ -112,10 +122,11 @@ TEST(BpeTokenizerTest, TokenizerJsonGivesTheSameEncodings) {
     std::vector<std::string> pair = absl::StrSplit(line, ' ');
     merges.push_back(pair);  // the newer [a, b] form
   }
-  Json json = {{"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", merges}}},
-               {"pre_tokenizer", {{"type", "ByteLevel"}}},
-               {"added_tokens",
-                {{{"id", 300}, {"content", "<|endoftext|>"}, {"special", true}}}}};
+  Json json = {
+      {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", merges}}},
+      {"pre_tokenizer", {{"type", "ByteLevel"}}},
+      {"added_tokens",
+       {{{"id", 300}, {"content", "<|endoftext|>"}, {"special", true}}}}};
   ASSERT_TRUE(
       WriteFileAtomically(folder + "/tokenizer.json", json.dump()).ok());
   std::unique_ptr<Tokenizer> from_json = Load(folder);
@@ -160,8 +171,7 @@ TEST(BpeTokenizerTest, BadFilesAreRefusedNamingFileAndEntry) {
                                       "byte token \"\xC4\xA0\" (byte 32)"),
             std::string::npos)
       << t.status();
-  ASSERT_TRUE(
-      WriteFileAtomically(folder + "/vocab.json", Vocab().dump()).ok());
+  ASSERT_TRUE(WriteFileAtomically(folder + "/vocab.json", Vocab().dump()).ok());
   ASSERT_TRUE(
       WriteFileAtomically(folder + "/merges.txt", "#version: 0.2\nt h\nthe\n")
           .ok());

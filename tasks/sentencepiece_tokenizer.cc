@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "util/file.h"
 
 namespace metarm {
 
@@ -27,11 +28,6 @@ namespace {
 using Library = SentencePieceTokenizer::Library;
 constexpr char kLibraryName[] = "libmetarm_sentencepiece.so";
 
-bool Exists(const std::string& path) {
-  struct stat info;
-  return ::stat(path.c_str(), &info) == 0;
-}
-
 std::vector<std::string> Candidates() {
   std::vector<std::string> paths;
   if (const char* explicit_path = std::getenv("METARM_SENTENCEPIECE_LIBRARY")) {
@@ -42,7 +38,8 @@ std::vector<std::string> Candidates() {
   if (length > 0) {
     const std::string program(exe, length);
     const std::string dir = program.substr(0, program.rfind('/'));
-    paths.push_back(absl::StrCat(program, ".runfiles/metarm/tasks/", kLibraryName));
+    paths.push_back(
+        absl::StrCat(program, ".runfiles/metarm/tasks/", kLibraryName));
     paths.push_back(absl::StrCat(dir, "/../tasks/", kLibraryName));
     paths.push_back(absl::StrCat(dir, "/", kLibraryName));
   }
@@ -61,39 +58,41 @@ bool Bind(void* handle, const char* name, F* function) {
 
 absl::StatusOr<const Library*> OpenLibrary() {
   static const absl::StatusOr<const Library*>* opened =
-      new absl::StatusOr<const Library*>([]() -> absl::StatusOr<const Library*> {
-        std::vector<std::string> tried;
-        for (const std::string& path : Candidates()) {
-          if (!Exists(path)) {
-            tried.push_back(path);
-            continue;
-          }
-          // Local and deep-bound: the library and libsentencepiece resolve
-          // their symbols (protobuf-lite's among them) in themselves first,
-          // and none of theirs becomes visible to the rest of the program.
-          void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
-          if (handle == nullptr) {
-            return absl::FailedPreconditionError(
-                absl::StrCat("cannot load ", path, ": ", ::dlerror()));
-          }
-          auto* library = new Library();
-          if (!Bind(handle, "metarm_spm_load", &library->load) ||
-              !Bind(handle, "metarm_spm_free", &library->free) ||
-              !Bind(handle, "metarm_spm_encode", &library->encode) ||
-              !Bind(handle, "metarm_spm_decode", &library->decode) ||
-              !Bind(handle, "metarm_spm_info", &library->info) ||
-              !Bind(handle, "metarm_spm_train", &library->train)) {
-            return absl::FailedPreconditionError(
-                absl::StrCat(path, ": not metarm's SentencePiece library"));
-          }
-          return library;
-        }
-        return absl::FailedPreconditionError(absl::StrCat(
-            "SentencePiece support needs ", kLibraryName,
-            " (bazel build //tasks:", kLibraryName,
-            "; or set METARM_SENTENCEPIECE_LIBRARY); looked in ",
-            absl::StrJoin(tried, ", ")));
-      }());
+      new absl::StatusOr<const Library*>(
+          []() -> absl::StatusOr<const Library*> {
+            std::vector<std::string> tried;
+            for (const std::string& path : Candidates()) {
+              if (!PathExists(path)) {
+                tried.push_back(path);
+                continue;
+              }
+              // Local and deep-bound: the library and libsentencepiece resolve
+              // their symbols (protobuf-lite's among them) in themselves first,
+              // and none of theirs becomes visible to the rest of the program.
+              void* handle =
+                  ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+              if (handle == nullptr) {
+                return absl::FailedPreconditionError(
+                    absl::StrCat("cannot load ", path, ": ", ::dlerror()));
+              }
+              auto* library = new Library();
+              if (!Bind(handle, "metarm_spm_load", &library->load) ||
+                  !Bind(handle, "metarm_spm_free", &library->free) ||
+                  !Bind(handle, "metarm_spm_encode", &library->encode) ||
+                  !Bind(handle, "metarm_spm_decode", &library->decode) ||
+                  !Bind(handle, "metarm_spm_info", &library->info) ||
+                  !Bind(handle, "metarm_spm_train", &library->train)) {
+                return absl::FailedPreconditionError(
+                    absl::StrCat(path, ": not metarm's SentencePiece library"));
+              }
+              return library;
+            }
+            return absl::FailedPreconditionError(absl::StrCat(
+                "SentencePiece support needs ", kLibraryName,
+                " (bazel build //tasks:", kLibraryName,
+                "; or set METARM_SENTENCEPIECE_LIBRARY); looked in ",
+                absl::StrJoin(tried, ", ")));
+          }());
   return *opened;
 }
 
@@ -143,8 +142,8 @@ TokenSequence SentencePieceTokenizer::Encode(absl::string_view text) const {
                                static_cast<int>(ids.size()));
   if (count > static_cast<int>(ids.size())) {
     ids.resize(count);
-    count = library_->encode(model_, text.data(), text.size(), ids.data(),
-                             count);
+    count =
+        library_->encode(model_, text.data(), text.size(), ids.data(), count);
   }
   return TokenSequence(ids.begin(), ids.begin() + count);
 }
@@ -152,9 +151,9 @@ TokenSequence SentencePieceTokenizer::Encode(absl::string_view text) const {
 std::string SentencePieceTokenizer::Decode(const TokenSequence& tokens) const {
   std::vector<int> ids(tokens.begin(), tokens.end());
   std::string text(4 * ids.size() + 16, '\0');
-  size_t length = library_->decode(model_, ids.data(),
-                                   static_cast<int>(ids.size()), text.data(),
-                                   text.size());
+  size_t length =
+      library_->decode(model_, ids.data(), static_cast<int>(ids.size()),
+                       text.data(), text.size());
   if (length > text.size()) {
     text.resize(length);
     length = library_->decode(model_, ids.data(), static_cast<int>(ids.size()),

@@ -6,27 +6,19 @@
 #include "absl/strings/str_cat.h"
 #include "tasks/bpe_tokenizer.h"
 #include "tasks/sentencepiece_tokenizer.h"
+#include "util/file.h"
 
 namespace metarm {
-namespace {
-
-bool Exists(const std::string& path) {
-  struct stat info;
-  return ::stat(path.c_str(), &info) == 0;
-}
-
-}  // namespace
-
 absl::StatusOr<std::unique_ptr<Tokenizer>> MakeTokenizer(
     const std::string& name) {
   if (name == "byte" || name.empty()) return std::make_unique<ByteTokenizer>();
-  if (absl::EndsWith(name, ".model") || Exists(name + "/tokenizer.model")) {
+  if (absl::EndsWith(name, ".model") || PathExists(name + "/tokenizer.model")) {
     absl::StatusOr<std::unique_ptr<SentencePieceTokenizer>> sp =
         SentencePieceTokenizer::Load(name);
     if (!sp.ok()) return sp.status();
     return std::unique_ptr<Tokenizer>(std::move(*sp));
   }
-  if (Exists(name + "/vocab.json") || Exists(name + "/tokenizer.json") ||
+  if (PathExists(name + "/vocab.json") || PathExists(name + "/tokenizer.json") ||
       absl::EndsWith(name, ".json")) {
     absl::StatusOr<std::unique_ptr<BpeTokenizer>> bpe =
         BpeTokenizer::FromFolder(name);
@@ -35,7 +27,7 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> MakeTokenizer(
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "tokenizer \"", name, "\": not \"byte\", and ",
-      Exists(name) ? "holds no" : "no such path with a",
+      PathExists(name) ? "holds no" : "no such path with a",
       " tokenizer.model, vocab.json + merges.txt or tokenizer.json"));
 }
 

@@ -59,8 +59,8 @@ TEST_P(OverlappedReducerTest, MatchesTheFlatAllReduce) {
     ASSERT_TRUE(reducer.Finish().ok());
     for (size_t i = 0; i < parameters.size(); ++i) {
       ASSERT_TRUE(parameters[i].grad().defined()) << i;
-      EXPECT_TRUE(torch::allclose(parameters[i].grad(), expected[i], 1e-6,
-                                  1e-7))
+      EXPECT_TRUE(
+          torch::allclose(parameters[i].grad(), expected[i], 1e-6, 1e-7))
           << "rank " << world->rank() << ", step " << step << ", parameter "
           << i;
     }

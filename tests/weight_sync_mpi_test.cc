@@ -79,7 +79,7 @@ TEST(PlanBucketsTest, FillsUpToTheLimitAndSplitsByType) {
 TEST(PlanBucketsTest, LargeTensorsTravelAloneBetweenPackedSmallOnes) {
   const int64_t large = kInPlaceBytes / 4;  // float32 elements
   std::vector<torch::Tensor> parameters = {
-      torch::zeros({10}), torch::zeros({10}), torch::zeros({large}),
+      torch::zeros({10}), torch::zeros({10}),        torch::zeros({large}),
       torch::zeros({10}), torch::zeros({large + 1}), torch::zeros({10})};
   auto buckets = PlanBuckets(parameters, kDefaultBucketBytes);
   ASSERT_EQ(buckets.size(), 5u);

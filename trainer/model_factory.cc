@@ -32,12 +32,14 @@ absl::StatusOr<TransformerConfig> ModelConfig(const ModelSpec& spec,
         tokenizer.vocab_size(), " (task.tokenizer)"));
   }
   // [BOS] prompt response [EOS].
-  const int64_t longest = limits.max_prompt_tokens + limits.max_response_tokens + 2;
+  const int64_t longest =
+      limits.max_prompt_tokens + limits.max_response_tokens + 2;
   if (config->max_seq_len < longest) {
     return absl::InvalidArgumentError(absl::StrCat(
-        field, ".checkpoint: ", spec.checkpoint(), "/config.json: the model takes ",
-        config->max_seq_len, " positions, and the task's longest sequence is ",
-        longest, " (task.max_prompt_tokens + task.max_response_tokens + 2)"));
+        field, ".checkpoint: ", spec.checkpoint(),
+        "/config.json: the model takes ", config->max_seq_len,
+        " positions, and the task's longest sequence is ", longest,
+        " (task.max_prompt_tokens + task.max_response_tokens + 2)"));
   }
   config->dropout = spec.dropout();
   return config;

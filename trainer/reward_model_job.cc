@@ -93,14 +93,13 @@ nlohmann::json EvaluateEpoch(ScalarModel& model, const RewardData& data,
 }
 
 absl::Status TrainOnLearner(const Job& job, const RewardData& data,
-                            const Tokenizer& tokenizer,
-                            Communicator& learners,
+                            const Tokenizer& tokenizer, Communicator& learners,
                             const torch::Device& device) {
   const SequenceLimits limits{job.task().max_prompt_tokens(),
                               job.task().max_response_tokens()};
-  METARM_ASSIGN_OR_RETURN(TransformerConfig config,
-                          ModelConfig(job.reward_model(), "reward_model",
-                                      tokenizer, limits));
+  METARM_ASSIGN_OR_RETURN(
+      TransformerConfig config,
+      ModelConfig(job.reward_model(), "reward_model", tokenizer, limits));
   torch::manual_seed(job.seed());  // the same initial model on every learner
   ScalarModel model(config);
   METARM_RETURN_IF_ERROR(

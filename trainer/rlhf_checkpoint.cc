@@ -131,7 +131,8 @@ absl::Status LoadModels(RlhfState& s, const Checkpoint& c,
         s.reward_model, RewardTrainerOptions::FromSpec(s.job.reward_training()),
         *s.groups.learners);
     METARM_RETURN_IF_ERROR(LoadOptimizer(s.reward_trainer->optimizer(),
-                                         c.PathOf("reward_optimizer.pt"), s.device()));
+                                         c.PathOf("reward_optimizer.pt"),
+                                         s.device()));
   }
   if (state.at("has_ppo").get<bool>()) {
     ScalarModel critic(s.reward_model->config());
@@ -141,9 +142,11 @@ absl::Status LoadModels(RlhfState& s, const Checkpoint& c,
     s.ppo = std::make_unique<PpoLearner>(s.policy, critic, s.job.ppo(),
                                          *s.groups.learners);
     METARM_RETURN_IF_ERROR(LoadOptimizer(s.ppo->policy_optimizer(),
-                                         c.PathOf("policy_optimizer.pt"), s.device()));
+                                         c.PathOf("policy_optimizer.pt"),
+                                         s.device()));
     METARM_RETURN_IF_ERROR(LoadOptimizer(s.ppo->critic_optimizer(),
-                                         c.PathOf("critic_optimizer.pt"), s.device()));
+                                         c.PathOf("critic_optimizer.pt"),
+                                         s.device()));
     s.ppo->RestoreKlCoef(state.at("kl_coef").get<double>());
   }
   return absl::OkStatus();

@@ -168,8 +168,8 @@ void MakePreferenceData(RlhfState& s) {
   auto make = [&](int64_t n, uint64_t stream) {
     std::vector<std::string> prompts = SamplePrompts(
         *s.task, n, StreamSeed(s.job.seed(), kPreferencePrompts, stream));
-    auto samples =
-        SampleResponses(s.policy, prompts, 2, options, generator, s.tokenizer());
+    auto samples = SampleResponses(s.policy, prompts, 2, options, generator,
+                                   s.tokenizer());
     return LabelPairs(*s.task, prompts, samples, task.label_temperature(),
                       labels, s.tokenizer());
   };
@@ -218,9 +218,8 @@ absl::Status TrainRewardModel(RlhfState& s, int round) {
   if (s.reward_trainer == nullptr || spec.restart_each_round()) {
     torch::manual_seed(StreamSeed(s.job.seed(), kRewardInit));
     ScalarModel fresh(s.reward_model->config());
-    METARM_RETURN_IF_ERROR(LoadPretrained(*fresh, fresh->config(),
-                                          s.job.reward_model(),
-                                          "reward_model"));
+    METARM_RETURN_IF_ERROR(LoadPretrained(
+        *fresh, fresh->config(), s.job.reward_model(), "reward_model"));
     CopyParameters(*fresh, *s.reward_model);
     s.reward_trainer = std::make_unique<RewardTrainer>(
         s.reward_model, RewardTrainerOptions::FromSpec(spec),
@@ -352,7 +351,8 @@ absl::Status Learn(RlhfState& s, std::vector<Experience> parts, int round,
   if (!s.writer()) return absl::OkStatus();
 
   double gold = 0;
-  for (const auto& [prompt, response] : DecodeExperience(batch, s.tokenizer())) {
+  for (const auto& [prompt, response] :
+       DecodeExperience(batch, s.tokenizer())) {
     gold += s.task->GoldReward(prompt, response);
   }
   s.pending_metrics = {{"round", round},
@@ -416,10 +416,9 @@ absl::Status RunPpoIterations(RlhfState& s, int round, int first) {
     IterationTimes times;
     if (lag == 0) sampled.push_back(SampleBatch(s, round, iteration));
     Clock::time_point t0 = Clock::now();
-    METARM_ASSIGN_OR_RETURN(
-        std::vector<Experience> parts,
-        ShareExperience(sampled.front(), *s.groups.world, s.rollout_roots,
-                        s.device()));
+    METARM_ASSIGN_OR_RETURN(std::vector<Experience> parts,
+                            ShareExperience(sampled.front(), *s.groups.world,
+                                            s.rollout_roots, s.device()));
     sampled.pop_front();
     times.waiting = SecondsSince(t0);
     if (lag > 0 && iteration + lag < iterations) {
@@ -473,8 +472,8 @@ absl::Status Evaluate(RlhfState& s, int round) {
       static_cast<int>(s.job.reward_training().responses_per_prompt());
   auto policy_samples =
       SampleResponses(s.policy, prompts, k, options, generator, s.tokenizer());
-  auto sft_samples =
-      SampleResponses(s.reference, prompts, 1, options, generator, s.tokenizer());
+  auto sft_samples = SampleResponses(s.reference, prompts, 1, options,
+                                     generator, s.tokenizer());
   int win = 0, tie = 0, lose = 0;
   double gold = 0;
   std::vector<double> gold_per_prompt;

@@ -8,8 +8,8 @@
 #include <memory>
 #include <vector>
 
-#include "comm/routing_communicator.h"
 #include "comm/roles.h"
+#include "comm/routing_communicator.h"
 #include "metrics/run_log.h"
 #include "model/transformer.h"
 #include "nlohmann/json.hpp"

@@ -13,9 +13,9 @@
 #include "trainer/job_distribution.h"
 #include "trainer/layout.h"
 #include "trainer/placement.h"
-#include "util/device_spec.h"
 #include "trainer/reward_model_job.h"
 #include "trainer/rlhf_job.h"
+#include "util/device_spec.h"
 
 namespace metarm {
 namespace {

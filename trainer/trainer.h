@@ -9,7 +9,6 @@
 #include <string>
 
 #include "absl/status/status.h"
-
 #include "trainer/progress.h"
 
 namespace metarm {

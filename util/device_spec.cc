@@ -20,7 +20,8 @@ absl::StatusOr<DeviceSpec> ParseDeviceSpec(absl::string_view text) {
   int index = -1;
   if (absl::StartsWith(text, "cuda:") &&
       absl::SimpleAtoi(text.substr(5), &index) && index >= 0 &&
-      text.substr(5).find_first_not_of("0123456789") == absl::string_view::npos) {
+      text.substr(5).find_first_not_of("0123456789") ==
+          absl::string_view::npos) {
     spec.kind = DeviceSpec::Kind::kCuda;
     spec.index = index;
     return spec;

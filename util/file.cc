@@ -148,4 +148,9 @@ absl::Status MakeDirectories(const std::string& path) {
   return absl::OkStatus();
 }
 
+bool PathExists(const std::string& path) {
+  struct stat info;
+  return ::stat(path.c_str(), &info) == 0;
+}
+
 }  // namespace metarm

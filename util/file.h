@@ -34,6 +34,9 @@ absl::Status AppendLine(const std::string& path, absl::string_view line);
 // Creates `path` and its missing parents (like mkdir -p).
 absl::Status MakeDirectories(const std::string& path);
 
+// Whether a file or folder exists at `path`.
+bool PathExists(const std::string& path);
+
 }  // namespace metarm
 
 #endif  // METARM_UTIL_FILE_H_

@@ -4,11 +4,10 @@
 // CPU, then timings of the medium-size steps and of generation.
 //
 // Exit codes: 0 every check passed, 1 a check failed, 3 no CUDA device.
+#include <ATen/CPUGeneratorImpl.h>
 #include <cuda_runtime.h>
 #include <torch/cuda.h>
 #include <torch/torch.h>
-
-#include <ATen/CPUGeneratorImpl.h>
 
 #include <chrono>
 #include <cstdio>
@@ -86,9 +85,9 @@ double RelativeDifference(double a, double b) {
 
 void CheckNccl(Checks& checks, Communicator& nccl) {
   const int64_t elements = 16 << 20;  // 64 MB of float32
-  torch::Tensor t = torch::arange(elements, torch::TensorOptions()
-                                                .dtype(torch::kFloat32)
-                                                .device(torch::kCUDA));
+  torch::Tensor t = torch::arange(
+      elements,
+      torch::TensorOptions().dtype(torch::kFloat32).device(torch::kCUDA));
   torch::Tensor expected = t.clone();
   absl::Status status = nccl.AllReduce(t, ReduceOp::kSum);
   checks.Report("NCCL all-reduce, one rank (64 MB)",
@@ -96,23 +95,25 @@ void CheckNccl(Checks& checks, Communicator& nccl) {
                 status.ok() ? "sum over one rank is the tensor"
                             : std::string(status.message()));
   if (!status.ok()) return;
-  const double ms = MillisPerCall(
-      [&] { (void)nccl.AllReduce(t, ReduceOp::kSum); }, 3, 20);
-  std::printf("  time: %.3f ms per 64 MB all-reduce (one rank: launch and "
-              "local copy only)\n",
-              ms);
+  const double ms =
+      MillisPerCall([&] { (void)nccl.AllReduce(t, ReduceOp::kSum); }, 3, 20);
+  std::printf(
+      "  time: %.3f ms per 64 MB all-reduce (one rank: launch and "
+      "local copy only)\n",
+      ms);
 }
 
 void CheckRouting(Checks& checks, std::unique_ptr<Communicator> nccl) {
   // Forced MPI-like host backend with a CUDA tensor: staged through host
   // memory. Forced device backend with a CPU tensor: staged on the GPU.
-  RoutingCommunicator host_only(std::make_unique<SoloCommunicator>("host"),
-                                {TensorBackend::kHost, torch::Device("cuda:0")});
+  RoutingCommunicator host_only(
+      std::make_unique<SoloCommunicator>("host"),
+      {TensorBackend::kHost, torch::Device("cuda:0")});
   torch::Tensor on_gpu = torch::arange(1000, torch::kFloat32).cuda();
   absl::Status a = host_only.AllReduce(on_gpu, ReduceOp::kAverage);
-  RoutingCommunicator device_only(std::make_unique<SoloCommunicator>("host"),
-                                  {TensorBackend::kDevice,
-                                   torch::Device("cuda:0")});
+  RoutingCommunicator device_only(
+      std::make_unique<SoloCommunicator>("host"),
+      {TensorBackend::kDevice, torch::Device("cuda:0")});
   device_only.SetDeviceBackend(std::move(nccl));
   torch::Tensor on_cpu = torch::arange(1000, torch::kFloat32);
   absl::Status b = device_only.AllReduce(on_cpu, ReduceOp::kSum);
@@ -154,9 +155,9 @@ void CheckMetaRmStep(Checks& checks, Communicator& gpu_learners) {
   auto a = cpu_model->parameters();
   auto b = gpu_model->parameters();
   for (size_t i = 0; i < a.size(); ++i) {
-    max_parameter_difference = std::max(
-        max_parameter_difference,
-        (a[i] - b[i].cpu()).abs().max().item<double>());
+    max_parameter_difference =
+        std::max(max_parameter_difference,
+                 (a[i] - b[i].cpu()).abs().max().item<double>());
   }
   const double loss = RelativeDifference(cpu->loss, gpu->loss);
   const double j = RelativeDifference(cpu->objective, gpu->objective);
@@ -249,10 +250,10 @@ void CheckPpoUpdate(Checks& checks, Communicator& gpu_learners) {
                 "|Δ policy loss| %.1e, rel. Δ value loss %.1e, |Δ KL| %.1e, "
                 "%lld steps",
                 policy, value, kl, static_cast<long long>(gpu->steps));
-  checks.Report("PPO update on cuda:0 vs CPU",
-                policy < 1e-4 && value < 1e-3 && kl < 1e-4 &&
-                    gpu->skipped_steps == 0,
-                detail);
+  checks.Report(
+      "PPO update on cuda:0 vs CPU",
+      policy < 1e-4 && value < 1e-3 && kl < 1e-4 && gpu->skipped_steps == 0,
+      detail);
 }
 
 // Medium size (d_model 512, 4 layers, 128 tokens): time per step on cuda:0.
@@ -265,13 +266,13 @@ void TimeMediumSteps(Communicator& gpu_learners) {
   const MetaBatch meta = Meta(8, 4, 128, 47);
   RewardTrainerOptions metarm;
   RewardTrainer meta_trainer(reward, metarm, gpu_learners);
-  const double meta_ms = MillisPerCall(
-      [&] { (void)meta_trainer.Step(pairs, &meta); }, 2, 10);
+  const double meta_ms =
+      MillisPerCall([&] { (void)meta_trainer.Step(pairs, &meta); }, 2, 10);
   RewardTrainerOptions vanilla;
   vanilla.mode = VANILLA;
   RewardTrainer vanilla_trainer(reward, vanilla, gpu_learners);
-  const double vanilla_ms = MillisPerCall(
-      [&] { (void)vanilla_trainer.Step(pairs, nullptr); }, 2, 10);
+  const double vanilla_ms =
+      MillisPerCall([&] { (void)vanilla_trainer.Step(pairs, nullptr); }, 2, 10);
 
   LanguageModel policy(Config(512));
   policy->to(cuda0);
@@ -307,10 +308,11 @@ int Run() {
   }
   cudaDeviceProp properties;
   cudaGetDeviceProperties(&properties, 0);
-  std::printf("gpu_smoke on cuda:0: %s, %d multiprocessors, %.0f GiB; "
-              "LibTorch %s\n\n",
-              properties.name, properties.multiProcessorCount,
-              properties.totalGlobalMem / double(1 << 30), TORCH_VERSION);
+  std::printf(
+      "gpu_smoke on cuda:0: %s, %d multiprocessors, %.0f GiB; "
+      "LibTorch %s\n\n",
+      properties.name, properties.multiProcessorCount,
+      properties.totalGlobalMem / double(1 << 30), TORCH_VERSION);
   Checks checks;
   SoloCommunicator solo("smoke");
   absl::StatusOr<std::unique_ptr<Communicator>> nccl =
