@@ -29,7 +29,7 @@ done
 import json, sys
 out = sys.argv[1]
 keys = ["generation", "scoring", "waiting_for_experience", "learning", "weight_sync"]
-print(f"{'layout':8}" + "".join(f"{k:>24}" for k in keys) + f"{'iteration (wall)':>18}")
+print(f"{'layout':8}" + "".join(f"{k:>24}" for k in keys) + f"{'sum of the parts':>18}")
 rows = {}
 for layout in ["11", "12", "22"]:
     lines = [json.loads(l) for l in open(f"{out}/run_{layout}/metrics.jsonl")]
