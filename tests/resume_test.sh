@@ -106,9 +106,19 @@ check "a manifest with checksums" grep -q '"crc32c"' "$work/out_reference/checkp
 
 # --- A kill on a random rank at a random moment, then resume. -------------
 write_job random
-start_in_background random
-sleep "0.$((RANDOM % 10))"
-pids=($(rank_pids random))
+# The small job can finish inside the random pause; then it starts again,
+# with shorter pauses, until the kill finds its ranks running.
+pids=()
+for attempt in 1 2 3 4 5; do
+  rm -rf "$work/out_random"
+  start_in_background random
+  sleep "0.$((RANDOM % 10 / attempt))"
+  pids=($(rank_pids random))
+  [[ ${#pids[@]} -gt 0 ]] && break
+  wait
+done
+check "the random kill found the ranks running" test "${#pids[@]}" -gt 0
+[[ ${#pids[@]} -gt 0 ]] || pids=(0)
 victim=${pids[$((RANDOM % ${#pids[@]}))]}
 killed_at=$(date +%s)
 echo "killing pid $victim of ${pids[*]} after $(ls "$work/out_random/checkpoints" | tr '\n' ' ')"
