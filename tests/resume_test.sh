@@ -118,11 +118,12 @@ for attempt in 1 2 3 4 5; do
   wait
 done
 check "the random kill found the ranks running" test "${#pids[@]}" -gt 0
-[[ ${#pids[@]} -gt 0 ]] || pids=(0)
-victim=${pids[$((RANDOM % ${#pids[@]}))]}
 killed_at=$(date +%s)
-echo "killing pid $victim of ${pids[*]} after $(ls "$work/out_random/checkpoints" | tr '\n' ' ')"
-kill -9 "$victim"
+if [[ ${#pids[@]} -gt 0 ]]; then
+  victim=${pids[$((RANDOM % ${#pids[@]}))]}
+  echo "killing pid $victim of ${pids[*]} after $(ls "$work/out_random/checkpoints" | tr '\n' ' ')"
+  kill -9 "$victim"
+fi
 wait
 elapsed=$(($(date +%s) - killed_at))
 code=$(cat "$work/random.code")
