@@ -106,17 +106,18 @@ check "a manifest with checksums" grep -q '"crc32c"' "$work/out_reference/checkp
 
 # --- A kill on a random rank at a random moment, then resume. -------------
 write_job random
-# The small job can finish inside the random pause; then it starts again,
-# with shorter pauses, until the kill finds its ranks running.
-pids=()
-for attempt in 1 2 3 4 5; do
-  rm -rf "$work/out_random"
-  start_in_background random
-  sleep "0.$((RANDOM % 10 / attempt))"
-  pids=($(rank_pids random))
-  [[ ${#pids[@]} -gt 0 ]] && break
-  wait
+# A random moment that is surely before the end: once checkpoint k (random,
+# 1 to 8 of 10) exists, after a random pause of up to 50 ms. (A pause from
+# the first checkpoint alone could outlast this small job.)
+k=$((1 + RANDOM % 8))
+start_in_background random
+for _ in $(seq 3000); do
+  newest=$(ls "$work/out_random/checkpoints" 2>/dev/null | grep -v tmp | sed 's/ckpt-0*//' | sort -n | tail -1)
+  [[ -n "$newest" && "$newest" -ge "$k" ]] && break
+  sleep 0.01
 done
+sleep "0.0$((RANDOM % 5))"
+pids=($(rank_pids random))
 check "the random kill found the ranks running" test "${#pids[@]}" -gt 0
 killed_at=$(date +%s)
 if [[ ${#pids[@]} -gt 0 ]]; then
