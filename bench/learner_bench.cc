@@ -306,18 +306,7 @@ int Run() {
   const int repeats = absl::GetFlag(FLAGS_repeats);
   const int64_t seq = absl::GetFlag(FLAGS_seq);
   const int64_t batch = absl::GetFlag(FLAGS_batch);
-  if (!absl::GetFlag(FLAGS_profile).empty()) {
-    return ProfileMetaRmStep(
-        Config(
-            std::stoi(std::string(
-                absl::StrSplit(absl::GetFlag(FLAGS_sizes), ',').begin()->data(),
-                absl::GetFlag(FLAGS_sizes).find(',') == std::string::npos
-                    ? absl::GetFlag(FLAGS_sizes).size()
-                    : absl::GetFlag(FLAGS_sizes).find(','))),
-            absl::GetFlag(FLAGS_layers), seq),
-        seq, batch, absl::GetFlag(FLAGS_profile));
-  }
-  const double peak = GemmPeak(absl::GetFlag(FLAGS_gemm), repeats);
+  std::vector<int64_t> sizes;
   for (absl::string_view text :
        absl::StrSplit(absl::GetFlag(FLAGS_sizes), ',')) {
     int64_t d_model = 0;
@@ -326,8 +315,16 @@ int Run() {
                 << "\" is not a positive integer\n";
       return 2;
     }
-    const TransformerConfig config =
-        Config(d_model, absl::GetFlag(FLAGS_layers), seq);
+    sizes.push_back(d_model);
+  }
+  const int layers = absl::GetFlag(FLAGS_layers);
+  if (!absl::GetFlag(FLAGS_profile).empty()) {
+    return ProfileMetaRmStep(Config(sizes.front(), layers, seq), seq, batch,
+                             absl::GetFlag(FLAGS_profile));
+  }
+  const double peak = GemmPeak(absl::GetFlag(FLAGS_gemm), repeats);
+  for (int64_t d_model : sizes) {
+    const TransformerConfig config = Config(d_model, layers, seq);
     RewardSteps(config, seq, batch, repeats, peak);
     PpoStep(config, seq, batch, repeats, peak);
     Generation(config, batch, absl::GetFlag(FLAGS_new_tokens), repeats);
