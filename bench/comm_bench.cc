@@ -18,6 +18,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "bench/figure.h"
 #include "comm/gradient_sync.h"
 #include "comm/mpi_communicator.h"
 #include "comm/mpi_environment.h"
@@ -60,14 +61,7 @@ double BestSeconds(Communicator& group, const std::function<void()>& call,
 void Emit(Communicator& group, const std::string& name, double value,
           const std::string& unit, const Json& shapes,
           const std::string& check) {
-  if (group.rank() != 0) return;
-  std::cout << Json{{"name", name},
-                    {"value", value},
-                    {"unit", unit},
-                    {"shapes", shapes},
-                    {"check", check}}
-                   .dump()
-            << std::endl;
+  if (group.rank() == 0) PrintFigure(name, value, unit, shapes, check);
 }
 
 // Whether every rank holds rank 0's `values` (compared by checksum).

@@ -23,6 +23,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "bench/figure.h"
 #include "bench/flops.h"
 #include "comm/solo_communicator.h"
 #include "model/transformer.h"
@@ -67,13 +68,7 @@ double BestSeconds(const std::function<void()>& call, int repeats) {
 
 void Emit(const std::string& name, double value, const std::string& unit,
           const Json& shapes, const std::string& check = "ok") {
-  std::cout << Json{{"name", name},
-                    {"value", value},
-                    {"unit", unit},
-                    {"shapes", shapes},
-                    {"check", check}}
-                   .dump()
-            << std::endl;
+  PrintFigure(name, value, unit, shapes, check);
 }
 
 // torch::mm on n x n float32 matrices: the FLOP/s this process can reach.

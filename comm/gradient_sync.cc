@@ -10,9 +10,7 @@ absl::Status AllReduceTensors(std::vector<torch::Tensor>& tensors,
   // into one flat buffer (one collective for all the small ones).
   std::vector<torch::Tensor*> packed;
   for (torch::Tensor& t : tensors) {
-    const bool in_place = t.is_contiguous() &&
-                          t.numel() * t.element_size() >= kInPlaceReduceBytes;
-    if (!in_place) {
+    if (!TravelsInPlace(t)) {
       packed.push_back(&t);
       continue;
     }

@@ -17,16 +17,14 @@
 
 #include "absl/status/status.h"
 #include "comm/communicator.h"
+#include "comm/in_place.h"
 
 namespace metarm {
 
-// Tensors of at least this many bytes are all-reduced in place, alone.
-inline constexpr int64_t kInPlaceReduceBytes = int64_t{1} << 20;
-
 // Reduces `tensors` in place over `group`: each contiguous tensor of
-// kInPlaceReduceBytes or more with its own all-reduce, in place; the others
-// packed into one flat buffer and reduced with one all-reduce (the packing
-// copies of a whole 52 MB model cost more than the messages they save:
+// kInPlaceBytes (comm/in_place.h) or more with its own all-reduce, in place;
+// the others packed into one flat buffer and reduced with one all-reduce (the
+// packing copies of a whole 52 MB model cost more than the messages they save:
 // bench/comm_bench.cc, docs/PERFORMANCE.md). A group of one rank returns at
 // once.
 absl::Status AllReduceTensors(std::vector<torch::Tensor>& tensors,

@@ -9,13 +9,11 @@ std::vector<std::pair<size_t, size_t>> PlanBuckets(
   int64_t bytes = 0;
   for (size_t i = 0; i < parameters.size(); ++i) {
     const int64_t size = parameters[i].numel() * parameters[i].element_size();
-    // A large tensor travels alone, in place: packing it would cost a copy
-    // on every rank for no fewer messages worth saving.
-    const bool alone = size >= kInPlaceBytes;
-    const bool full = bytes > 0 && (bytes + size > bucket_bytes || alone ||
-                                    parameters[i - 1].numel() *
-                                            parameters[i - 1].element_size() >=
-                                        kInPlaceBytes);
+    // A large tensor travels alone (comm/in_place.h): it closes the bucket
+    // before it and the one it is in.
+    const bool full =
+        bytes > 0 && (bytes + size > bucket_bytes || IsLarge(parameters[i]) ||
+                      IsLarge(parameters[i - 1]));
     const bool other_type = i > begin && parameters[i].scalar_type() !=
                                              parameters[begin].scalar_type();
     if (full || other_type) {

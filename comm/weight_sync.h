@@ -20,13 +20,11 @@
 
 #include "absl/status/statusor.h"
 #include "comm/communicator.h"
+#include "comm/in_place.h"
 
 namespace metarm {
 
 inline constexpr int64_t kDefaultBucketBytes = int64_t{25} << 20;
-// Tensors of at least this many bytes travel alone and in place (no packing
-// copy); smaller neighbours are packed together.
-inline constexpr int64_t kInPlaceBytes = int64_t{1} << 20;
 
 // Collective over `group`: afterwards every rank's `parameters` equal the
 // root's, and the returned value is the root's `version` (the policy version

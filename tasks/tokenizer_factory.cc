@@ -18,8 +18,8 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> MakeTokenizer(
     if (!sp.ok()) return sp.status();
     return std::unique_ptr<Tokenizer>(std::move(*sp));
   }
-  if (PathExists(name + "/vocab.json") || PathExists(name + "/tokenizer.json") ||
-      absl::EndsWith(name, ".json")) {
+  if (PathExists(name + "/vocab.json") ||
+      PathExists(name + "/tokenizer.json") || absl::EndsWith(name, ".json")) {
     absl::StatusOr<std::unique_ptr<BpeTokenizer>> bpe =
         BpeTokenizer::FromFolder(name);
     if (!bpe.ok()) return bpe.status();
