@@ -8,8 +8,13 @@
 //    whole model as a flat buffer, and one broadcast per tensor / the same;
 //  - gradient all-reduce: AllReduceTensors (pack, one all-reduce, unpack) /
 //    one all-reduce of an already flat buffer, as effective-bandwidth ratio.
+//  - optimizer-state sharding (ZeRO stage 1): the AdamW state one learner
+//    keeps, sharded / replicated (goal 1/N), the largest parameter
+//    difference after three steps (goal <= 1e-6), and the reduce + step time
+//    sharded / replicated.
 // Checks: every rank ends with the root's weights; the all-reduced gradients
-// equal the sum computed apart.
+// equal the sum computed apart; the sharded state is exactly the padded
+// 1/N share.
 #include <torch/torch.h>
 
 #include <chrono>
@@ -26,6 +31,7 @@
 #include "comm/weight_sync.h"
 #include "model/transformer.h"
 #include "nlohmann/json.hpp"
+#include "optim/data_parallel_optimizer.h"
 
 ABSL_FLAG(int, d_model, 512, "Model width.");
 ABSL_FLAG(int, layers, 4, "Transformer blocks.");
@@ -203,6 +209,96 @@ void OverlapWithBackward(Communicator& group, const TransformerConfig& config,
        "fraction of the all-reduce time hidden behind backward", s, check);
 }
 
+// Sets each gradient to values that differ by rank and step.
+void FillGradients(const std::vector<torch::Tensor>& parameters, int rank,
+                   int step) {
+  torch::manual_seed(1000 * step + rank);
+  for (const torch::Tensor& p : parameters) {
+    const_cast<torch::Tensor&>(p).mutable_grad() = torch::randn_like(p);
+  }
+}
+
+// The largest |a - b| over the parameters and the ranks.
+double MaxDifference(Communicator& group, LanguageModel& a, LanguageModel& b) {
+  double most = 0;
+  auto pa = a->parameters();
+  auto pb = b->parameters();
+  for (size_t i = 0; i < pa.size(); ++i) {
+    most = std::max(most, (pa[i] - pb[i]).abs().max().item<double>());
+  }
+  torch::Tensor all = torch::zeros({group.size()}, torch::kFloat64);
+  all[group.rank()] = most;
+  (void)group.AllReduce(all, ReduceOp::kSum);
+  return all.max().item<double>();
+}
+
+// ZeRO stage 1 (optim/sharded_adamw.h) against the replicated AdamW on the
+// same local gradients.
+void OptimizerSharding(Communicator& group, const TransformerConfig& config,
+                       const Json& shapes, int repeats) {
+  torch::manual_seed(3);
+  LanguageModel replicated(config);
+  torch::manual_seed(3);
+  LanguageModel sharded(config);
+  const auto options = torch::optim::AdamWOptions(1e-3).weight_decay(0.01);
+  auto whole =
+      MakeDataParallelAdamW(replicated->parameters(), options, group, false);
+  auto shard =
+      MakeDataParallelAdamW(sharded->parameters(), options, group, true);
+  if (!whole.ok() || !shard.ok()) {
+    Emit(group, "zero1_optimizer_state_share", 0, "", shapes,
+         "cannot make the optimizers");
+    return;
+  }
+  int step = 0;
+  auto take_step = [&](LanguageModel& model, DataParallelOptimizer& o) {
+    FillGradients(model->parameters(), group.rank(), step);
+    absl::Status status = o.ReduceGradients(GradientReduction::kAverage);
+    if (status.ok()) status = o.Step();
+    return status;
+  };
+  bool steps_ok = true;
+  for (step = 0; step < 3; ++step) {
+    steps_ok = steps_ok && take_step(replicated, **whole).ok() &&
+               take_step(sharded, **shard).ok();
+  }
+  const double difference = MaxDifference(group, replicated, sharded);
+  int64_t elements = 0;
+  for (const torch::Tensor& p : replicated->parameters()) {
+    elements += p.numel();
+  }
+  const int64_t share = (elements + group.size() - 1) / group.size();
+  const bool exact_share = (*shard)->StateBytes() == 2 * 4 * share &&
+                           (*whole)->StateBytes() == 2 * 4 * elements;
+  const double replicated_seconds = BestSeconds(
+      group, [&] { (void)take_step(replicated, **whole); }, repeats);
+  const double sharded_seconds = BestSeconds(
+      group, [&] { (void)take_step(sharded, **shard); }, repeats);
+  std::string check = "ok";
+  if (!steps_ok) check = "a step failed";
+  if (!exact_share) check = "the sharded state is not the 1/N share";
+  if (difference > 1e-6) check = "sharded parameters differ from replicated";
+  Emit(group, "zero1_optimizer_state_bytes_replicated",
+       static_cast<double>((*whole)->StateBytes()), "bytes per learner", shapes,
+       check);
+  Emit(group, "zero1_optimizer_state_bytes_sharded",
+       static_cast<double>((*shard)->StateBytes()), "bytes per learner", shapes,
+       check);
+  Emit(group, "zero1_optimizer_state_share",
+       static_cast<double>((*shard)->StateBytes()) / (*whole)->StateBytes(),
+       "x (sharded / replicated state per learner; goal 1/N)", shapes, check);
+  Emit(group, "zero1_max_parameter_difference", difference,
+       "(largest |sharded - replicated| after 3 steps; goal <= 1e-6)", shapes,
+       check);
+  Emit(group, "zero1_step_seconds_replicated", replicated_seconds,
+       "s (this machine; all-reduce + AdamW)", shapes, check);
+  Emit(group, "zero1_step_seconds_sharded", sharded_seconds,
+       "s (this machine; reduce-scatter + AdamW on 1/N + all-gather)", shapes,
+       check);
+  Emit(group, "zero1_step_sharded_over_replicated",
+       sharded_seconds / replicated_seconds, "x (time)", shapes, check);
+}
+
 // The α of the α-β model: the time of an all-reduce of one float64 (best
 // of 200), and β from a 64 MB one (docs/scaling.md uses both).
 void LatencyAndBandwidth(Communicator& group, const Json& shapes) {
@@ -247,6 +343,7 @@ int Run() {
       GradientAllReduce(*world, grads, shapes, absl::GetFlag(FLAGS_repeats));
   OverlapWithBackward(*world, config, allreduce, shapes,
                       absl::GetFlag(FLAGS_repeats));
+  OptimizerSharding(*world, config, shapes, absl::GetFlag(FLAGS_repeats));
   LatencyAndBandwidth(*world, shapes);
   return 0;
 }

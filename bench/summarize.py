@@ -21,6 +21,9 @@ GOALS = {  # name: (comparison, goal) from the performance issue
     "generation_kv_cache_speedup@512": (">=", 3.0),
     "weight_sync_bucketed_over_flat": ("<=", 1.2),
     "grad_allreduce_effective_bandwidth_ratio": (">=", 0.9),
+    # bench/run.sh runs the collectives on 2 ranks: 1/N = 0.5.
+    "zero1_optimizer_state_share@512": ("<=", 0.5),
+    "zero1_max_parameter_difference@512": ("<=", 1e-6),
 }
 
 

@@ -50,6 +50,18 @@ class Communicator {
   // group. Float, double, int32, int64 and uint8 tensors.
   virtual absl::Status AllReduce(at::Tensor& tensor, ReduceOp op) = 0;
 
+  // Reduce-scatter: `input` holds size() equal blocks of output.numel()
+  // elements (its elements in order, block 0 first); rank r's `output`
+  // receives block r reduced over the group. `input` and `output` have the
+  // same dtype and must not overlap.
+  virtual absl::Status ReduceScatter(const at::Tensor& input,
+                                     at::Tensor& output, ReduceOp op) = 0;
+
+  // All-gather: `output`, of size() * input.numel() elements, receives every
+  // rank's `input`, rank 0's first. Same dtype; no overlap.
+  virtual absl::Status AllGather(const at::Tensor& input,
+                                 at::Tensor& output) = 0;
+
   // Copies `tensor` of rank `root` into `tensor` of every other rank; the
   // receivers' tensors must already have the root's shape and dtype.
   virtual absl::Status Broadcast(at::Tensor& tensor, int root) = 0;

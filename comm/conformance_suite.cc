@@ -86,6 +86,63 @@ TEST_P(CommunicatorConformanceTest, AverageOfIntegersIsRefused) {
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
 }
 
+// Rank r's input block b holds 100 * b + r + i at index i.
+at::Tensor ScatterInput(int rank, int size, int64_t block) {
+  at::Tensor blocks = torch::arange(size, torch::kFloat32).unsqueeze(1) * 100 +
+                      torch::arange(block, torch::kFloat32).unsqueeze(0);
+  return (blocks + rank).reshape(-1);
+}
+
+TEST_P(CommunicatorConformanceTest, ReduceScatterSum) {
+  Communicator& c = comm();
+  const int64_t block = 37;
+  at::Tensor output = torch::zeros({block}, torch::kFloat32);
+  ASSERT_TRUE(c.ReduceScatter(ScatterInput(c.rank(), c.size(), block), output,
+                              ReduceOp::kSum)
+                  .ok());
+  at::Tensor want =
+      (torch::arange(block, torch::kFloat32) + 100 * c.rank()) * c.size() +
+      SumOfRanks(c.size());
+  ExpectTensorEq(output, want, c.rank());
+}
+
+TEST_P(CommunicatorConformanceTest, ReduceScatterAverageIntoNonContiguous) {
+  Communicator& c = comm();
+  at::Tensor base = torch::zeros({4, 3}, torch::kFloat64);
+  at::Tensor output = base.t();  // 3 x 4, non-contiguous
+  at::Tensor input = torch::full({c.size() * 12}, static_cast<double>(c.rank()),
+                                 torch::kFloat64);
+  ASSERT_TRUE(c.ReduceScatter(input, output, ReduceOp::kAverage).ok());
+  ExpectTensorEq(base, torch::full({4, 3}, (c.size() - 1) / 2.0), c.rank());
+}
+
+TEST_P(CommunicatorConformanceTest, AllGatherInRankOrder) {
+  Communicator& c = comm();
+  at::Tensor input =
+      torch::arange(6, torch::kInt64).reshape({2, 3}) + 10 * c.rank();
+  at::Tensor output = torch::zeros({c.size(), 2, 3}, torch::kInt64);
+  ASSERT_TRUE(c.AllGather(input, output).ok());
+  at::Tensor want =
+      torch::arange(6, torch::kInt64).reshape({1, 2, 3}) +
+      10 * torch::arange(c.size(), torch::kInt64).reshape({c.size(), 1, 1});
+  EXPECT_TRUE(torch::equal(output, want)) << "rank " << c.rank();
+}
+
+TEST_P(CommunicatorConformanceTest, BlocksOfTheWrongSizeAreRefused) {
+  Communicator& c = comm();
+  at::Tensor whole = torch::zeros({c.size() * 4 + 1});
+  at::Tensor block = torch::zeros({4});
+  absl::Status scatter = c.ReduceScatter(whole, block, ReduceOp::kSum);
+  EXPECT_EQ(scatter.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(scatter.message().find("blocks of 4"), std::string::npos)
+      << scatter;
+  absl::Status gather = c.AllGather(block, whole);
+  EXPECT_EQ(gather.code(), absl::StatusCode::kInvalidArgument);
+  at::Tensor doubles = torch::zeros({c.size() * 4}, torch::kFloat64);
+  absl::Status dtypes = c.AllGather(block, doubles);
+  EXPECT_EQ(dtypes.code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST_P(CommunicatorConformanceTest, BroadcastFromEveryRoot) {
   Communicator& c = comm();
   for (int root = 0; root < c.size(); ++root) {

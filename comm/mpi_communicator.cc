@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
+#include "comm/block_shapes.h"
 #include "comm/mpi_environment.h"
 
 namespace metarm {
@@ -132,6 +133,68 @@ absl::Status MpiCommunicator::AllReduce(at::Tensor& tensor, ReduceOp op) {
   if (!status.ok()) return status;
   if (op == ReduceOp::kAverage) buffer.div_(size_);
   if (!buffer.is_same(tensor)) tensor.copy_(buffer);
+  return absl::OkStatus();
+}
+
+absl::Status MpiCommunicator::ReduceScatter(const at::Tensor& input,
+                                            at::Tensor& output, ReduceOp op) {
+  absl::Status shapes = CheckBlocks(*this, input, output, "ReduceScatter");
+  if (!shapes.ok()) return shapes;
+  absl::StatusOr<MPI_Datatype> type = MpiTypeOf(output.scalar_type());
+  if (!type.ok()) return type.status();
+  if (op == ReduceOp::kAverage && !IsFloating(output)) {
+    return absl::InvalidArgumentError(
+        "ReduceScatter average needs a floating-point tensor");
+  }
+  const int64_t block = output.numel();
+  if (block == 0) return absl::OkStatus();
+  at::Tensor blocks = input.contiguous().view({size_, block});
+  at::Tensor result = output.contiguous();
+  // Each chunk reduces the same columns of every rank's block; a column
+  // range is contiguous (no copy) unless the block needs several chunks.
+  for (int64_t offset = 0; offset < block; offset += kMaxChunk) {
+    const int64_t count = std::min(kMaxChunk, block - offset);
+    at::Tensor send = blocks.narrow(1, offset, count).contiguous();
+    at::Tensor receive = result.view(-1).narrow(0, offset, count);
+    absl::Status status =
+        Check(MPI_Reduce_scatter_block(send.data_ptr(), receive.data_ptr(),
+                                       static_cast<int>(count), *type, MPI_SUM,
+                                       comm_),
+              "MPI_Reduce_scatter_block");
+    if (!status.ok()) return status;
+  }
+  if (op == ReduceOp::kAverage) result.div_(size_);
+  if (!result.is_same(output)) output.copy_(result);
+  return absl::OkStatus();
+}
+
+absl::Status MpiCommunicator::AllGather(const at::Tensor& input,
+                                        at::Tensor& output) {
+  absl::Status shapes = CheckBlocks(*this, output, input, "AllGather");
+  if (!shapes.ok()) return shapes;
+  absl::StatusOr<MPI_Datatype> type = MpiTypeOf(input.scalar_type());
+  if (!type.ok()) return type.status();
+  const int64_t block = input.numel();
+  if (block == 0) return absl::OkStatus();
+  at::Tensor send = input.contiguous().view(-1);
+  at::Tensor result = output.contiguous();
+  at::Tensor blocks = result.view({size_, block});
+  for (int64_t offset = 0; offset < block; offset += kMaxChunk) {
+    const int64_t count = std::min(kMaxChunk, block - offset);
+    // One chunk of every rank's block; received in place when the block is
+    // a single chunk, else through a buffer of the chunk's columns.
+    at::Tensor columns = blocks.narrow(1, offset, count);
+    at::Tensor receive =
+        columns.is_contiguous() ? columns : torch::empty_like(columns);
+    absl::Status status =
+        Check(MPI_Allgather(send.narrow(0, offset, count).data_ptr(),
+                            static_cast<int>(count), *type, receive.data_ptr(),
+                            static_cast<int>(count), *type, comm_),
+              "MPI_Allgather");
+    if (!status.ok()) return status;
+    if (!receive.is_same(columns)) columns.copy_(receive);
+  }
+  if (!result.is_same(output)) output.copy_(result.view_as(output));
   return absl::OkStatus();
 }
 

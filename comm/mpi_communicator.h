@@ -47,6 +47,9 @@ class MpiCommunicator : public Communicator {
   MPI_Comm handle() const { return comm_; }
 
   absl::Status AllReduce(at::Tensor& tensor, ReduceOp op) override;
+  absl::Status ReduceScatter(const at::Tensor& input, at::Tensor& output,
+                             ReduceOp op) override;
+  absl::Status AllGather(const at::Tensor& input, at::Tensor& output) override;
   absl::Status Broadcast(at::Tensor& tensor, int root) override;
   absl::Status Send(const at::Tensor& tensor, int destination,
                     int tag) override;

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "comm/block_shapes.h"
 #include "comm/host_name.h"
 
 namespace metarm {
@@ -113,6 +114,34 @@ class NcclCommunicator : public Communicator {
     return RunCollective("ncclAllReduce", [&] {
       return ncclAllReduce(tensor.data_ptr(), tensor.data_ptr(), tensor.numel(),
                            *type, nccl_op, comm_, stream_);
+    });
+  }
+
+  absl::Status ReduceScatter(const at::Tensor& input, at::Tensor& output,
+                             ReduceOp op) override {
+    absl::Status shapes = CheckBlocks(*this, input, output, "ReduceScatter");
+    if (!shapes.ok()) return shapes;
+    absl::StatusOr<ncclDataType_t> type = CheckTensor(input);
+    if (!type.ok()) return type.status();
+    type = CheckTensor(output);
+    if (!type.ok()) return type.status();
+    const ncclRedOp_t nccl_op = op == ReduceOp::kAverage ? ncclAvg : ncclSum;
+    return RunCollective("ncclReduceScatter", [&] {
+      return ncclReduceScatter(input.data_ptr(), output.data_ptr(),
+                               output.numel(), *type, nccl_op, comm_, stream_);
+    });
+  }
+
+  absl::Status AllGather(const at::Tensor& input, at::Tensor& output) override {
+    absl::Status shapes = CheckBlocks(*this, output, input, "AllGather");
+    if (!shapes.ok()) return shapes;
+    absl::StatusOr<ncclDataType_t> type = CheckTensor(input);
+    if (!type.ok()) return type.status();
+    type = CheckTensor(output);
+    if (!type.ok()) return type.status();
+    return RunCollective("ncclAllGather", [&] {
+      return ncclAllGather(input.data_ptr(), output.data_ptr(), input.numel(),
+                           *type, comm_, stream_);
     });
   }
 

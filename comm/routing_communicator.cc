@@ -28,21 +28,27 @@ RoutingCommunicator::RoutingCommunicator(std::unique_ptr<Communicator> host,
                                          TensorRouting routing)
     : host_(std::move(host)), routing_(routing) {}
 
-absl::Status RoutingCommunicator::Route(const at::Tensor& tensor,
-                                        bool write_back, const Move& move) {
+std::pair<Communicator*, torch::Device> RoutingCommunicator::BackendFor(
+    const at::Tensor& tensor) const {
   const bool over_device = routing_.backend == TensorBackend::kDevice ||
                            (routing_.backend == TensorBackend::kAuto &&
                             tensor.is_cuda() && device_ != nullptr);
-  Communicator* backend = over_device ? device_.get() : host_.get();
-  if (backend == nullptr) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("group ", name(),
-                     ": the NCCL backend was asked for but is not "
-                     "connected (ConnectDeviceBackend)"));
-  }
-  // Where the chosen backend needs the tensor: NCCL on this rank's device,
-  // MPI in host memory.
-  const torch::Device needed = over_device ? routing_.device : torch::kCPU;
+  // NCCL works on this rank's device, MPI in host memory.
+  if (over_device) return {device_.get(), routing_.device};
+  return {host_.get(), torch::kCPU};
+}
+
+absl::Status RoutingCommunicator::NotConnected() const {
+  return absl::FailedPreconditionError(
+      absl::StrCat("group ", name(),
+                   ": the NCCL backend was asked for but is not "
+                   "connected (ConnectDeviceBackend)"));
+}
+
+absl::Status RoutingCommunicator::Route(const at::Tensor& tensor,
+                                        bool write_back, const Move& move) {
+  auto [backend, needed] = BackendFor(tensor);
+  if (backend == nullptr) return NotConnected();
   if (tensor.device() == needed) {
     return move(*backend, const_cast<at::Tensor&>(tensor));
   }
@@ -52,6 +58,37 @@ absl::Status RoutingCommunicator::Route(const at::Tensor& tensor,
     const_cast<at::Tensor&>(tensor).copy_(staged);
   }
   return status;
+}
+
+absl::Status RoutingCommunicator::RoutePair(const at::Tensor& input,
+                                            at::Tensor& output,
+                                            const MovePair& move) {
+  auto [backend, needed] = BackendFor(output);
+  if (backend == nullptr) return NotConnected();
+  const at::Tensor staged_input = input.to(needed);
+  if (output.device() == needed) return move(*backend, staged_input, output);
+  at::Tensor staged_output = output.to(needed);
+  absl::Status status = move(*backend, staged_input, staged_output);
+  if (status.ok()) output.copy_(staged_output);
+  return status;
+}
+
+absl::Status RoutingCommunicator::ReduceScatter(const at::Tensor& input,
+                                                at::Tensor& output,
+                                                ReduceOp op) {
+  return RoutePair(
+      input, output,
+      [op](Communicator& c, const at::Tensor& in, at::Tensor& out) {
+        return c.ReduceScatter(in, out, op);
+      });
+}
+
+absl::Status RoutingCommunicator::AllGather(const at::Tensor& input,
+                                            at::Tensor& output) {
+  return RoutePair(input, output,
+                   [](Communicator& c, const at::Tensor& in, at::Tensor& out) {
+                     return c.AllGather(in, out);
+                   });
 }
 
 absl::Status RoutingCommunicator::AllReduce(at::Tensor& tensor, ReduceOp op) {

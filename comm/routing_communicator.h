@@ -61,6 +61,10 @@ class RoutingCommunicator : public Communicator {
   }
 
   absl::Status AllReduce(at::Tensor& tensor, ReduceOp op) override;
+  // Routed by `output`'s device; `input` is staged with it when needed.
+  absl::Status ReduceScatter(const at::Tensor& input, at::Tensor& output,
+                             ReduceOp op) override;
+  absl::Status AllGather(const at::Tensor& input, at::Tensor& output) override;
   absl::Status Broadcast(at::Tensor& tensor, int root) override;
   absl::Status Send(const at::Tensor& tensor, int destination,
                     int tag) override;
@@ -74,10 +78,21 @@ class RoutingCommunicator : public Communicator {
 
  private:
   using Move = std::function<absl::Status(Communicator&, at::Tensor&)>;
+  using MovePair = std::function<absl::Status(
+      Communicator&, const at::Tensor& input, at::Tensor& output)>;
+  // The backend that carries `tensor` (null: asked for and not connected)
+  // and the device where that backend needs it.
+  std::pair<Communicator*, torch::Device> BackendFor(
+      const at::Tensor& tensor) const;
+  absl::Status NotConnected() const;
   // Runs `move` on the backend that carries `tensor`, staging it where that
   // backend needs it; `write_back`: copy the result into `tensor`.
   absl::Status Route(const at::Tensor& tensor, bool write_back,
                      const Move& move);
+  // The same for a collective from `input` into `output` (routed by
+  // `output`).
+  absl::Status RoutePair(const at::Tensor& input, at::Tensor& output,
+                         const MovePair& move);
 
   std::unique_ptr<Communicator> host_;
   std::unique_ptr<Communicator> device_;  // null until connected

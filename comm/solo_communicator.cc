@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
+#include "comm/block_shapes.h"
 
 namespace metarm {
 
@@ -28,6 +29,24 @@ absl::Status SoloCommunicator::AllReduce(at::Tensor& tensor, ReduceOp op) {
                      "floating-point tensor, got ",
                      at::toString(tensor.scalar_type())));
   }
+  return absl::OkStatus();
+}
+
+absl::Status SoloCommunicator::ReduceScatter(const at::Tensor& input,
+                                             at::Tensor& output, ReduceOp op) {
+  absl::Status shapes = CheckBlocks(*this, input, output, "ReduceScatter");
+  if (!shapes.ok()) return shapes;
+  absl::Status reducible = AllReduce(output, op);  // the dtype rule
+  if (!reducible.ok()) return reducible;
+  output.copy_(input.reshape(output.sizes()));
+  return absl::OkStatus();
+}
+
+absl::Status SoloCommunicator::AllGather(const at::Tensor& input,
+                                         at::Tensor& output) {
+  absl::Status shapes = CheckBlocks(*this, output, input, "AllGather");
+  if (!shapes.ok()) return shapes;
+  output.copy_(input.reshape(output.sizes()));
   return absl::OkStatus();
 }
 

@@ -25,6 +25,10 @@ class SoloCommunicator : public Communicator {
   const std::string& name() const override { return name_; }
 
   absl::Status AllReduce(at::Tensor& tensor, ReduceOp op) override;
+  // Over one rank, both copy `input` into `output`.
+  absl::Status ReduceScatter(const at::Tensor& input, at::Tensor& output,
+                             ReduceOp op) override;
+  absl::Status AllGather(const at::Tensor& input, at::Tensor& output) override;
   absl::Status Broadcast(at::Tensor& tensor, int root) override;
   // There is no other rank: both fail with InvalidArgument.
   absl::Status Send(const at::Tensor& tensor, int destination,

@@ -21,6 +21,23 @@ TEST(SoloCommunicatorTest, CollectivesOverOneRankLeaveTheTensor) {
   EXPECT_TRUE(solo.Barrier().ok());
 }
 
+TEST(SoloCommunicatorTest, ScatterAndGatherOverOneRankCopy) {
+  SoloCommunicator solo;
+  torch::Tensor whole = torch::arange(6, torch::kFloat32);
+  torch::Tensor block = torch::zeros({2, 3});
+  ASSERT_TRUE(solo.ReduceScatter(whole, block, ReduceOp::kAverage).ok());
+  EXPECT_TRUE(torch::equal(block, whole.view({2, 3})));
+  torch::Tensor gathered = torch::zeros({6});
+  ASSERT_TRUE(solo.AllGather(block, gathered).ok());
+  EXPECT_TRUE(torch::equal(gathered, whole));
+  torch::Tensor wrong = torch::zeros({5});
+  EXPECT_FALSE(solo.AllGather(block, wrong).ok());
+  torch::Tensor counts = torch::ones({2}, torch::kInt64);
+  torch::Tensor count_block = torch::zeros({2}, torch::kInt64);
+  EXPECT_FALSE(
+      solo.ReduceScatter(counts, count_block, ReduceOp::kAverage).ok());
+}
+
 TEST(SoloCommunicatorTest, RefusesWhatNeedsAnotherRank) {
   SoloCommunicator solo("learners");
   torch::Tensor t = torch::ones({2});

@@ -108,6 +108,9 @@ sources=(
   "$out/obj/proto/job.pb.cc" proto/job_defaults.cc
   comm/host_name.cc comm/nccl_communicator.cc comm/nccl_describe.cc
   comm/solo_communicator.cc comm/routing_communicator.cc comm/gradient_sync.cc
+  comm/block_shapes.cc
+  optim/flat_layout.cc optim/adamw_file.cc optim/data_parallel_optimizer.cc
+  optim/replicated_adamw.cc optim/sharded_adamw.cc
   model/transformer.cc model/transformer_config.cc model/token_batch.cc
   reward/losses.cc reward/reward_trainer.cc
   rollout/experience.cc rollout/sampler.cc

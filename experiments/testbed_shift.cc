@@ -23,6 +23,7 @@
 #include "comm/mpi_environment.h"
 #include "comm/threads.h"
 #include "nlohmann/json.hpp"
+#include "optim/data_parallel_optimizer.h"
 #include "reward/reward_data.h"
 #include "reward/reward_trainer.h"
 #include "rollout/preference_generator.h"
@@ -70,8 +71,11 @@ LanguageModel TrainSft(const Task& task, const Tokenizer& tokenizer,
                        Communicator& self, uint64_t seed, int steps) {
   torch::manual_seed(seed);
   LanguageModel policy(ModelConfig());
-  torch::optim::AdamW optimizer(policy->parameters(),
-                                torch::optim::AdamWOptions(1e-3));
+  std::unique_ptr<DataParallelOptimizer> optimizer =
+      MakeDataParallelAdamW(policy->parameters(),
+                            torch::optim::AdamWOptions(1e-3), self,
+                            /*shard_state=*/false)
+          .value();  // replicated: cannot fail
   Rng rng(seed * 7 + 1);
   for (int step = 0; step < steps; ++step) {
     std::vector<std::string> prompts, demonstrations;
@@ -80,7 +84,7 @@ LanguageModel TrainSft(const Task& task, const Tokenizer& tokenizer,
       demonstrations.push_back(task.Demonstration(prompts.back(), rng));
     }
     absl::StatusOr<double> loss =
-        SftStep(policy, optimizer,
+        SftStep(policy, *optimizer,
                 MakeSftBatch(prompts, demonstrations, tokenizer), self);
     if ((step + 1) % 200 == 0) {
       std::cout << absl::StrFormat("  sft step %d: loss %.3f\n", step + 1,

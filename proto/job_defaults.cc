@@ -19,6 +19,7 @@ void ApplyTopologyDefaults(Topology* topology) {
     topology->set_backend(AUTO);
   }
   METARM_DEFAULT(topology, device, "auto");
+  METARM_DEFAULT(topology, shard_optimizer_state, false);
 }
 
 void ApplyModelDefaults(ModelSpec* model) {

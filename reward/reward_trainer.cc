@@ -7,14 +7,15 @@
 
 namespace metarm {
 
-RewardTrainerOptions RewardTrainerOptions::FromSpec(
-    const RewardTraining& spec) {
+RewardTrainerOptions RewardTrainerOptions::FromSpec(const RewardTraining& spec,
+                                                    const Topology& topology) {
   RewardTrainerOptions options;
   options.mode = spec.mode();
   options.eta = spec.eta();
   options.gap_lambda = spec.gap_lambda();
   options.learning_rate = spec.learning_rate();
   options.weight_decay = spec.weight_decay();
+  options.shard_optimizer_state = topology.shard_optimizer_state();
   return options;
 }
 
@@ -45,9 +46,14 @@ RewardTrainer::RewardTrainer(ScalarModel model,
     : model_(std::move(model)),
       options_(options),
       learners_(learners),
-      optimizer_(model_->parameters(),
-                 torch::optim::AdamWOptions(options.learning_rate)
-                     .weight_decay(options.weight_decay)) {}
+      // Cannot fail: a model's parameters share one dtype and one device
+      // (model/transformer.h), and amsgrad is off.
+      optimizer_(MakeDataParallelAdamW(
+                     model_->parameters(),
+                     torch::optim::AdamWOptions(options.learning_rate)
+                         .weight_decay(options.weight_decay),
+                     learners, options.shard_optimizer_state)
+                     .value()) {}
 
 namespace {
 
@@ -121,16 +127,16 @@ torch::Tensor RewardTrainer::Loss(const PreferenceBatch& pairs,
   return loss;
 }
 
-absl::Status RewardTrainer::VanillaGradient(const PreferenceBatch& pairs,
-                                            RewardStepStats* stats) {
-  optimizer_.zero_grad();
+absl::StatusOr<GradientReduction> RewardTrainer::VanillaGradient(
+    const PreferenceBatch& pairs, RewardStepStats* stats) {
+  optimizer_->ZeroGrad();
   Loss(pairs, stats).backward();
-  return AverageGradients(model_->parameters(), learners_);
+  return GradientReduction::kAverage;
 }
 
-absl::Status RewardTrainer::RegularizedGradient(const PreferenceBatch& pairs,
-                                                const MetaBatch& meta,
-                                                RewardStepStats* stats) {
+absl::StatusOr<GradientReduction> RewardTrainer::RegularizedGradient(
+    const PreferenceBatch& pairs, const MetaBatch& meta,
+    RewardStepStats* stats) {
   std::vector<torch::Tensor> parameters = model_->parameters();
   torch::Tensor loss = Loss(pairs, stats);
   torch::Tensor j = DifferenceObjective(ScoreMetaBatch(model_, meta));
@@ -147,12 +153,12 @@ absl::Status RewardTrainer::RegularizedGradient(const PreferenceBatch& pairs,
       Averaged(combined, learners_);
   if (!averaged.ok()) return averaged.status();
   SetGradients(parameters, *averaged);
-  return absl::OkStatus();
+  return GradientReduction::kReduced;
 }
 
-absl::Status RewardTrainer::MetaGradient(const PreferenceBatch& pairs,
-                                         const MetaBatch& meta, bool exact,
-                                         RewardStepStats* stats) {
+absl::StatusOr<GradientReduction> RewardTrainer::MetaGradient(
+    const PreferenceBatch& pairs, const MetaBatch& meta, bool exact,
+    RewardStepStats* stats) {
   std::vector<torch::Tensor> parameters = model_->parameters();
   // Algorithm 1, steps 2-3: J(θ) and its gradient, kept as a graph for the
   // exact variant's second derivative.
@@ -202,12 +208,12 @@ absl::Status RewardTrainer::MetaGradient(const PreferenceBatch& pairs,
     }
   }
   SetGradients(parameters, gradient);
-  return absl::OkStatus();
+  return GradientReduction::kReduced;
 }
 
-absl::Status RewardTrainer::ComputeGradient(const PreferenceBatch& pairs,
-                                            const MetaBatch* meta,
-                                            RewardStepStats* stats) {
+absl::StatusOr<GradientReduction> RewardTrainer::LocalGradient(
+    const PreferenceBatch& pairs, const MetaBatch* meta,
+    RewardStepStats* stats) {
   const bool has_meta = meta != nullptr && meta->prompts() > 0;
   switch (has_meta ? options_.mode : VANILLA) {
     case GAP_REGULARIZED:
@@ -221,13 +227,25 @@ absl::Status RewardTrainer::ComputeGradient(const PreferenceBatch& pairs,
   }
 }
 
+absl::Status RewardTrainer::ComputeGradient(const PreferenceBatch& pairs,
+                                            const MetaBatch* meta,
+                                            RewardStepStats* stats) {
+  absl::StatusOr<GradientReduction> how = LocalGradient(pairs, meta, stats);
+  if (!how.ok()) return how.status();
+  if (*how == GradientReduction::kReduced) return absl::OkStatus();
+  return AverageGradients(model_->parameters(), learners_);
+}
+
 absl::StatusOr<RewardStepStats> RewardTrainer::Step(
     const PreferenceBatch& pairs, const MetaBatch* meta) {
   RewardStepStats stats;
-  absl::Status computed = ComputeGradient(pairs, meta, &stats);
-  if (!computed.ok()) return computed;
+  absl::StatusOr<GradientReduction> how = LocalGradient(pairs, meta, &stats);
+  if (!how.ok()) return how.status();
   // Algorithm 1, step 5: the optimizer step at θ with the gradient.
-  optimizer_.step();
+  absl::Status reduced = optimizer_->ReduceGradients(*how);
+  if (!reduced.ok()) return reduced;
+  absl::Status stepped = optimizer_->Step();
+  if (!stepped.ok()) return stepped;
   const bool logs_j =
       meta != nullptr && meta->prompts() > 0 && options_.mode != VANILLA;
   if (logs_j) {

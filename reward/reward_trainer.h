@@ -19,6 +19,7 @@
 #include "comm/communicator.h"
 #include "model/token_batch.h"
 #include "model/transformer.h"
+#include "optim/data_parallel_optimizer.h"
 #include "proto/job.pb.h"
 
 namespace metarm {
@@ -48,8 +49,12 @@ struct RewardTrainerOptions {
   double gap_lambda = 0.1;      // λ of GAP_REGULARIZED
   double learning_rate = 1e-3;  // AdamW α
   double weight_decay = 0.0;
+  // ZeRO stage 1 over the learners (topology.shard_optimizer_state).
+  bool shard_optimizer_state = false;
 
-  static RewardTrainerOptions FromSpec(const RewardTraining& spec);
+  // The settings of `spec`; shard_optimizer_state from `topology`.
+  static RewardTrainerOptions FromSpec(const RewardTraining& spec,
+                                       const Topology& topology = {});
 };
 
 // Averaged over the learner group. The J fields are 0 without a meta batch
@@ -84,24 +89,34 @@ class RewardTrainer {
                                const MetaBatch* meta, RewardStepStats* stats);
 
   ScalarModel& model() { return model_; }
-  torch::optim::AdamW& optimizer() { return optimizer_; }
+  DataParallelOptimizer& optimizer() { return *optimizer_; }
 
  private:
-  // The gradient of each mode, into .grad().
-  absl::Status VanillaGradient(const PreferenceBatch& pairs,
-                               RewardStepStats* stats);
-  absl::Status RegularizedGradient(const PreferenceBatch& pairs,
-                                   const MetaBatch& meta,
-                                   RewardStepStats* stats);
-  absl::Status MetaGradient(const PreferenceBatch& pairs, const MetaBatch& meta,
-                            bool exact, RewardStepStats* stats);
+  // The gradient of each mode, into .grad(), and how the learners' .grad()
+  // are still to be reduced. VANILLA leaves each learner's own gradient
+  // (reduced by the optimizer: an all-reduce, or a reduce-scatter when
+  // sharded); the other modes all-reduce their gradients themselves, since
+  // the meta step θ' = θ + η∇J needs the whole averaged ∇J and the
+  // diagnostics the whole averaged ∇L.
+  absl::StatusOr<GradientReduction> LocalGradient(const PreferenceBatch& pairs,
+                                                  const MetaBatch* meta,
+                                                  RewardStepStats* stats);
+  absl::StatusOr<GradientReduction> VanillaGradient(
+      const PreferenceBatch& pairs, RewardStepStats* stats);
+  absl::StatusOr<GradientReduction> RegularizedGradient(
+      const PreferenceBatch& pairs, const MetaBatch& meta,
+      RewardStepStats* stats);
+  absl::StatusOr<GradientReduction> MetaGradient(const PreferenceBatch& pairs,
+                                                 const MetaBatch& meta,
+                                                 bool exact,
+                                                 RewardStepStats* stats);
   // L on the batch (with its graph); sets stats->loss and ->accuracy.
   torch::Tensor Loss(const PreferenceBatch& pairs, RewardStepStats* stats);
 
   ScalarModel model_;
   RewardTrainerOptions options_;
   Communicator& learners_;
-  torch::optim::AdamW optimizer_;
+  std::unique_ptr<DataParallelOptimizer> optimizer_;
 };
 
 // Scores of both sides of every pair in one forward pass: {chosen, rejected}.

@@ -17,7 +17,8 @@ want = {"gemm_peak", "metarm_step_mfu", "vanilla_rm_step_mfu", "ppo_update_mfu",
         "kv_cache_bytes_per_sequence", "python_over_cpp_metarm_step",
         "python_over_cpp_ppo_update", "python_over_cpp_generation",
         "weight_sync_bucketed_over_flat", "weight_sync_per_tensor_over_flat",
-        "grad_allreduce_effective_bandwidth_ratio"}
+        "grad_allreduce_effective_bandwidth_ratio", "zero1_optimizer_state_share",
+        "zero1_max_parameter_difference", "zero1_step_sharded_over_replicated"}
 missing = want - names
 print("missing:", sorted(missing)) if missing else print(len(names), "figures")
 sys.exit(1 if missing else 0)

@@ -30,6 +30,13 @@ std::string FormatLayout(const Job& job, const std::vector<RankInfo>& ranks) {
       topology.learner_ranks(), topology.learner_ranks() == 1 ? "" : "s",
       topology.rollout_ranks(), topology.rollout_ranks() == 1 ? "" : "s",
       Placement_Name(topology.placement()));
+  if (topology.shard_optimizer_state()) {
+    absl::StrAppendFormat(&out,
+                          "  optimizer state sharded over %d learner%s "
+                          "(ZeRO stage 1)\n",
+                          topology.learner_ranks(),
+                          topology.learner_ranks() == 1 ? "" : "s");
+  }
   absl::StrAppendFormat(&out, "  %-5s %-20s %-6s %-24s %-8s %-8s %-8s %s\n",
                         "rank", "host", "local", "roles", "threads", "device",
                         "tensors", "pid");

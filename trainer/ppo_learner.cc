@@ -8,18 +8,35 @@
 
 namespace metarm {
 
+namespace {
+
+// Cannot fail: a model's parameters share one dtype and one device
+// (model/transformer.h), and amsgrad is off.
+std::unique_ptr<DataParallelOptimizer> MakeOptimizer(
+    std::vector<torch::Tensor> parameters, double learning_rate,
+    Communicator& learners, bool shard) {
+  return MakeDataParallelAdamW(
+             std::move(parameters),
+             torch::optim::AdamWOptions(learning_rate).weight_decay(0.0),
+             learners, shard)
+      .value();
+}
+
+}  // namespace
+
 PpoLearner::PpoLearner(LanguageModel policy, ScalarModel critic,
-                       const PpoSpec& spec, Communicator& learners)
+                       const PpoSpec& spec, Communicator& learners,
+                       bool shard_optimizer_state)
     : policy_(std::move(policy)),
       critic_(std::move(critic)),
       spec_(spec),
       learners_(learners),
-      policy_optimizer_(policy_->parameters(),
-                        torch::optim::AdamWOptions(spec.policy_learning_rate())
-                            .weight_decay(0.0)),
-      critic_optimizer_(critic_->parameters(),
-                        torch::optim::AdamWOptions(spec.value_learning_rate())
-                            .weight_decay(0.0)),
+      policy_optimizer_(MakeOptimizer(policy_->parameters(),
+                                      spec.policy_learning_rate(), learners,
+                                      shard_optimizer_state)),
+      critic_optimizer_(MakeOptimizer(critic_->parameters(),
+                                      spec.value_learning_rate(), learners,
+                                      shard_optimizer_state)),
       kl_(spec.kl_coef(), spec.kl_target()) {}
 
 absl::StatusOr<PpoStats> PpoLearner::Minibatch(const Experience& batch,
@@ -27,8 +44,8 @@ absl::StatusOr<PpoStats> PpoLearner::Minibatch(const Experience& batch,
                                                const torch::Tensor& returns,
                                                const torch::Tensor& old_values,
                                                double total_tokens) {
-  policy_optimizer_.zero_grad();
-  critic_optimizer_.zero_grad();
+  policy_optimizer_->ZeroGrad();
+  critic_optimizer_->ZeroGrad();
   auto [logprobs, entropy] =
       ResponseLogprobs(policy_, batch.sequences, batch.prompt_columns);
   torch::Tensor values =
@@ -56,20 +73,22 @@ absl::StatusOr<PpoStats> PpoLearner::Minibatch(const Experience& batch,
       torch::tensor({double(stats.skipped_steps)}, torch::kFloat64);
   absl::Status status = learners_.AllReduce(skipped, ReduceOp::kSum);
   if (!status.ok()) return status;
-  std::vector<torch::Tensor> parameters = policy_->parameters();
-  for (const torch::Tensor& p : critic_->parameters()) parameters.push_back(p);
-  status = SumGradients(parameters, learners_);
-  if (!status.ok()) return status;
-  // The summed gradients are the same on every learner, so is this verdict.
   bool finite = skipped.item<double>() == 0;
-  for (const torch::Tensor& p : parameters) {
-    if (finite && p.grad().defined()) {
-      finite = torch::isfinite(p.grad()).all().item<bool>();
-    }
+  // Both optimizers take part in every collective, whatever the verdict so
+  // far; the verdict is the same on every learner.
+  for (DataParallelOptimizer* optimizer :
+       {policy_optimizer_.get(), critic_optimizer_.get()}) {
+    status = optimizer->ReduceGradients(GradientReduction::kSum);
+    if (!status.ok()) return status;
+    absl::StatusOr<bool> reduced_finite = optimizer->ReducedGradientsFinite();
+    if (!reduced_finite.ok()) return reduced_finite.status();
+    finite = finite && *reduced_finite;
   }
   if (finite) {
-    policy_optimizer_.step();
-    critic_optimizer_.step();
+    status = policy_optimizer_->Step();
+    if (!status.ok()) return status;
+    status = critic_optimizer_->Step();
+    if (!status.ok()) return status;
   }
   stats.skipped_steps = finite ? 0 : 1;
   stats.policy_loss = losses.policy.item<double>() * weight;

@@ -18,6 +18,7 @@
 #include "comm/communicator.h"
 #include "model/token_batch.h"
 #include "model/transformer.h"
+#include "optim/data_parallel_optimizer.h"
 #include "proto/job.pb.h"
 #include "rollout/experience.h"
 #include "trainer/ppo_math.h"
@@ -38,8 +39,10 @@ struct PpoStats {
 
 class PpoLearner {
  public:
+  // `shard_optimizer_state`: ZeRO stage 1 for both optimizers
+  // (topology.shard_optimizer_state).
   PpoLearner(LanguageModel policy, ScalarModel critic, const PpoSpec& spec,
-             Communicator& learners);
+             Communicator& learners, bool shard_optimizer_state = false);
   PpoLearner(const PpoLearner&) = delete;
   PpoLearner& operator=(const PpoLearner&) = delete;
 
@@ -52,8 +55,8 @@ class PpoLearner {
   double kl_coef() const { return kl_.value(); }
   // For checkpoints: the optimizers and the KL coefficient are the learner's
   // whole state besides the models.
-  torch::optim::AdamW& policy_optimizer() { return policy_optimizer_; }
-  torch::optim::AdamW& critic_optimizer() { return critic_optimizer_; }
+  DataParallelOptimizer& policy_optimizer() { return *policy_optimizer_; }
+  DataParallelOptimizer& critic_optimizer() { return *critic_optimizer_; }
   void RestoreKlCoef(double value) { kl_.Restore(value); }
 
  private:
@@ -68,8 +71,8 @@ class PpoLearner {
   ScalarModel critic_;
   PpoSpec spec_;
   Communicator& learners_;
-  torch::optim::AdamW policy_optimizer_;
-  torch::optim::AdamW critic_optimizer_;
+  std::unique_ptr<DataParallelOptimizer> policy_optimizer_;
+  std::unique_ptr<DataParallelOptimizer> critic_optimizer_;
   KlController kl_;
 };
 

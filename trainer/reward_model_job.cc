@@ -106,7 +106,9 @@ absl::Status TrainOnLearner(const Job& job, const RewardData& data,
       LoadPretrained(*model, config, job.reward_model(), "reward_model"));
   model->to(device);  // initialised on the CPU: the same weights anywhere
   RewardTrainer trainer(
-      model, RewardTrainerOptions::FromSpec(job.reward_training()), learners);
+      model,
+      RewardTrainerOptions::FromSpec(job.reward_training(), job.topology()),
+      learners);
   const bool writer = learners.rank() == 0;
   std::unique_ptr<RunLog> log;
   if (writer) {

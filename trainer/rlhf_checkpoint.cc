@@ -23,31 +23,6 @@ absl::Status WriteJsonLines(const std::string& path,
   return WriteFileAtomically(path, text);
 }
 
-template <typename Optimizer>
-absl::Status SaveOptimizer(Optimizer& optimizer, const std::string& path) {
-  try {
-    torch::save(optimizer, path);
-  } catch (const c10::Error& e) {
-    return absl::UnavailableError(
-        absl::StrCat(path, ": cannot write: ", e.what_without_backtrace()));
-  }
-  return absl::OkStatus();
-}
-
-// The state goes to `device`, the models' (a checkpoint written on one
-// device type loads on another).
-template <typename Optimizer>
-absl::Status LoadOptimizer(Optimizer& optimizer, const std::string& path,
-                           const torch::Device& device) {
-  try {
-    torch::load(optimizer, path, device);
-  } catch (const c10::Error& e) {
-    return absl::DataLossError(absl::StrCat(
-        path, ": not an optimizer state: ", e.what_without_backtrace()));
-  }
-  return absl::OkStatus();
-}
-
 nlohmann::json CountersOf(const RlhfState& s, RunPosition at) {
   nlohmann::json log_lines = nlohmann::json::object();
   for (const auto& [file, lines] : s.log->line_counts()) {
@@ -73,17 +48,28 @@ absl::Status SaveModels(RlhfState& s, const CheckpointWriter& w) {
   CrashPointForTest("checkpoint_write");
   METARM_RETURN_IF_ERROR(SaveWeights(*s.reward_model, s.reward_model->config(),
                                      w.PathOf("reward_model.pt")));
-  if (s.reward_trainer != nullptr) {
-    METARM_RETURN_IF_ERROR(SaveOptimizer(s.reward_trainer->optimizer(),
-                                         w.PathOf("reward_optimizer.pt")));
-  }
   if (s.ppo != nullptr) {
     METARM_RETURN_IF_ERROR(SaveWeights(
         *s.ppo->critic(), s.ppo->critic()->config(), w.PathOf("critic.pt")));
-    METARM_RETURN_IF_ERROR(SaveOptimizer(s.ppo->policy_optimizer(),
-                                         w.PathOf("policy_optimizer.pt")));
-    METARM_RETURN_IF_ERROR(SaveOptimizer(s.ppo->critic_optimizer(),
-                                         w.PathOf("critic_optimizer.pt")));
+  }
+  return absl::OkStatus();
+}
+
+// Collective over the learners (a sharded optimizer gathers its state on
+// learner 0, which writes it); `w` is null except on learner 0.
+absl::Status SaveOptimizers(RlhfState& s, const CheckpointWriter* w) {
+  auto path = [w](const char* name) {
+    return w != nullptr ? w->PathOf(name) : std::string();
+  };
+  if (s.reward_trainer != nullptr) {
+    METARM_RETURN_IF_ERROR(
+        s.reward_trainer->optimizer().Save(path("reward_optimizer.pt")));
+  }
+  if (s.ppo != nullptr) {
+    METARM_RETURN_IF_ERROR(
+        s.ppo->policy_optimizer().Save(path("policy_optimizer.pt")));
+    METARM_RETURN_IF_ERROR(
+        s.ppo->critic_optimizer().Save(path("critic_optimizer.pt")));
   }
   return absl::OkStatus();
 }
@@ -128,25 +114,25 @@ absl::Status LoadModels(RlhfState& s, const Checkpoint& c,
   if (!s.learner()) return absl::OkStatus();
   if (state.at("has_reward_trainer").get<bool>()) {
     s.reward_trainer = std::make_unique<RewardTrainer>(
-        s.reward_model, RewardTrainerOptions::FromSpec(s.job.reward_training()),
+        s.reward_model,
+        RewardTrainerOptions::FromSpec(s.job.reward_training(),
+                                       s.job.topology()),
         *s.groups.learners);
-    METARM_RETURN_IF_ERROR(LoadOptimizer(s.reward_trainer->optimizer(),
-                                         c.PathOf("reward_optimizer.pt"),
-                                         s.device()));
+    METARM_RETURN_IF_ERROR(s.reward_trainer->optimizer().Load(
+        c.PathOf("reward_optimizer.pt"), s.device()));
   }
   if (state.at("has_ppo").get<bool>()) {
     ScalarModel critic(s.reward_model->config());
     critic->to(s.device());
     METARM_RETURN_IF_ERROR(
         LoadWeights(*critic, critic->config(), c.PathOf("critic.pt")));
-    s.ppo = std::make_unique<PpoLearner>(s.policy, critic, s.job.ppo(),
-                                         *s.groups.learners);
-    METARM_RETURN_IF_ERROR(LoadOptimizer(s.ppo->policy_optimizer(),
-                                         c.PathOf("policy_optimizer.pt"),
-                                         s.device()));
-    METARM_RETURN_IF_ERROR(LoadOptimizer(s.ppo->critic_optimizer(),
-                                         c.PathOf("critic_optimizer.pt"),
-                                         s.device()));
+    s.ppo = std::make_unique<PpoLearner>(
+        s.policy, critic, s.job.ppo(), *s.groups.learners,
+        s.job.topology().shard_optimizer_state());
+    METARM_RETURN_IF_ERROR(s.ppo->policy_optimizer().Load(
+        c.PathOf("policy_optimizer.pt"), s.device()));
+    METARM_RETURN_IF_ERROR(s.ppo->critic_optimizer().Load(
+        c.PathOf("critic_optimizer.pt"), s.device()));
     s.ppo->RestoreKlCoef(state.at("kl_coef").get<double>());
   }
   return absl::OkStatus();
@@ -206,10 +192,12 @@ std::string CheckpointRoot(const Job& job) {
 }
 
 absl::Status SaveRlhfCheckpoint(RlhfState& s, RunPosition at) {
+  if (!s.writer()) return SaveOptimizers(s, nullptr);
   const int64_t sequence = s.checkpoints_written + 1;
   METARM_ASSIGN_OR_RETURN(
       CheckpointWriter writer,
       CheckpointWriter::Begin(CheckpointRoot(s.job), sequence));
+  METARM_RETURN_IF_ERROR(SaveOptimizers(s, &writer));
   METARM_RETURN_IF_ERROR(SaveModels(s, writer));
   METARM_RETURN_IF_ERROR(SaveData(s, writer));
   METARM_RETURN_IF_ERROR(writer.Commit(CountersOf(s, at)));

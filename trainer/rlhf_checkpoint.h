@@ -1,6 +1,6 @@
 // Saving an RLHF run's whole state, and restoring it on every rank.
 //
-//   // learner 0, at a checkpoint point:
+//   // every learner, at a checkpoint point (learner 0 writes):
 //   METARM_RETURN_IF_ERROR(SaveRlhfCheckpoint(s, {round, iterations_done}));
 //   // every rank, before the run starts:
 //   absl::StatusOr<std::optional<RunPosition>> at = RestoreRlhfCheckpoint(s);
@@ -36,6 +36,9 @@ struct RunPosition {
 std::string CheckpointRoot(const Job& job);
 
 // Learner 0 writes a new checkpoint at `at` and prunes the old ones.
+// Collective over the learners: sharded optimizers gather their state on
+// learner 0 (optim/data_parallel_optimizer.h); the other learners return
+// after that.
 absl::Status SaveRlhfCheckpoint(RlhfState& s, RunPosition at);
 
 // Every rank: finds the newest checkpoint and restores from it what the

@@ -126,8 +126,12 @@ absl::Status AppendJson(const RlhfState& s, const std::string& file,
 // Round 0: next-token cross-entropy on fresh demonstrations, sharded.
 absl::Status RunSft(RlhfState& s) {
   const SftSpec& spec = s.job.sft();
-  torch::optim::AdamW optimizer(
-      s.policy->parameters(), torch::optim::AdamWOptions(spec.learning_rate()));
+  METARM_ASSIGN_OR_RETURN(
+      std::unique_ptr<DataParallelOptimizer> optimizer,
+      MakeDataParallelAdamW(s.policy->parameters(),
+                            torch::optim::AdamWOptions(spec.learning_rate()),
+                            *s.groups.learners,
+                            s.job.topology().shard_optimizer_state()));
   double loss = 0;
   for (uint32_t step = 0; step < spec.steps(); ++step) {
     Rng rng(StreamSeed(s.job.seed(), kSftData, step));
@@ -144,7 +148,7 @@ absl::Status RunSft(RlhfState& s) {
     std::vector<std::string> my_demos(demonstrations.begin() + begin,
                                       demonstrations.begin() + begin + count);
     METARM_ASSIGN_OR_RETURN(
-        loss, SftStep(s.policy, optimizer,
+        loss, SftStep(s.policy, *optimizer,
                       MakeSftBatch(my_prompts, my_demos, s.tokenizer()),
                       *s.groups.learners));
   }
@@ -222,7 +226,7 @@ absl::Status TrainRewardModel(RlhfState& s, int round) {
         *fresh, fresh->config(), s.job.reward_model(), "reward_model"));
     CopyParameters(*fresh, *s.reward_model);
     s.reward_trainer = std::make_unique<RewardTrainer>(
-        s.reward_model, RewardTrainerOptions::FromSpec(spec),
+        s.reward_model, RewardTrainerOptions::FromSpec(spec, s.job.topology()),
         *s.groups.learners);
   }
   EpochTotals totals;
@@ -320,7 +324,7 @@ absl::Status CountSkippedUpdate(RlhfState& s, const PpoStats& stats) {
 // checkpoint.every_iterations = N, after every N-th PPO iteration of a round.
 // None while updates are being skipped: that state may be broken.
 absl::Status CheckpointIfDue(RlhfState& s, RunPosition at, bool round_end) {
-  if (!s.writer() || s.skipped_in_a_row > 0) return absl::OkStatus();
+  if (!s.learner() || s.skipped_in_a_row > 0) return absl::OkStatus();
   const int every = static_cast<int>(s.job.checkpoint().every_iterations());
   const int iterations = static_cast<int>(s.job.ppo().iterations_per_round());
   const bool due = round_end || (every > 0 && at.iterations_done % every == 0 &&
@@ -602,15 +606,18 @@ absl::Status RunRound(RlhfState& s, int round, int first) {
       ScalarModel critic(s.reward_model->config());
       critic->to(s.device());
       CopyParameters(*s.reward_model, *critic);
-      s.ppo = std::make_unique<PpoLearner>(s.policy, critic, s.job.ppo(),
-                                           *s.groups.learners);
+      s.ppo = std::make_unique<PpoLearner>(
+          s.policy, critic, s.job.ppo(), *s.groups.learners,
+          s.job.topology().shard_optimizer_state());
     }
   }
   METARM_RETURN_IF_ERROR(SyncWeights(s, *s.reward_model));
   METARM_RETURN_IF_ERROR(RunPpoIterations(s, round, first));
-  if (!s.writer()) return absl::OkStatus();
-  CrashPointForTest("round_end");
-  METARM_RETURN_IF_ERROR(Evaluate(s, round));
+  if (s.writer()) {
+    CrashPointForTest("round_end");
+    METARM_RETURN_IF_ERROR(Evaluate(s, round));
+  }
+  // Every learner: a sharded optimizer's state is gathered for the writer.
   return CheckpointIfDue(
       s, {round, static_cast<int>(s.job.ppo().iterations_per_round())}, true);
 }

@@ -48,9 +48,9 @@ std::pair<torch::Tensor, double> SftLossSum(LanguageModel& policy,
 }
 
 absl::StatusOr<double> SftStep(LanguageModel& policy,
-                               torch::optim::Optimizer& optimizer,
+                               DataParallelOptimizer& optimizer,
                                const SftBatch& batch, Communicator& learners) {
-  optimizer.zero_grad();
+  optimizer.ZeroGrad();
   auto [loss_sum, tokens] = SftLossSum(policy, batch);
   torch::Tensor totals =
       torch::tensor({tokens, loss_sum.item<double>()}, torch::kFloat64);
@@ -60,9 +60,10 @@ absl::StatusOr<double> SftStep(LanguageModel& policy,
   }
   const double global_tokens = std::max(1.0, totals[0].item<double>());
   (loss_sum / global_tokens).backward();
-  absl::Status synced = SumGradients(policy->parameters(), learners);
+  absl::Status synced = optimizer.ReduceGradients(GradientReduction::kSum);
   if (!synced.ok()) return synced;
-  optimizer.step();
+  absl::Status stepped = optimizer.Step();
+  if (!stepped.ok()) return stepped;
   return totals[1].item<double>() / global_tokens;
 }
 

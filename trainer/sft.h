@@ -15,6 +15,7 @@
 #include "comm/communicator.h"
 #include "model/token_batch.h"
 #include "model/transformer.h"
+#include "optim/data_parallel_optimizer.h"
 #include "tasks/tokenizer.h"
 
 namespace metarm {
@@ -40,7 +41,7 @@ std::pair<torch::Tensor, double> SftLossSum(LanguageModel& policy,
 // the global |R| and the gradients are summed, so any number of learners
 // takes the one-learner step. Returns L.
 absl::StatusOr<double> SftStep(LanguageModel& policy,
-                               torch::optim::Optimizer& optimizer,
+                               DataParallelOptimizer& optimizer,
                                const SftBatch& batch, Communicator& learners);
 
 }  // namespace metarm

@@ -1,7 +1,9 @@
 // The GPU smoke check (deploy/gpu_smoke.sh builds and runs it): on cuda:0,
-// a one-rank NCCL all-reduce, the routing of CPU and CUDA tensors, a MetaRM
-// step and a PPO update, each checked against the same computation on the
-// CPU, then timings of the medium-size steps and of generation.
+// a one-rank NCCL all-reduce, reduce-scatter and all-gather, the routing of
+// CPU and CUDA tensors, the sharded AdamW (ZeRO stage 1) against the
+// replicated one, a MetaRM step and a PPO update, each checked against the
+// same computation on the CPU, then timings of the medium-size steps and of
+// generation.
 //
 // Exit codes: 0 every check passed, 1 a check failed, 3 no CUDA device.
 #include <ATen/CPUGeneratorImpl.h>
@@ -18,6 +20,7 @@
 #include "comm/routing_communicator.h"
 #include "comm/solo_communicator.h"
 #include "model/transformer.h"
+#include "optim/data_parallel_optimizer.h"
 #include "proto/job_defaults.h"
 #include "reward/reward_trainer.h"
 #include "rollout/experience.h"
@@ -101,6 +104,62 @@ void CheckNccl(Checks& checks, Communicator& nccl) {
       "  time: %.3f ms per 64 MB all-reduce (one rank: launch and "
       "local copy only)\n",
       ms);
+}
+
+void CheckScatterGather(Checks& checks, Communicator& nccl) {
+  const auto cuda = torch::TensorOptions().device(torch::kCUDA);
+  torch::Tensor whole = torch::arange(1 << 20, cuda.dtype(torch::kFloat32));
+  torch::Tensor block = torch::zeros_like(whole);
+  absl::Status scattered = nccl.ReduceScatter(whole, block, ReduceOp::kSum);
+  torch::Tensor gathered = torch::zeros_like(whole);
+  absl::Status gathered_status = nccl.AllGather(block, gathered);
+  checks.Report("NCCL reduce-scatter and all-gather, one rank",
+                scattered.ok() && gathered_status.ok() &&
+                    torch::equal(block, whole) && torch::equal(gathered, whole),
+                std::string(scattered.message()) +
+                    std::string(gathered_status.message()));
+}
+
+// ZeRO stage 1 on the GPU: the sharded AdamW over the learners' group gives
+// the replicated one's parameters.
+void CheckShardedAdamW(Checks& checks, Communicator& gpu_learners) {
+  torch::manual_seed(5);
+  LanguageModel replicated(Config(64));
+  replicated->to(torch::kCUDA);
+  LanguageModel sharded = CopyTo(replicated, torch::kCUDA);
+  const auto options = torch::optim::AdamWOptions(1e-3).weight_decay(0.01);
+  auto whole = MakeDataParallelAdamW(replicated->parameters(), options,
+                                     gpu_learners, false);
+  auto shard = MakeDataParallelAdamW(sharded->parameters(), options,
+                                     gpu_learners, true);
+  absl::Status status = whole.ok() ? shard.status() : whole.status();
+  for (int step = 0; status.ok() && step < 3; ++step) {
+    for (auto [model, optimizer] :
+         {std::make_pair(&replicated, whole->get()),
+          std::make_pair(&sharded, shard->get())}) {
+      torch::manual_seed(100 + step);
+      for (torch::Tensor& p : (*model)->parameters()) {
+        p.mutable_grad() = torch::randn_like(p);
+      }
+      status = optimizer->ReduceGradients(GradientReduction::kAverage);
+      if (status.ok()) status = optimizer->Step();
+      if (!status.ok()) break;
+    }
+  }
+  double most = 0;
+  if (status.ok()) {
+    auto a = replicated->parameters();
+    auto b = sharded->parameters();
+    for (size_t i = 0; i < a.size(); ++i) {
+      most = std::max(most, (a[i] - b[i]).abs().max().item<double>());
+    }
+  }
+  char detail[96];
+  std::snprintf(detail, sizeof(detail), "max |sharded - replicated| %.2g",
+                most);
+  checks.Report("sharded AdamW (ZeRO-1) equals replicated",
+                status.ok() && most <= 1e-6,
+                status.ok() ? detail : std::string(status.message()));
 }
 
 void CheckRouting(Checks& checks, std::unique_ptr<Communicator> nccl) {
@@ -328,6 +387,7 @@ int Run() {
     return 1;
   }
   CheckNccl(checks, **nccl);
+  CheckScatterGather(checks, **nccl);
   absl::StatusOr<std::unique_ptr<Communicator>> staging =
       CreateNcclCommunicator(solo, 0);
   if (staging.ok()) {
@@ -340,6 +400,7 @@ int Run() {
   RoutingCommunicator learners(std::make_unique<SoloCommunicator>("learners"),
                                {TensorBackend::kAuto, torch::Device("cuda:0")});
   learners.SetDeviceBackend(*std::move(nccl));
+  CheckShardedAdamW(checks, learners);
   CheckMetaRmStep(checks, learners);
   CheckPpoUpdate(checks, learners);
   TimeMediumSteps(learners);

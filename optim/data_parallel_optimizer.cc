@@ -1,0 +1,65 @@
+#include "optim/data_parallel_optimizer.h"
+
+#include "absl/strings/str_cat.h"
+#include "optim/replicated_adamw.h"
+#include "optim/sharded_adamw.h"
+
+namespace metarm {
+namespace {
+
+// Sharding lays the parameters end to end in one buffer: they must share a
+// dtype and a device.
+absl::Status CheckShardable(const std::vector<torch::Tensor>& parameters,
+                            const torch::optim::AdamWOptions& options) {
+  if (parameters.empty()) {
+    return absl::InvalidArgumentError("sharded AdamW: no parameters");
+  }
+  if (options.amsgrad()) {
+    return absl::InvalidArgumentError(
+        "sharded AdamW: amsgrad is not supported");
+  }
+  const torch::Tensor& first = parameters.front();
+  for (size_t i = 0; i < parameters.size(); ++i) {
+    if (parameters[i].scalar_type() != first.scalar_type() ||
+        parameters[i].device() != first.device()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "sharded AdamW: parameter ", i, " is ",
+          c10::toString(parameters[i].scalar_type()), " on ",
+          parameters[i].device().str(), ", parameter 0 ",
+          c10::toString(first.scalar_type()), " on ", first.device().str(),
+          "; the parameters must share a dtype and a device"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<DataParallelOptimizer>> MakeDataParallelAdamW(
+    std::vector<torch::Tensor> parameters,
+    const torch::optim::AdamWOptions& options, Communicator& group,
+    bool shard_state) {
+  if (!shard_state) {
+    return std::unique_ptr<DataParallelOptimizer>(
+        new ReplicatedAdamW(std::move(parameters), options, group));
+  }
+  absl::Status shardable = CheckShardable(parameters, options);
+  if (!shardable.ok()) return shardable;
+  return std::unique_ptr<DataParallelOptimizer>(
+      new ShardedAdamW(std::move(parameters), options, group));
+}
+
+int64_t AdamWStateBytes(const torch::optim::AdamW& optimizer) {
+  int64_t bytes = 0;
+  for (const auto& [key, base] : optimizer.state()) {
+    const auto& state =
+        static_cast<const torch::optim::AdamWParamState&>(*base);
+    for (const torch::Tensor& t :
+         {state.exp_avg(), state.exp_avg_sq(), state.max_exp_avg_sq()}) {
+      if (t.defined()) bytes += t.numel() * t.element_size();
+    }
+  }
+  return bytes;
+}
+
+}  // namespace metarm
