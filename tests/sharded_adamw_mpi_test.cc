@@ -49,9 +49,12 @@ TEST_P(ShardedAdamWTest, MatchesReplicatedWithAShareOfTheState) {
   EXPECT_EQ(shard->StateBytes(), 2 * 4 * share);
 }
 
-INSTANTIATE_TEST_SUITE_P(AverageAndSum, ShardedAdamWTest,
-                         ::testing::Values(GradientReduction::kAverage,
-                                           GradientReduction::kSum));
+INSTANTIATE_TEST_SUITE_P(
+    AverageAndSum, ShardedAdamWTest,
+    ::testing::Values(GradientReduction::kAverage, GradientReduction::kSum),
+    [](const ::testing::TestParamInfo<GradientReduction>& info) {
+      return info.param == GradientReduction::kSum ? "Sum" : "Average";
+    });
 
 TEST(ShardedAdamWCheckpointTest, SavedShardedContinuesEitherWay) {
   std::unique_ptr<MpiCommunicator> world = MpiCommunicator::World();
