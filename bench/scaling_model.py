@@ -33,12 +33,19 @@ PPO_EPOCHS = 1
 BYTES_PER_PARAM = 2          # bf16 weights and gradients
 
 
-def ring_allreduce(bytes_, p):
-    if p <= 1:
-        return 0.0
+def link(p):
+    """(alpha, beta) of the slowest link a ring over p GPUs crosses: NVLink
+    within one node, InfiniBand beyond."""
     inside = p <= GPUS_PER_NODE
     beta = (NVLINK_BYTES_PER_S if inside else IB_BYTES_PER_S) * LINK_EFFICIENCY
     alpha = ALPHA_NVLINK if inside else ALPHA_IB
+    return alpha, beta
+
+
+def ring_allreduce(bytes_, p):
+    if p <= 1:
+        return 0.0
+    alpha, beta = link(p)
     return 2 * (p - 1) * alpha + 2 * (p - 1) / p * bytes_ / beta
 
 
@@ -46,9 +53,7 @@ def broadcast(bytes_, p):
     """Pipelined (ring) broadcast: the bytes cross each link once."""
     if p <= 1:
         return 0.0
-    inside = p <= GPUS_PER_NODE
-    beta = (NVLINK_BYTES_PER_S if inside else IB_BYTES_PER_S) * LINK_EFFICIENCY
-    alpha = ALPHA_NVLINK if inside else ALPHA_IB
+    alpha, beta = link(p)
     return (p - 1) * alpha + bytes_ / beta
 
 

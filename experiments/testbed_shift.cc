@@ -72,10 +72,8 @@ LanguageModel TrainSft(const Task& task, const Tokenizer& tokenizer,
   torch::manual_seed(seed);
   LanguageModel policy(ModelConfig());
   std::unique_ptr<DataParallelOptimizer> optimizer =
-      MakeDataParallelAdamW(policy->parameters(),
-                            torch::optim::AdamWOptions(1e-3), self,
-                            /*shard_state=*/false)
-          .value();  // replicated: cannot fail
+      MakeModelAdamW(policy->parameters(), torch::optim::AdamWOptions(1e-3),
+                     self, /*shard_state=*/false);
   Rng rng(seed * 7 + 1);
   for (int step = 0; step < steps; ++step) {
     std::vector<std::string> prompts, demonstrations;

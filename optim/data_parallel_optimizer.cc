@@ -49,6 +49,15 @@ absl::StatusOr<std::unique_ptr<DataParallelOptimizer>> MakeDataParallelAdamW(
       new ShardedAdamW(std::move(parameters), options, group));
 }
 
+std::unique_ptr<DataParallelOptimizer> MakeModelAdamW(
+    std::vector<torch::Tensor> parameters,
+    const torch::optim::AdamWOptions& options, Communicator& group,
+    bool shard_state) {
+  return MakeDataParallelAdamW(std::move(parameters), options, group,
+                               shard_state)
+      .value();
+}
+
 int64_t AdamWStateBytes(const torch::optim::AdamW& optimizer) {
   int64_t bytes = 0;
   for (const auto& [key, base] : optimizer.state()) {

@@ -88,6 +88,13 @@ absl::StatusOr<std::unique_ptr<DataParallelOptimizer>> MakeDataParallelAdamW(
     const torch::optim::AdamWOptions& options, Communicator& group,
     bool shard_state);
 
+// For the parameters of one model (model/transformer.h), which always share
+// a dtype and a device: with options.amsgrad() off it cannot fail.
+std::unique_ptr<DataParallelOptimizer> MakeModelAdamW(
+    std::vector<torch::Tensor> parameters,
+    const torch::optim::AdamWOptions& options, Communicator& group,
+    bool shard_state);
+
 // The bytes of an AdamW's moments (exp_avg, exp_avg_sq, max_exp_avg_sq).
 int64_t AdamWStateBytes(const torch::optim::AdamW& optimizer);
 

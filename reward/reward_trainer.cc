@@ -46,14 +46,11 @@ RewardTrainer::RewardTrainer(ScalarModel model,
     : model_(std::move(model)),
       options_(options),
       learners_(learners),
-      // Cannot fail: a model's parameters share one dtype and one device
-      // (model/transformer.h), and amsgrad is off.
-      optimizer_(MakeDataParallelAdamW(
-                     model_->parameters(),
-                     torch::optim::AdamWOptions(options.learning_rate)
-                         .weight_decay(options.weight_decay),
-                     learners, options.shard_optimizer_state)
-                     .value()) {}
+      optimizer_(
+          MakeModelAdamW(model_->parameters(),
+                         torch::optim::AdamWOptions(options.learning_rate)
+                             .weight_decay(options.weight_decay),
+                         learners, options.shard_optimizer_state)) {}
 
 namespace {
 

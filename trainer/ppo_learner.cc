@@ -8,22 +8,6 @@
 
 namespace metarm {
 
-namespace {
-
-// Cannot fail: a model's parameters share one dtype and one device
-// (model/transformer.h), and amsgrad is off.
-std::unique_ptr<DataParallelOptimizer> MakeOptimizer(
-    std::vector<torch::Tensor> parameters, double learning_rate,
-    Communicator& learners, bool shard) {
-  return MakeDataParallelAdamW(
-             std::move(parameters),
-             torch::optim::AdamWOptions(learning_rate).weight_decay(0.0),
-             learners, shard)
-      .value();
-}
-
-}  // namespace
-
 PpoLearner::PpoLearner(LanguageModel policy, ScalarModel critic,
                        const PpoSpec& spec, Communicator& learners,
                        bool shard_optimizer_state)
@@ -31,12 +15,16 @@ PpoLearner::PpoLearner(LanguageModel policy, ScalarModel critic,
       critic_(std::move(critic)),
       spec_(spec),
       learners_(learners),
-      policy_optimizer_(MakeOptimizer(policy_->parameters(),
-                                      spec.policy_learning_rate(), learners,
-                                      shard_optimizer_state)),
-      critic_optimizer_(MakeOptimizer(critic_->parameters(),
-                                      spec.value_learning_rate(), learners,
-                                      shard_optimizer_state)),
+      policy_optimizer_(
+          MakeModelAdamW(policy_->parameters(),
+                         torch::optim::AdamWOptions(spec.policy_learning_rate())
+                             .weight_decay(0.0),
+                         learners, shard_optimizer_state)),
+      critic_optimizer_(
+          MakeModelAdamW(critic_->parameters(),
+                         torch::optim::AdamWOptions(spec.value_learning_rate())
+                             .weight_decay(0.0),
+                         learners, shard_optimizer_state)),
       kl_(spec.kl_coef(), spec.kl_target()) {}
 
 absl::StatusOr<PpoStats> PpoLearner::Minibatch(const Experience& batch,

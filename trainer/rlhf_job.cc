@@ -126,12 +126,9 @@ absl::Status AppendJson(const RlhfState& s, const std::string& file,
 // Round 0: next-token cross-entropy on fresh demonstrations, sharded.
 absl::Status RunSft(RlhfState& s) {
   const SftSpec& spec = s.job.sft();
-  METARM_ASSIGN_OR_RETURN(
-      std::unique_ptr<DataParallelOptimizer> optimizer,
-      MakeDataParallelAdamW(s.policy->parameters(),
-                            torch::optim::AdamWOptions(spec.learning_rate()),
-                            *s.groups.learners,
-                            s.job.topology().shard_optimizer_state()));
+  std::unique_ptr<DataParallelOptimizer> optimizer = MakeModelAdamW(
+      s.policy->parameters(), torch::optim::AdamWOptions(spec.learning_rate()),
+      *s.groups.learners, s.job.topology().shard_optimizer_state());
   double loss = 0;
   for (uint32_t step = 0; step < spec.steps(); ++step) {
     Rng rng(StreamSeed(s.job.seed(), kSftData, step));

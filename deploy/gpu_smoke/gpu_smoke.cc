@@ -130,13 +130,12 @@ void CheckShardedAdamW(Checks& checks, Communicator& gpu_learners) {
   const auto options = torch::optim::AdamWOptions(1e-3).weight_decay(0.01);
   auto whole = MakeDataParallelAdamW(replicated->parameters(), options,
                                      gpu_learners, false);
-  auto shard = MakeDataParallelAdamW(sharded->parameters(), options,
-                                     gpu_learners, true);
+  auto shard =
+      MakeDataParallelAdamW(sharded->parameters(), options, gpu_learners, true);
   absl::Status status = whole.ok() ? shard.status() : whole.status();
   for (int step = 0; status.ok() && step < 3; ++step) {
-    for (auto [model, optimizer] :
-         {std::make_pair(&replicated, whole->get()),
-          std::make_pair(&sharded, shard->get())}) {
+    for (auto [model, optimizer] : {std::make_pair(&replicated, whole->get()),
+                                    std::make_pair(&sharded, shard->get())}) {
       torch::manual_seed(100 + step);
       for (torch::Tensor& p : (*model)->parameters()) {
         p.mutable_grad() = torch::randn_like(p);
