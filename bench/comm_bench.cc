@@ -171,11 +171,12 @@ void OverlapWithBackward(Communicator& group, const TransformerConfig& config,
   };
   const double compute = BestSeconds(
       group, [&] { backward(plain); }, repeats);
+  std::vector<torch::Tensor> plain_parameters = plain->parameters();
   const double sequential = BestSeconds(
       group,
       [&] {
         backward(plain);
-        (void)AverageGradients(plain->parameters(), group);
+        (void)AverageGradients(plain_parameters, group);
       },
       repeats);
   OverlappedGradientReducer reducer(hooked->parameters(), group,
@@ -210,12 +211,9 @@ void OverlapWithBackward(Communicator& group, const TransformerConfig& config,
 }
 
 // Sets each gradient to values that differ by rank and step.
-void FillGradients(const std::vector<torch::Tensor>& parameters, int rank,
-                   int step) {
+void FillGradients(std::vector<torch::Tensor> parameters, int rank, int step) {
   torch::manual_seed(1000 * step + rank);
-  for (const torch::Tensor& p : parameters) {
-    const_cast<torch::Tensor&>(p).mutable_grad() = torch::randn_like(p);
-  }
+  for (torch::Tensor& p : parameters) p.mutable_grad() = torch::randn_like(p);
 }
 
 // The largest |a - b| over the parameters and the ranks.

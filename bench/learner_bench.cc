@@ -28,11 +28,11 @@
 #include "comm/solo_communicator.h"
 #include "model/transformer.h"
 #include "nlohmann/json.hpp"
+#include "ppo/ppo_learner.h"
 #include "proto/job_defaults.h"
 #include "reward/reward_trainer.h"
 #include "rollout/experience.h"
 #include "rollout/sampler.h"
-#include "trainer/ppo_learner.h"
 
 ABSL_FLAG(std::string, sizes, "128,512", "d_model values, comma-separated.");
 ABSL_FLAG(int, layers, 4, "Transformer blocks.");
@@ -124,7 +124,8 @@ void RewardSteps(const TransformerConfig& config, int64_t seq, int64_t batch,
   const int64_t k = 4;
   const MetaBatch meta{Tokens(batch / 2 * k, seq, 3), k};
   const ModelShape shape = ShapeOf(config, /*lm_head=*/false);
-  for (RewardMode mode : {VANILLA, METARM}) {
+  for (RewardObjective mode :
+       {RewardObjective::kVanilla, RewardObjective::kMetaRm}) {
     torch::manual_seed(7);
     ScalarModel model(config);
     RewardTrainerOptions options;
@@ -133,19 +134,21 @@ void RewardSteps(const TransformerConfig& config, int64_t seq, int64_t batch,
     std::string check = "ok";
     const double seconds = BestSeconds(
         [&] {
-          absl::StatusOr<RewardStepStats> stats =
-              trainer.Step(pairs, mode == METARM ? &meta : nullptr);
+          absl::StatusOr<RewardStepStats> stats = trainer.Step(
+              pairs, mode == RewardObjective::kMetaRm ? &meta : nullptr);
           if (!stats.ok()) check = std::string(stats.status().message());
         },
         repeats);
     if (check == "ok" && !AllFinite(*model)) check = "non-finite weights";
     const double flops =
-        mode == METARM
+        mode == RewardObjective::kMetaRm
             ? MetaRmStepFlops(shape, 2 * batch, meta.responses.size(), seq)
             : RewardStepFlops(shape, 2 * batch, seq);
-    const std::string name = mode == METARM ? "metarm_step" : "vanilla_rm_step";
+    const std::string name =
+        mode == RewardObjective::kMetaRm ? "metarm_step" : "vanilla_rm_step";
     Json shapes = Shapes(config, seq, batch);
-    if (mode == METARM) shapes["meta_sequences"] = meta.responses.size();
+    if (mode == RewardObjective::kMetaRm)
+      shapes["meta_sequences"] = meta.responses.size();
     Emit(name + "_seconds", seconds, "s (this machine)", shapes, check);
     Emit(name + "_samples_per_second", batch / seconds, "pairs/s", shapes,
          check);

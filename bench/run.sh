@@ -60,7 +60,7 @@ for pass in $(seq "$passes"); do
   /usr/bin/python3 bench/python_peer.py "${python_args[@]}" --threads "$threads" >>"$lines"
 done
 echo "bench/run.sh ($mode): collectives, mpirun -np 2" >&2
-tests/mpirun_local.sh -np 2 "$bin/metarm_comm_bench" "${comm[@]}" >>"$lines"
+deploy/mpirun_local.sh -np 2 "$bin/metarm_comm_bench" "${comm[@]}" >>"$lines"
 
 /usr/bin/python3 bench/summarize.py "$lines" "$out_dir/results.json" \
   --machine "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" \

@@ -23,7 +23,7 @@ for layout in 1+1 1+2 2+2; do
       -e "s|runs/quickstart\"|$out/run_$learners$rollouts\"|" \
       jobs/quickstart.pbtxt >"$job"
   rm -rf "$out/run_$learners$rollouts"
-  tests/mpirun_local.sh -np $((learners + rollouts)) "$trainer" --job="$job" >"$out/log_$learners$rollouts.txt" 2>&1
+  deploy/mpirun_local.sh -np $((learners + rollouts)) "$trainer" --job="$job" >"$out/log_$learners$rollouts.txt" 2>&1
 done
 /usr/bin/python3 - "$out" <<'PY'
 import json, sys

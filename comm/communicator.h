@@ -14,7 +14,8 @@
 // - Tensors may be non-contiguous: the result is written back in place.
 // - Failures return a non-OK status whose message names the call, the rank,
 //   the host and the group. Nothing throws. A status error leaves the group
-//   unusable; the caller ends the job (see trainer/fatal.h).
+//   unusable; the caller ends the job (MpiEnvironment::AbortJob,
+//   comm/mpi_environment.h, as rlhf/rlhf_job.cc does).
 #ifndef METARM_COMM_COMMUNICATOR_H_
 #define METARM_COMM_COMMUNICATOR_H_
 

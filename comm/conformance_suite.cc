@@ -3,8 +3,8 @@
 #include <torch/torch.h>
 
 #include "comm/messages.h"
-#include "comm/rank_info.pb.h"
 #include "comm/status_consensus.h"
+#include "comm/test_message.pb.h"
 
 namespace metarm {
 namespace {
@@ -223,10 +223,10 @@ TEST_P(CommunicatorConformanceTest, BroadcastBytes) {
 
 TEST_P(CommunicatorConformanceTest, GatherMessagesInRankOrder) {
   Communicator& c = comm();
-  RankInfo info;
-  info.set_world_rank(c.rank());
-  info.set_host("h" + std::to_string(c.rank()));
-  absl::StatusOr<std::vector<RankInfo>> all = GatherMessages(c, info, 0);
+  TestMessage info;
+  info.set_rank(c.rank());
+  info.set_text("h" + std::to_string(c.rank()));
+  absl::StatusOr<std::vector<TestMessage>> all = GatherMessages(c, info, 0);
   ASSERT_TRUE(all.ok()) << all.status();
   if (c.rank() != 0) {
     EXPECT_TRUE(all->empty());
@@ -234,17 +234,17 @@ TEST_P(CommunicatorConformanceTest, GatherMessagesInRankOrder) {
   }
   ASSERT_EQ(static_cast<int>(all->size()), c.size());
   for (int r = 0; r < c.size(); ++r) {
-    EXPECT_EQ((*all)[r].world_rank(), r);
-    EXPECT_EQ((*all)[r].host(), "h" + std::to_string(r));
+    EXPECT_EQ((*all)[r].rank(), r);
+    EXPECT_EQ((*all)[r].text(), "h" + std::to_string(r));
   }
 }
 
 TEST_P(CommunicatorConformanceTest, BroadcastMessage) {
   Communicator& c = comm();
-  RankInfo info;
-  if (c.rank() == 0) info.set_roles("from root");
+  TestMessage info;
+  if (c.rank() == 0) info.set_text("from root");
   ASSERT_TRUE(BroadcastMessage(c, &info, 0).ok());
-  EXPECT_EQ(info.roles(), "from root") << "rank " << c.rank();
+  EXPECT_EQ(info.text(), "from root") << "rank " << c.rank();
 }
 
 TEST_P(CommunicatorConformanceTest, AgreeOnStatusTakesTheLowestFailingRank) {

@@ -1,33 +1,32 @@
 #include "comm/gradient_sync.h"
 
+#include "util/status_macros.h"
+
 namespace metarm {
 
 absl::Status AllReduceTensors(std::vector<torch::Tensor>& tensors,
                               Communicator& group, ReduceOp op) {
   if (group.size() == 1 || tensors.empty()) return absl::OkStatus();
   torch::NoGradGuard no_grad;
-  // Large contiguous tensors are reduced in place; the others are packed
-  // into one flat buffer (one collective for all the small ones).
-  std::vector<torch::Tensor*> packed;
-  for (torch::Tensor& t : tensors) {
-    if (!TravelsInPlace(t)) {
-      packed.push_back(&t);
+  for (const TensorBucket& bucket :
+       PlanBuckets(tensors, ForwardOrder(tensors.size()), kDefaultBucketBytes,
+                   LargeTensors::kAlone)) {
+    if (bucket.in_place) {
+      METARM_RETURN_IF_ERROR(
+          group.AllReduce(tensors[bucket.members.front()], op));
       continue;
     }
-    absl::Status status = group.AllReduce(t, op);
-    if (!status.ok()) return status;
-  }
-  if (packed.empty()) return absl::OkStatus();
-  std::vector<torch::Tensor> flat;
-  flat.reserve(packed.size());
-  for (const torch::Tensor* t : packed) flat.push_back(t->reshape(-1));
-  torch::Tensor bucket = torch::cat(flat);
-  absl::Status status = group.AllReduce(bucket, op);
-  if (!status.ok()) return status;
-  int64_t offset = 0;
-  for (torch::Tensor* t : packed) {
-    t->copy_(bucket.narrow(0, offset, t->numel()).view_as(*t));
-    offset += t->numel();
+    std::vector<torch::Tensor> flat;
+    flat.reserve(bucket.members.size());
+    for (size_t i : bucket.members) flat.push_back(tensors[i].reshape(-1));
+    torch::Tensor packed = torch::cat(flat);
+    METARM_RETURN_IF_ERROR(group.AllReduce(packed, op));
+    int64_t offset = 0;
+    for (size_t i : bucket.members) {
+      tensors[i].copy_(
+          packed.narrow(0, offset, tensors[i].numel()).view_as(tensors[i]));
+      offset += tensors[i].numel();
+    }
   }
   return absl::OkStatus();
 }
@@ -36,13 +35,13 @@ namespace {
 
 // Reduces every parameter's gradient in place (a missing gradient counts as
 // zeros and receives one).
-absl::Status ReduceGradients(const std::vector<torch::Tensor>& parameters,
+absl::Status ReduceGradients(std::vector<torch::Tensor>& parameters,
                              Communicator& group, ReduceOp op) {
   if (group.size() == 1) return absl::OkStatus();
   std::vector<torch::Tensor> grads;
   grads.reserve(parameters.size());
-  for (const torch::Tensor& parameter : parameters) {
-    torch::Tensor& grad = const_cast<torch::Tensor&>(parameter).mutable_grad();
+  for (torch::Tensor& parameter : parameters) {
+    torch::Tensor& grad = parameter.mutable_grad();
     if (!grad.defined()) grad = torch::zeros_like(parameter);
     grads.push_back(grad);
   }
@@ -51,12 +50,12 @@ absl::Status ReduceGradients(const std::vector<torch::Tensor>& parameters,
 
 }  // namespace
 
-absl::Status AverageGradients(const std::vector<torch::Tensor>& parameters,
+absl::Status AverageGradients(std::vector<torch::Tensor>& parameters,
                               Communicator& group) {
   return ReduceGradients(parameters, group, ReduceOp::kAverage);
 }
 
-absl::Status SumGradients(const std::vector<torch::Tensor>& parameters,
+absl::Status SumGradients(std::vector<torch::Tensor>& parameters,
                           Communicator& group) {
   return ReduceGradients(parameters, group, ReduceOp::kSum);
 }

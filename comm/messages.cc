@@ -1,6 +1,7 @@
 #include "comm/messages.h"
 
 #include "absl/strings/str_cat.h"
+#include "util/status_macros.h"
 
 namespace metarm {
 
@@ -18,11 +19,10 @@ absl::Status SendMessage(Communicator& comm,
 absl::Status RecvMessage(Communicator& comm,
                          google::protobuf::MessageLite* message, int source,
                          int tag) {
-  absl::StatusOr<std::string> bytes = comm.RecvBytes(source, tag);
-  if (!bytes.ok()) return bytes.status();
-  if (!message->ParseFromString(*bytes)) {
+  METARM_ASSIGN_OR_RETURN(std::string bytes, comm.RecvBytes(source, tag));
+  if (!message->ParseFromString(bytes)) {
     return absl::DataLossError(absl::StrCat(
-        "rank ", comm.rank(), " of ", comm.name(), ": the ", bytes->size(),
+        "rank ", comm.rank(), " of ", comm.name(), ": the ", bytes.size(),
         " bytes from rank ", source, " are not a ", message->GetTypeName()));
   }
   return absl::OkStatus();
@@ -36,8 +36,7 @@ absl::Status BroadcastMessage(Communicator& comm,
     return absl::InternalError(
         absl::StrCat("cannot serialize ", message->GetTypeName()));
   }
-  absl::Status status = comm.BroadcastBytes(bytes, root);
-  if (!status.ok()) return status;
+  METARM_RETURN_IF_ERROR(comm.BroadcastBytes(bytes, root));
   if (comm.rank() != root && !message->ParseFromString(bytes)) {
     return absl::DataLossError(
         absl::StrCat("rank ", comm.rank(), " of ", comm.name(),

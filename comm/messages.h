@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "comm/communicator.h"
 #include "google/protobuf/message_lite.h"
+#include "util/status_macros.h"
 
 namespace metarm {
 
@@ -40,17 +41,16 @@ absl::StatusOr<std::vector<Message>> GatherMessages(Communicator& comm,
                                                     int root) {
   std::vector<Message> gathered;
   if (comm.rank() != root) {
-    absl::Status sent = SendMessage(comm, message, root, kGatherMessagesTag);
-    if (!sent.ok()) return sent;
+    METARM_RETURN_IF_ERROR(
+        SendMessage(comm, message, root, kGatherMessagesTag));
     return gathered;
   }
   gathered.resize(comm.size());
   gathered[root] = message;
   for (int source = 0; source < comm.size(); ++source) {
     if (source == root) continue;
-    absl::Status received =
-        RecvMessage(comm, &gathered[source], source, kGatherMessagesTag);
-    if (!received.ok()) return received;
+    METARM_RETURN_IF_ERROR(
+        RecvMessage(comm, &gathered[source], source, kGatherMessagesTag));
   }
   return gathered;
 }

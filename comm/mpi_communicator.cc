@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "comm/block_shapes.h"
 #include "comm/mpi_environment.h"
+#include "util/status_macros.h"
 
 namespace metarm {
 namespace {
@@ -94,11 +95,10 @@ absl::Status MpiCommunicator::CheckPeer(int peer, const char* what) const {
 absl::StatusOr<std::unique_ptr<MpiCommunicator>> MpiCommunicator::Split(
     int color, int key, std::string name) {
   MPI_Comm split = MPI_COMM_NULL;
-  absl::Status status =
+  METARM_RETURN_IF_ERROR(
       Check(MPI_Comm_split(comm_, color == kNotInGroup ? MPI_UNDEFINED : color,
                            key, &split),
-            "MPI_Comm_split");
-  if (!status.ok()) return status;
+            "MPI_Comm_split"));
   if (split == MPI_COMM_NULL) return std::unique_ptr<MpiCommunicator>();
   return std::unique_ptr<MpiCommunicator>(
       new MpiCommunicator(split, std::move(name), /*owned=*/true));
@@ -107,30 +107,27 @@ absl::StatusOr<std::unique_ptr<MpiCommunicator>> MpiCommunicator::Split(
 absl::StatusOr<std::unique_ptr<MpiCommunicator>>
 MpiCommunicator::SplitByNode() {
   MPI_Comm node = MPI_COMM_NULL;
-  absl::Status status = Check(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED,
-                                                  rank_, MPI_INFO_NULL, &node),
-                              "MPI_Comm_split_type");
-  if (!status.ok()) return status;
+  METARM_RETURN_IF_ERROR(Check(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED,
+                                                   rank_, MPI_INFO_NULL, &node),
+                               "MPI_Comm_split_type"));
   return std::unique_ptr<MpiCommunicator>(
       new MpiCommunicator(node, name_ + "/node", /*owned=*/true));
 }
 
 absl::Status MpiCommunicator::AllReduce(at::Tensor& tensor, ReduceOp op) {
-  absl::StatusOr<MPI_Datatype> type = MpiTypeOf(tensor.scalar_type());
-  if (!type.ok()) return type.status();
+  METARM_ASSIGN_OR_RETURN(MPI_Datatype type, MpiTypeOf(tensor.scalar_type()));
   if (op == ReduceOp::kAverage && !IsFloating(tensor)) {
     return absl::InvalidArgumentError(
         "AllReduce average needs a floating-point tensor");
   }
   at::Tensor buffer = tensor.contiguous();
-  absl::Status status = ForEachChunk(
+  METARM_RETURN_IF_ERROR(ForEachChunk(
       buffer.data_ptr(), buffer.numel(), buffer.element_size(),
       [&](void* chunk, int count) {
         return Check(
-            MPI_Allreduce(MPI_IN_PLACE, chunk, count, *type, MPI_SUM, comm_),
+            MPI_Allreduce(MPI_IN_PLACE, chunk, count, type, MPI_SUM, comm_),
             "MPI_Allreduce");
-      });
-  if (!status.ok()) return status;
+      }));
   if (op == ReduceOp::kAverage) buffer.div_(size_);
   if (!buffer.is_same(tensor)) tensor.copy_(buffer);
   return absl::OkStatus();
@@ -138,10 +135,8 @@ absl::Status MpiCommunicator::AllReduce(at::Tensor& tensor, ReduceOp op) {
 
 absl::Status MpiCommunicator::ReduceScatter(const at::Tensor& input,
                                             at::Tensor& output, ReduceOp op) {
-  absl::Status shapes = CheckBlocks(*this, input, output, "ReduceScatter");
-  if (!shapes.ok()) return shapes;
-  absl::StatusOr<MPI_Datatype> type = MpiTypeOf(output.scalar_type());
-  if (!type.ok()) return type.status();
+  METARM_RETURN_IF_ERROR(CheckBlocks(*this, input, output, "ReduceScatter"));
+  METARM_ASSIGN_OR_RETURN(MPI_Datatype type, MpiTypeOf(output.scalar_type()));
   if (op == ReduceOp::kAverage && !IsFloating(output)) {
     return absl::InvalidArgumentError(
         "ReduceScatter average needs a floating-point tensor");
@@ -156,12 +151,10 @@ absl::Status MpiCommunicator::ReduceScatter(const at::Tensor& input,
     const int64_t count = std::min(kMaxChunk, block - offset);
     at::Tensor send = blocks.narrow(1, offset, count).contiguous();
     at::Tensor receive = result.view(-1).narrow(0, offset, count);
-    absl::Status status =
-        Check(MPI_Reduce_scatter_block(send.data_ptr(), receive.data_ptr(),
-                                       static_cast<int>(count), *type, MPI_SUM,
-                                       comm_),
-              "MPI_Reduce_scatter_block");
-    if (!status.ok()) return status;
+    METARM_RETURN_IF_ERROR(Check(
+        MPI_Reduce_scatter_block(send.data_ptr(), receive.data_ptr(),
+                                 static_cast<int>(count), type, MPI_SUM, comm_),
+        "MPI_Reduce_scatter_block"));
   }
   if (op == ReduceOp::kAverage) result.div_(size_);
   if (!result.is_same(output)) output.copy_(result);
@@ -170,10 +163,8 @@ absl::Status MpiCommunicator::ReduceScatter(const at::Tensor& input,
 
 absl::Status MpiCommunicator::AllGather(const at::Tensor& input,
                                         at::Tensor& output) {
-  absl::Status shapes = CheckBlocks(*this, output, input, "AllGather");
-  if (!shapes.ok()) return shapes;
-  absl::StatusOr<MPI_Datatype> type = MpiTypeOf(input.scalar_type());
-  if (!type.ok()) return type.status();
+  METARM_RETURN_IF_ERROR(CheckBlocks(*this, output, input, "AllGather"));
+  METARM_ASSIGN_OR_RETURN(MPI_Datatype type, MpiTypeOf(input.scalar_type()));
   const int64_t block = input.numel();
   if (block == 0) return absl::OkStatus();
   at::Tensor send = input.contiguous().view(-1);
@@ -186,12 +177,11 @@ absl::Status MpiCommunicator::AllGather(const at::Tensor& input,
     at::Tensor columns = blocks.narrow(1, offset, count);
     at::Tensor receive =
         columns.is_contiguous() ? columns : torch::empty_like(columns);
-    absl::Status status =
+    METARM_RETURN_IF_ERROR(
         Check(MPI_Allgather(send.narrow(0, offset, count).data_ptr(),
-                            static_cast<int>(count), *type, receive.data_ptr(),
-                            static_cast<int>(count), *type, comm_),
-              "MPI_Allgather");
-    if (!status.ok()) return status;
+                            static_cast<int>(count), type, receive.data_ptr(),
+                            static_cast<int>(count), type, comm_),
+              "MPI_Allgather"));
     if (!receive.is_same(columns)) columns.copy_(receive);
   }
   if (!result.is_same(output)) output.copy_(result.view_as(output));
@@ -199,72 +189,62 @@ absl::Status MpiCommunicator::AllGather(const at::Tensor& input,
 }
 
 absl::Status MpiCommunicator::Broadcast(at::Tensor& tensor, int root) {
-  absl::Status peer = CheckPeer(root, "broadcast root");
-  if (!peer.ok()) return peer;
-  absl::StatusOr<MPI_Datatype> type = MpiTypeOf(tensor.scalar_type());
-  if (!type.ok()) return type.status();
+  METARM_RETURN_IF_ERROR(CheckPeer(root, "broadcast root"));
+  METARM_ASSIGN_OR_RETURN(MPI_Datatype type, MpiTypeOf(tensor.scalar_type()));
   at::Tensor buffer = tensor.contiguous();
-  absl::Status status = ForEachChunk(
+  METARM_RETURN_IF_ERROR(ForEachChunk(
       buffer.data_ptr(), buffer.numel(), buffer.element_size(),
       [&](void* chunk, int count) {
-        return Check(MPI_Bcast(chunk, count, *type, root, comm_), "MPI_Bcast");
-      });
-  if (!status.ok()) return status;
+        return Check(MPI_Bcast(chunk, count, type, root, comm_), "MPI_Bcast");
+      }));
   if (!buffer.is_same(tensor)) tensor.copy_(buffer);
   return absl::OkStatus();
 }
 
 absl::Status MpiCommunicator::Send(const at::Tensor& tensor, int destination,
                                    int tag) {
-  absl::Status peer = CheckPeer(destination, "destination");
-  if (!peer.ok()) return peer;
-  absl::StatusOr<MPI_Datatype> type = MpiTypeOf(tensor.scalar_type());
-  if (!type.ok()) return type.status();
+  METARM_RETURN_IF_ERROR(CheckPeer(destination, "destination"));
+  METARM_ASSIGN_OR_RETURN(MPI_Datatype type, MpiTypeOf(tensor.scalar_type()));
   at::Tensor buffer = tensor.contiguous();
   return ForEachChunk(
       buffer.data_ptr(), buffer.numel(), buffer.element_size(),
       [&](void* chunk, int count) {
-        return Check(MPI_Send(chunk, count, *type, destination, tag, comm_),
+        return Check(MPI_Send(chunk, count, type, destination, tag, comm_),
                      "MPI_Send");
       });
 }
 
 absl::Status MpiCommunicator::Recv(at::Tensor& tensor, int source, int tag) {
-  absl::Status peer = CheckPeer(source, "source");
-  if (!peer.ok()) return peer;
-  absl::StatusOr<MPI_Datatype> type = MpiTypeOf(tensor.scalar_type());
-  if (!type.ok()) return type.status();
+  METARM_RETURN_IF_ERROR(CheckPeer(source, "source"));
+  METARM_ASSIGN_OR_RETURN(MPI_Datatype type, MpiTypeOf(tensor.scalar_type()));
   at::Tensor buffer = tensor.is_contiguous() ? tensor : tensor.contiguous();
-  absl::Status status = ForEachChunk(
+  METARM_RETURN_IF_ERROR(ForEachChunk(
       buffer.data_ptr(), buffer.numel(), buffer.element_size(),
       [&](void* chunk, int count) -> absl::Status {
         // Probe first so a size mismatch is reported with both counts
         // instead of MPI's truncation error.
         MPI_Status probe;
-        absl::Status probed =
-            Check(MPI_Probe(source, tag, comm_, &probe), "MPI_Probe");
-        if (!probed.ok()) return probed;
+        METARM_RETURN_IF_ERROR(
+            Check(MPI_Probe(source, tag, comm_, &probe), "MPI_Probe"));
         int incoming = 0;
-        MPI_Get_count(&probe, *type, &incoming);
+        MPI_Get_count(&probe, type, &incoming);
         if (incoming != count) {
           return absl::InvalidArgumentError(absl::StrCat(
               "Recv on rank ", rank_, " of group '", name_, "' from rank ",
               source, " (tag ", tag, "): expected ", count,
               " elements, the message has ", incoming));
         }
-        return Check(MPI_Recv(chunk, count, *type, source, tag, comm_,
-                              MPI_STATUS_IGNORE),
-                     "MPI_Recv");
-      });
-  if (!status.ok()) return status;
+        return Check(
+            MPI_Recv(chunk, count, type, source, tag, comm_, MPI_STATUS_IGNORE),
+            "MPI_Recv");
+      }));
   if (!buffer.is_same(tensor)) tensor.copy_(buffer);
   return absl::OkStatus();
 }
 
 absl::Status MpiCommunicator::SendBytes(absl::string_view bytes,
                                         int destination, int tag) {
-  absl::Status peer = CheckPeer(destination, "destination");
-  if (!peer.ok()) return peer;
+  METARM_RETURN_IF_ERROR(CheckPeer(destination, "destination"));
   // A length header, then the bytes in chunks: lengths beyond INT_MAX work.
   uint64_t length = bytes.size();
   absl::Status status = Check(
@@ -278,27 +258,24 @@ absl::Status MpiCommunicator::SendBytes(absl::string_view bytes,
 }
 
 absl::StatusOr<std::string> MpiCommunicator::RecvBytes(int source, int tag) {
-  absl::Status peer = CheckPeer(source, "source");
-  if (!peer.ok()) return peer;
+  METARM_RETURN_IF_ERROR(CheckPeer(source, "source"));
   uint64_t length = 0;
-  absl::Status status = Check(
+  METARM_RETURN_IF_ERROR(Check(
       MPI_Recv(&length, 1, MPI_UINT64_T, source, tag, comm_, MPI_STATUS_IGNORE),
-      "MPI_Recv");
-  if (!status.ok()) return status;
+      "MPI_Recv"));
   std::string bytes(length, '\0');
   if (length == 0) return bytes;
-  status = ForEachChunk(bytes.data(), length, 1, [&](void* chunk, int count) {
-    return Check(
-        MPI_Recv(chunk, count, MPI_BYTE, source, tag, comm_, MPI_STATUS_IGNORE),
-        "MPI_Recv");
-  });
-  if (!status.ok()) return status;
+  METARM_RETURN_IF_ERROR(
+      ForEachChunk(bytes.data(), length, 1, [&](void* chunk, int count) {
+        return Check(MPI_Recv(chunk, count, MPI_BYTE, source, tag, comm_,
+                              MPI_STATUS_IGNORE),
+                     "MPI_Recv");
+      }));
   return bytes;
 }
 
 absl::Status MpiCommunicator::BroadcastBytes(std::string& bytes, int root) {
-  absl::Status peer = CheckPeer(root, "broadcast root");
-  if (!peer.ok()) return peer;
+  METARM_RETURN_IF_ERROR(CheckPeer(root, "broadcast root"));
   uint64_t length = bytes.size();
   absl::Status status =
       Check(MPI_Bcast(&length, 1, MPI_UINT64_T, root, comm_), "MPI_Bcast");

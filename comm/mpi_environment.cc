@@ -3,6 +3,7 @@
 #include <mpi.h>
 
 #include <cstdlib>
+#include <iostream>
 
 #include "comm/host_name.h"
 
@@ -24,6 +25,13 @@ void MpiEnvironment::AbortJob(int exit_code) {
   MPI_Abort(MPI_COMM_WORLD, exit_code);
   std::_Exit(
       exit_code);  // MPI_Abort does not return; this is for the compiler.
+}
+
+void MpiEnvironment::FailJob(const std::string& what, int exit_code) {
+  std::cerr << "metarm: rank " << WorldRank() << " (host " << HostName()
+            << ") failed: " << what << "\n"
+            << std::flush;
+  AbortJob(exit_code);
 }
 
 int MpiEnvironment::WorldRank() {

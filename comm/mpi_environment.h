@@ -28,6 +28,10 @@ class MpiEnvironment {
   // that failed while others may be waiting for it in a collective.
   [[noreturn]] static void AbortJob(int exit_code);
 
+  // AbortJob after printing "metarm: rank R (host H) failed: <what>" to
+  // stderr: a failing rank names itself before it ends the others.
+  [[noreturn]] static void FailJob(const std::string& what, int exit_code);
+
   // This process's rank in MPI_COMM_WORLD.
   static int WorldRank();
 

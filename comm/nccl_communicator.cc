@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "comm/block_shapes.h"
 #include "comm/host_name.h"
+#include "util/status_macros.h"
 
 namespace metarm {
 namespace {
@@ -91,8 +92,7 @@ class NcclCommunicator : public Communicator {
     std::memset(&id, 0, sizeof(id));
     if (rank == 0) METARM_NCCL_CHECK(rank, ncclGetUniqueId(&id));
     std::string bytes(reinterpret_cast<const char*>(&id), sizeof(id));
-    absl::Status sent = group_.BroadcastBytes(bytes, 0);
-    if (!sent.ok()) return sent;
+    METARM_RETURN_IF_ERROR(group_.BroadcastBytes(bytes, 0));
     std::memcpy(&id, bytes.data(), sizeof(id));
     // Non-blocking initialisation, so that a rank that never arrives ends in
     // the timeout below rather than a hang.
@@ -108,67 +108,57 @@ class NcclCommunicator : public Communicator {
   const std::string& name() const override { return name_; }
 
   absl::Status AllReduce(at::Tensor& tensor, ReduceOp op) override {
-    absl::StatusOr<ncclDataType_t> type = CheckTensor(tensor);
-    if (!type.ok()) return type.status();
+    METARM_ASSIGN_OR_RETURN(ncclDataType_t type, CheckTensor(tensor));
     const ncclRedOp_t nccl_op = op == ReduceOp::kAverage ? ncclAvg : ncclSum;
     return RunCollective("ncclAllReduce", [&] {
       return ncclAllReduce(tensor.data_ptr(), tensor.data_ptr(), tensor.numel(),
-                           *type, nccl_op, comm_, stream_);
+                           type, nccl_op, comm_, stream_);
     });
   }
 
   absl::Status ReduceScatter(const at::Tensor& input, at::Tensor& output,
                              ReduceOp op) override {
-    absl::Status shapes = CheckBlocks(*this, input, output, "ReduceScatter");
-    if (!shapes.ok()) return shapes;
-    absl::StatusOr<ncclDataType_t> type = CheckTensor(input);
-    if (!type.ok()) return type.status();
-    type = CheckTensor(output);
-    if (!type.ok()) return type.status();
+    METARM_RETURN_IF_ERROR(CheckBlocks(*this, input, output, "ReduceScatter"));
+    METARM_RETURN_IF_ERROR(CheckTensor(input).status());
+    METARM_ASSIGN_OR_RETURN(ncclDataType_t type, CheckTensor(output));
     const ncclRedOp_t nccl_op = op == ReduceOp::kAverage ? ncclAvg : ncclSum;
     return RunCollective("ncclReduceScatter", [&] {
       return ncclReduceScatter(input.data_ptr(), output.data_ptr(),
-                               output.numel(), *type, nccl_op, comm_, stream_);
+                               output.numel(), type, nccl_op, comm_, stream_);
     });
   }
 
   absl::Status AllGather(const at::Tensor& input, at::Tensor& output) override {
-    absl::Status shapes = CheckBlocks(*this, output, input, "AllGather");
-    if (!shapes.ok()) return shapes;
-    absl::StatusOr<ncclDataType_t> type = CheckTensor(input);
-    if (!type.ok()) return type.status();
-    type = CheckTensor(output);
-    if (!type.ok()) return type.status();
+    METARM_RETURN_IF_ERROR(CheckBlocks(*this, output, input, "AllGather"));
+    METARM_RETURN_IF_ERROR(CheckTensor(input).status());
+    METARM_ASSIGN_OR_RETURN(ncclDataType_t type, CheckTensor(output));
     return RunCollective("ncclAllGather", [&] {
       return ncclAllGather(input.data_ptr(), output.data_ptr(), input.numel(),
-                           *type, comm_, stream_);
+                           type, comm_, stream_);
     });
   }
 
   absl::Status Broadcast(at::Tensor& tensor, int root) override {
-    absl::StatusOr<ncclDataType_t> type = CheckTensor(tensor);
-    if (!type.ok()) return type.status();
+    METARM_ASSIGN_OR_RETURN(ncclDataType_t type, CheckTensor(tensor));
     return RunCollective("ncclBroadcast", [&] {
       return ncclBroadcast(tensor.data_ptr(), tensor.data_ptr(), tensor.numel(),
-                           *type, root, comm_, stream_);
+                           type, root, comm_, stream_);
     });
   }
 
   absl::Status Send(const at::Tensor& tensor, int destination,
                     int tag) override {
-    absl::StatusOr<ncclDataType_t> type = CheckTensor(tensor);
-    if (!type.ok()) return type.status();
+    METARM_ASSIGN_OR_RETURN(ncclDataType_t type, CheckTensor(tensor));
     return RunCollective("ncclSend", [&] {
-      return ncclSend(tensor.data_ptr(), tensor.numel(), *type, destination,
+      return ncclSend(tensor.data_ptr(), tensor.numel(), type, destination,
                       comm_, stream_);
     });
   }
 
   absl::Status Recv(at::Tensor& tensor, int source, int tag) override {
-    absl::StatusOr<ncclDataType_t> type = CheckTensor(tensor);
-    if (!type.ok()) return type.status();
+    METARM_ASSIGN_OR_RETURN(ncclDataType_t type, CheckTensor(tensor));
     return RunCollective("ncclRecv", [&] {
-      return ncclRecv(tensor.data_ptr(), tensor.numel(), *type, source, comm_,
+      return ncclRecv(tensor.data_ptr(), tensor.numel(), type, source, comm_,
                       stream_);
     });
   }
@@ -211,8 +201,8 @@ class NcclCommunicator : public Communicator {
     METARM_CUDA_CHECK(rank, cudaEventRecord(before_, compute));
     METARM_CUDA_CHECK(rank, cudaStreamWaitEvent(stream_, before_, 0));
     METARM_NCCL_CHECK(rank, launch());
-    absl::Status launched = WaitForComm(call);  // non-blocking comm: enqueued
-    if (!launched.ok()) return launched;
+    // Non-blocking communicator: wait until the call is enqueued.
+    METARM_RETURN_IF_ERROR(WaitForComm(call));
     METARM_CUDA_CHECK(rank, cudaEventRecord(after_, stream_));
     METARM_CUDA_CHECK(rank, cudaStreamWaitEvent(compute, after_, 0));
     return WaitForEvent(call);
@@ -299,8 +289,7 @@ absl::StatusOr<int> CudaDeviceCount() {
 absl::StatusOr<std::unique_ptr<Communicator>> CreateNcclCommunicator(
     Communicator& group, int device, const NcclOptions& options) {
   auto nccl = std::make_unique<NcclCommunicator>(group, device, options);
-  absl::Status ready = nccl->Init();
-  if (!ready.ok()) return ready;
+  METARM_RETURN_IF_ERROR(nccl->Init());
   return std::unique_ptr<Communicator>(std::move(nccl));
 }
 

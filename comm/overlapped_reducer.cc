@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "comm/bucket_plan.h"
+
 namespace metarm {
 
 OverlappedGradientReducer::OverlappedGradientReducer(
@@ -13,25 +15,18 @@ OverlappedGradientReducer::OverlappedGradientReducer(
       group_(group),
       op_(op) {
   // Buckets in reverse registration order: the last layers' gradients come
-  // first in backward.
-  int64_t bytes = 0;
-  for (int i = static_cast<int>(parameters_.size()) - 1; i >= 0; --i) {
-    const torch::Tensor& p = parameters_[i];
-    const int64_t size = p.numel() * p.element_size();
-    const bool start_new =
-        buckets_.empty() || (bytes > 0 && bytes + size > bucket_bytes) ||
-        parameters_[buckets_.back().members.front()].scalar_type() !=
-            p.scalar_type();
-    if (start_new) {
-      buckets_.emplace_back();
-      bytes = 0;
-    }
-    Bucket& bucket = buckets_.back();
+  // first in backward. Every gradient is packed (its hook copies it into the
+  // bucket's buffer).
+  for (const TensorBucket& planned :
+       PlanBuckets(parameters_, ReverseOrder(parameters_.size()), bucket_bytes,
+                   LargeTensors::kPacked)) {
+    Bucket& bucket = buckets_.emplace_back();
     int64_t offset = 0;
-    for (int member : bucket.members) offset += parameters_[member].numel();
-    slots_[i] = {static_cast<int>(buckets_.size()) - 1, offset};
-    bucket.members.push_back(i);
-    bytes += size;
+    for (size_t i : planned.members) {
+      slots_[i] = {static_cast<int>(buckets_.size()) - 1, offset};
+      bucket.members.push_back(static_cast<int>(i));
+      offset += parameters_[i].numel();
+    }
   }
   for (Bucket& bucket : buckets_) {
     int64_t elements = 0;

@@ -1,9 +1,10 @@
 // Gradient all-reduce that overlaps backward, as PyTorch DDP does: the
 // parameters are packed, in the reverse of their registration order (about
 // the order backward produces their gradients), into buckets of about
-// `bucket_bytes`; a hook on each parameter copies its gradient into its
-// bucket as backward produces it, and a full bucket goes to a communication
-// thread, which all-reduces it while backward goes on with the layers below.
+// `bucket_bytes` (comm/bucket_plan.h); a hook on each parameter copies its
+// gradient into its bucket as backward produces it, and a full bucket goes to a
+// communication thread, which all-reduces it while backward goes on with the
+// layers below.
 //
 //   OverlappedGradientReducer reducer(model->parameters(), learners,
 //                                     ReduceOp::kAverage);
@@ -31,6 +32,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "comm/bucket_plan.h"
 #include "comm/communicator.h"
 
 namespace metarm {
@@ -39,7 +41,7 @@ class OverlappedGradientReducer {
  public:
   OverlappedGradientReducer(std::vector<torch::Tensor> parameters,
                             Communicator& group, ReduceOp op,
-                            int64_t bucket_bytes = int64_t{25} << 20);
+                            int64_t bucket_bytes = kDefaultBucketBytes);
   // Stops the thread and takes the hooks off the parameters.
   ~OverlappedGradientReducer();
   OverlappedGradientReducer(const OverlappedGradientReducer&) = delete;

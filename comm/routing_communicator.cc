@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "comm/nccl_communicator.h"
+#include "util/status_macros.h"
 
 namespace metarm {
 
@@ -45,18 +46,14 @@ absl::Status RoutingCommunicator::NotConnected() const {
                    "connected (ConnectDeviceBackend)"));
 }
 
-absl::Status RoutingCommunicator::Route(const at::Tensor& tensor,
-                                        bool write_back, const Move& move) {
+absl::Status RoutingCommunicator::Route(at::Tensor tensor, bool write_back,
+                                        const Move& move) {
   auto [backend, needed] = BackendFor(tensor);
   if (backend == nullptr) return NotConnected();
-  if (tensor.device() == needed) {
-    return move(*backend, const_cast<at::Tensor&>(tensor));
-  }
+  if (tensor.device() == needed) return move(*backend, tensor);
   at::Tensor staged = tensor.to(needed);
   absl::Status status = move(*backend, staged);
-  if (status.ok() && write_back) {
-    const_cast<at::Tensor&>(tensor).copy_(staged);
-  }
+  if (status.ok() && write_back) tensor.copy_(staged);
   return status;
 }
 
@@ -145,10 +142,10 @@ absl::Status ConnectDeviceBackend(RoutingCommunicator& group) {
         routing.device.str(),
         "; use backend auto or mpi, or give the ranks GPUs"));
   }
-  absl::StatusOr<std::unique_ptr<Communicator>> nccl =
-      CreateNcclCommunicator(group.host(), routing.device.index());
-  if (!nccl.ok()) return nccl.status();
-  group.SetDeviceBackend(*std::move(nccl));
+  METARM_ASSIGN_OR_RETURN(
+      std::unique_ptr<Communicator> nccl,
+      CreateNcclCommunicator(group.host(), routing.device.index()));
+  group.SetDeviceBackend(std::move(nccl));
   return absl::OkStatus();
 }
 

@@ -86,9 +86,9 @@ class RoutingCommunicator : public Communicator {
       const at::Tensor& tensor) const;
   absl::Status NotConnected() const;
   // Runs `move` on the backend that carries `tensor`, staging it where that
-  // backend needs it; `write_back`: copy the result into `tensor`.
-  absl::Status Route(const at::Tensor& tensor, bool write_back,
-                     const Move& move);
+  // backend needs it; `write_back`: copy the result into `tensor`. The
+  // tensor is a handle: the caller's storage is the one written.
+  absl::Status Route(at::Tensor tensor, bool write_back, const Move& move);
   // The same for a collective from `input` into `output` (routed by
   // `output`).
   absl::Status RoutePair(const at::Tensor& input, at::Tensor& output,

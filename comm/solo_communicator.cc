@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "comm/block_shapes.h"
+#include "util/status_macros.h"
 
 namespace metarm {
 
@@ -34,18 +35,15 @@ absl::Status SoloCommunicator::AllReduce(at::Tensor& tensor, ReduceOp op) {
 
 absl::Status SoloCommunicator::ReduceScatter(const at::Tensor& input,
                                              at::Tensor& output, ReduceOp op) {
-  absl::Status shapes = CheckBlocks(*this, input, output, "ReduceScatter");
-  if (!shapes.ok()) return shapes;
-  absl::Status reducible = AllReduce(output, op);  // the dtype rule
-  if (!reducible.ok()) return reducible;
+  METARM_RETURN_IF_ERROR(CheckBlocks(*this, input, output, "ReduceScatter"));
+  METARM_RETURN_IF_ERROR(AllReduce(output, op));  // the dtype rule
   output.copy_(input.reshape(output.sizes()));
   return absl::OkStatus();
 }
 
 absl::Status SoloCommunicator::AllGather(const at::Tensor& input,
                                          at::Tensor& output) {
-  absl::Status shapes = CheckBlocks(*this, output, input, "AllGather");
-  if (!shapes.ok()) return shapes;
+  METARM_RETURN_IF_ERROR(CheckBlocks(*this, output, input, "AllGather"));
   output.copy_(input.reshape(output.sizes()));
   return absl::OkStatus();
 }

@@ -4,13 +4,14 @@
 
 #include <string>
 
+#include "util/status_macros.h"
+
 namespace metarm {
 
 absl::Status AgreeOnStatus(Communicator& group, const absl::Status& local) {
   torch::Tensor failed = torch::zeros({group.size()}, torch::kInt32);
   if (!local.ok()) failed[group.rank()] = 1;
-  absl::Status reduced = group.AllReduce(failed, ReduceOp::kSum);
-  if (!reduced.ok()) return reduced;
+  METARM_RETURN_IF_ERROR(group.AllReduce(failed, ReduceOp::kSum));
   torch::Tensor failing = failed.nonzero();
   if (failing.numel() == 0) return absl::OkStatus();
   const int first = static_cast<int>(failing[0][0].item<int64_t>());
@@ -20,8 +21,7 @@ absl::Status AgreeOnStatus(Communicator& group, const absl::Status& local) {
     verdict.push_back(static_cast<char>(local.code()));
     verdict.append(local.message().data(), local.message().size());
   }
-  absl::Status shared = group.BroadcastBytes(verdict, first);
-  if (!shared.ok()) return shared;
+  METARM_RETURN_IF_ERROR(group.BroadcastBytes(verdict, first));
   return absl::Status(static_cast<absl::StatusCode>(verdict[0]),
                       verdict.substr(1));
 }

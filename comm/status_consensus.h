@@ -3,8 +3,7 @@
 // instead of leaving the others waiting in the next collective.
 //
 //   absl::Status mine = LoadData(...);
-//   absl::Status all = AgreeOnStatus(world, mine);
-//   if (!all.ok()) return all;  // on every rank
+//   METARM_RETURN_IF_ERROR(AgreeOnStatus(world, mine));  // on every rank
 #ifndef METARM_COMM_STATUS_CONSENSUS_H_
 #define METARM_COMM_STATUS_CONSENSUS_H_
 

@@ -103,28 +103,31 @@ fi
 flags=(-std=$std -O2 -fPIC -D_GLIBCXX_USE_CXX11_ABI=$abi -DMETARM_CUDA=1 "${includes[@]}")
 echo "gpu_smoke: LibTorch $TORCH_DIR ($std, C++11 ABI $abi); NCCL $nccl_lib; build in $out"
 
-"$PROTOC" --proto_path="$here" --cpp_out="$out/obj" proto/job.proto
-sources=(
-  "$out/obj/proto/job.pb.cc" proto/job_defaults.cc
-  comm/host_name.cc comm/nccl_communicator.cc comm/nccl_describe.cc
-  comm/solo_communicator.cc comm/routing_communicator.cc comm/gradient_sync.cc
-  comm/block_shapes.cc
-  optim/flat_layout.cc optim/adamw_file.cc optim/data_parallel_optimizer.cc
-  optim/replicated_adamw.cc optim/sharded_adamw.cc
-  model/transformer.cc model/transformer_config.cc model/token_batch.cc
-  reward/losses.cc reward/reward_trainer.cc
-  rollout/experience.cc rollout/sampler.cc
-  trainer/ppo_learner.cc trainer/ppo_math.cc
-  deploy/gpu_smoke/gpu_smoke.cc
-)
+# The sources: gpu_smoke.cc and what Bazel says the check's libraries are
+# made of (deploy/gpu_smoke/sources.txt, written by list_sources.sh; the
+# .proto files are compiled by protoc first).
+sources=()
+while read -r file; do
+  case "$file" in
+    *.proto)
+      "$PROTOC" --proto_path="$here" --cpp_out="$out/obj" "$file"
+      sources+=("$out/obj/${file%.proto}.pb.cc") ;;
+    *.cc) sources+=("$file") ;;
+  esac
+done <"$here/deploy/gpu_smoke/sources.txt"
+sources+=(deploy/gpu_smoke/gpu_smoke.cc)
+object_of() {  # a unique object name for a source path
+  local relative=${1#"$out/obj/"}
+  echo "$out/obj/$(echo "${relative%.cc}" | tr / _).o"
+}
 start=$(date +%s)
 for source in "${sources[@]}"; do
   case "$source" in /*) path=$source ;; *) path=$here/$source ;; esac
-  object="$out/obj/$(basename "${source%.cc}").o"
+  object=$(object_of "$source")
   echo "g++ ${flags[*]} -c $path -o $object"
 done | xargs -P "${JOBS:-$(nproc)}" -I{} sh -c '{}' || { echo "gpu_smoke: a compile failed" >&2; exit 1; }
 objects=()
-for source in "${sources[@]}"; do objects+=("$out/obj/$(basename "${source%.cc}").o"); done
+for source in "${sources[@]}"; do objects+=("$(object_of "$source")"); done
 
 torch_libs=(-ltorch -ltorch_cpu -lc10)
 if [ -e "$TORCH_DIR/lib/libtorch_cuda.so" ]; then

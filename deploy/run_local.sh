@@ -18,5 +18,5 @@ echo "metarm: running $job on $ranks ranks"
 # Under mpirun the trainer's output is not this terminal; say whether it is.
 progress=plain
 if [ -t 1 ]; then progress=updating; fi
-exec tests/mpirun_local.sh -np "$ranks" "$trainer" --job="$job" \
+exec deploy/mpirun_local.sh -np "$ranks" "$trainer" --job="$job" \
   --progress="$progress" "$@"

@@ -14,6 +14,8 @@ bazel test --cache_test_results=no "$@" //...
 if [[ -d "${METARM_CUDA_HOME:-/usr/local/cuda}/include" ]]; then
   bazel test --config=cuda --cache_test_results=no //comm:nccl_communicator_test
   bazel build --config=cuda //...
+  # The GPU smoke check's source list is Bazel's, not kept by hand.
+  deploy/gpu_smoke/list_sources.sh --check
   # deploy/gpu_smoke.sh, built here against Debian's CPU LibTorch: it must
   # compile and link, and say that it needs a CUDA device (exit 3).
   smoke_out=$(mktemp -d)

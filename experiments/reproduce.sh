@@ -52,7 +52,7 @@ echo "reproduce: $(wc -l <"$out/plan.txt") runs ($profile), $parallel at a time,
 start=$(date +%s)
 
 run_one() {  # run_one NAME JOB
-  if ! tests/mpirun_local.sh -np 1 "$trainer" --job="$2" --threads_per_rank=1 \
+  if ! deploy/mpirun_local.sh -np 1 "$trainer" --job="$2" --threads_per_rank=1 \
     --progress=plain >"$out/logs/$1.log" 2>&1; then
     echo "reproduce: run $1 failed; the end of $out/logs/$1.log:" >&2
     tail -n 20 "$out/logs/$1.log" >&2

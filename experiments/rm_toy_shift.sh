@@ -47,7 +47,7 @@ reward_training {
   batch_size: 32 meta_batch_size: 16 responses_per_prompt: 4 epochs: 3
 }
 JOB
-    tests/mpirun_local.sh -np 2 "$trainer" --job="$out/$name.pbtxt" >"$out/$name.log" 2>&1
+    deploy/mpirun_local.sh -np 2 "$trainer" --job="$out/$name.pbtxt" >"$out/$name.log" 2>&1
     echo "done: $name"
   done
 done

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Table of the final epoch of every run under a folder of reward-model runs
 (one sub-folder per run, named MODE_etaETA_seedSEED, each with
-rm_metrics.jsonl): mean and standard deviation over seeds.
+reward_model.jsonl): mean and standard deviation over seeds.
 
   summarize_rm.py RUNS_DIR
 """
@@ -36,7 +36,7 @@ def main():
     root = sys.argv[1]
     groups = collections.OrderedDict()
     for name in sorted(os.listdir(root)):
-        path = os.path.join(root, name, "rm_metrics.jsonl")
+        path = os.path.join(root, name, "reward_model.jsonl")
         if not os.path.exists(path):
             continue
         config = name.rsplit("_seed", 1)[0]

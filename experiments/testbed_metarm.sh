@@ -50,7 +50,7 @@ reward_training {
   batch_size: 32 meta_batch_size: 16 responses_per_prompt: 4 epochs: 2
 }
 JOB
-    tests/mpirun_local.sh -np 2 bazel-bin/trainer/metarm_train --job="$out/$name.pbtxt" >"$out/$name.log" 2>&1
+    deploy/mpirun_local.sh -np 2 bazel-bin/trainer/metarm_train --job="$out/$name.pbtxt" >"$out/$name.log" 2>&1
     echo "done: $name"
   done
 done

@@ -19,17 +19,19 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_format.h"
+#include "cluster/threads.h"
 #include "comm/mpi_communicator.h"
 #include "comm/mpi_environment.h"
-#include "comm/threads.h"
 #include "nlohmann/json.hpp"
 #include "optim/data_parallel_optimizer.h"
 #include "reward/reward_data.h"
 #include "reward/reward_trainer.h"
+#include "rlhf/sft.h"
 #include "rollout/preference_generator.h"
 #include "tasks/task.h"
-#include "trainer/sft.h"
 #include "util/file.h"
+#include "util/random_streams.h"
+#include "util/status_macros.h"
 
 ABSL_FLAG(std::string, task, "sort", "Testbed task.");
 ABSL_FLAG(uint64_t, seed, 1, "Seed of every random stream.");
@@ -69,12 +71,12 @@ double Seconds(std::chrono::steady_clock::time_point start) {
 
 LanguageModel TrainSft(const Task& task, const Tokenizer& tokenizer,
                        Communicator& self, uint64_t seed, int steps) {
-  torch::manual_seed(seed);
+  torch::manual_seed(StreamSeed(seed, Stream::kPolicyInit));
   LanguageModel policy(ModelConfig());
   std::unique_ptr<DataParallelOptimizer> optimizer =
       MakeModelAdamW(policy->parameters(), torch::optim::AdamWOptions(1e-3),
                      self, /*shard_state=*/false);
-  Rng rng(seed * 7 + 1);
+  Rng rng(StreamSeed(seed, Stream::kTestbedSftData));
   for (int step = 0; step < steps; ++step) {
     std::vector<std::string> prompts, demonstrations;
     for (int i = 0; i < 64; ++i) {
@@ -116,13 +118,13 @@ double GoldAgreement(ScalarModel& rm, const Task& task,
 ScalarModel TrainProxy(const std::vector<PreferencePair>& pairs,
                        const Tokenizer& tokenizer, Communicator& self,
                        uint64_t seed, int epochs) {
-  torch::manual_seed(seed + 100);
+  torch::manual_seed(StreamSeed(seed, Stream::kTestbedProxyInit));
   ScalarModel rm(ModelConfig());
   RewardTrainerOptions options;
-  options.mode = VANILLA;
+  options.mode = RewardObjective::kVanilla;
   options.learning_rate = 1e-3;
   RewardTrainer trainer(rm, options, self);
-  Rng rng(seed * 13 + 5);
+  Rng rng(StreamSeed(seed, Stream::kTestbedProxyOrder));
   const SequenceLimits limits{16, kMaxNewTokens};
   std::vector<int64_t> order(pairs.size());
   for (int epoch = 0; epoch < epochs; ++epoch) {
@@ -168,10 +170,9 @@ absl::Status WriteDataFiles(
     const std::vector<std::string>& eval_prompts,
     const std::vector<std::vector<std::string>>& samples,
     const torch::Tensor& scores, int max_n, uint64_t seed) {
-  absl::Status made = MakeDirectories(dir);
-  if (!made.ok()) return made;
+  METARM_RETURN_IF_ERROR(MakeDirectories(dir));
   const double temperature = absl::GetFlag(FLAGS_label_temperature);
-  Rng rng(seed * 17 + 9);
+  Rng rng(StreamSeed(seed, Stream::kTestbedFileLabels));
   auto pair_lines = [](const std::vector<PreferencePair>& pairs) {
     std::vector<std::string> lines;
     for (const PreferencePair& pair : pairs) {
@@ -219,8 +220,7 @@ absl::Status WriteDataFiles(
                                   tokenizer))},
            {"meta", meta_lines},
            {"eval_responses", eval_lines}}) {
-    absl::Status written = WriteLines(dir + "/" + name + ".jsonl", lines);
-    if (!written.ok()) return written;
+    METARM_RETURN_IF_ERROR(WriteLines(dir + "/" + name + ".jsonl", lines));
   }
   return absl::OkStatus();
 }
@@ -243,20 +243,21 @@ int Run() {
       TrainSft(**task, tokenizer, *self, seed, absl::GetFlag(FLAGS_sft_steps));
   SamplingOptions sampling;
   sampling.max_new_tokens = kMaxNewTokens;
-  at::Generator generator = at::detail::createCPUGenerator(seed * 31 + 3);
+  at::Generator generator =
+      at::detail::createCPUGenerator(StreamSeed(seed, Stream::kTestbedSamples));
 
   std::cout << "preference pairs from the SFT policy\n";
   const int n_pairs = absl::GetFlag(FLAGS_pairs);
-  std::vector<std::string> train_prompts =
-      SamplePrompts(**task, n_pairs, seed * 3 + 11);
+  std::vector<std::string> train_prompts = SamplePrompts(
+      **task, n_pairs, StreamSeed(seed, Stream::kTestbedPairPrompts, 0));
   auto train_samples =
       SampleResponses(policy, train_prompts, 2, sampling, generator, tokenizer);
-  Rng label_rng(seed * 5 + 2);
+  Rng label_rng(StreamSeed(seed, Stream::kTestbedPairLabels));
   std::vector<PreferencePair> pairs =
       LabelPairs(**task, train_prompts, train_samples,
                  absl::GetFlag(FLAGS_label_temperature), label_rng, tokenizer);
-  std::vector<std::string> heldout_prompts =
-      SamplePrompts(**task, 400, seed * 3 + 12);
+  std::vector<std::string> heldout_prompts = SamplePrompts(
+      **task, 400, StreamSeed(seed, Stream::kTestbedPairPrompts, 1));
   auto heldout_samples = SampleResponses(policy, heldout_prompts, 2, sampling,
                                          generator, tokenizer);
 
@@ -269,7 +270,8 @@ int Run() {
   std::cout << "best-of-n against the proxy\n";
   const int max_n = absl::GetFlag(FLAGS_max_n);
   std::vector<std::string> eval_prompts =
-      SamplePrompts(**task, absl::GetFlag(FLAGS_eval_prompts), seed * 3 + 13);
+      SamplePrompts(**task, absl::GetFlag(FLAGS_eval_prompts),
+                    StreamSeed(seed, Stream::kTestbedPairPrompts, 2));
   // 2 * max_n samples per prompt: two independent best-of-max_n picks make
   // the shifted pairs.
   auto samples = SampleResponses(policy, eval_prompts, 2 * max_n, sampling,

@@ -10,6 +10,7 @@
 #include "metrics/tensorboard.pb.h"
 #include "metrics/tfrecord.h"
 #include "util/file.h"
+#include "util/status_macros.h"
 
 namespace metarm {
 namespace {
@@ -30,8 +31,7 @@ std::string HostName() {
 
 absl::StatusOr<std::unique_ptr<EventFile>> EventFile::Create(
     const std::string& directory) {
-  absl::Status made = MakeDirectories(directory);
-  if (!made.ok()) return made;
+  METARM_RETURN_IF_ERROR(MakeDirectories(directory));
   const std::string path = absl::StrCat(directory, "/events.out.tfevents.",
                                         static_cast<int64_t>(WallTime()), ".",
                                         HostName(), ".", ::getpid());
@@ -44,8 +44,7 @@ absl::StatusOr<std::unique_ptr<EventFile>> EventFile::Create(
   tensorboard::Event first;
   first.set_wall_time(WallTime());
   first.set_file_version("brain.Event:2");
-  absl::Status written = events->WriteRecord(first.SerializeAsString());
-  if (!written.ok()) return written;
+  METARM_RETURN_IF_ERROR(events->WriteRecord(first.SerializeAsString()));
   return events;
 }
 

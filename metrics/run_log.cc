@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "util/file.h"
+#include "util/status_macros.h"
 
 namespace metarm {
 namespace {
@@ -54,18 +55,17 @@ absl::StatusOr<std::vector<std::string>> FirstLines(const std::string& path,
                                                     int64_t count) {
   std::vector<std::string> lines;
   if (count == 0) return lines;
-  absl::StatusOr<std::string> text = ReadFile(path);
-  if (!text.ok()) return text.status();
+  METARM_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
   size_t start = 0;
   while (static_cast<int64_t>(lines.size()) < count) {
-    const size_t end = text->find('\n', start);
+    const size_t end = text.find('\n', start);
     if (end == std::string::npos) {
       return absl::DataLossError(
           absl::StrCat(path, ": holds ", lines.size(),
                        " complete lines, fewer than the checkpoint recorded (",
                        count, "): the log was truncated or replaced"));
     }
-    lines.push_back(text->substr(start, end + 1 - start));
+    lines.push_back(text.substr(start, end + 1 - start));
     start = end + 1;
   }
   return lines;
@@ -85,13 +85,11 @@ absl::StatusOr<std::unique_ptr<RunLog>> RunLog::Start(
     bool tensorboard) {
   std::unique_ptr<RunLog> log(new RunLog(output_dir, files));
   for (const LogFile& file : files) {
-    absl::Status emptied =
-        WriteFileAtomically(output_dir + "/" + file.name, "");
-    if (!emptied.ok()) return emptied;
+    METARM_RETURN_IF_ERROR(
+        WriteFileAtomically(output_dir + "/" + file.name, ""));
     log->line_counts_[file.name] = 0;
   }
-  absl::Status started = log->StartEvents(tensorboard);
-  if (!started.ok()) return started;
+  METARM_RETURN_IF_ERROR(log->StartEvents(tensorboard));
   return log;
 }
 
@@ -103,23 +101,20 @@ absl::StatusOr<std::unique_ptr<RunLog>> RunLog::Resume(
   std::map<std::string, std::vector<std::string>> kept;
   for (const LogFile& file : files) {
     auto count = line_counts.find(file.name);
-    absl::StatusOr<std::vector<std::string>> lines =
+    METARM_ASSIGN_OR_RETURN(
+        std::vector<std::string> lines,
         FirstLines(output_dir + "/" + file.name,
-                   count == line_counts.end() ? 0 : count->second);
-    if (!lines.ok()) return lines.status();
-    kept[file.name] = *std::move(lines);
+                   count == line_counts.end() ? 0 : count->second));
+    kept[file.name] = std::move(lines);
   }
-  absl::Status started = log->StartEvents(tensorboard);
-  if (!started.ok()) return started;
+  METARM_RETURN_IF_ERROR(log->StartEvents(tensorboard));
   for (const LogFile& file : files) {
-    absl::Status written = WriteFileAtomically(
-        output_dir + "/" + file.name, absl::StrJoin(kept[file.name], ""));
-    if (!written.ok()) return written;
+    METARM_RETURN_IF_ERROR(WriteFileAtomically(
+        output_dir + "/" + file.name, absl::StrJoin(kept[file.name], "")));
     log->line_counts_[file.name] = kept[file.name].size();
     for (const std::string& line : kept[file.name]) {
-      absl::Status added =
-          log->AddToEvents(file, nlohmann::json::parse(line, nullptr, false));
-      if (!added.ok()) return added;
+      METARM_RETURN_IF_ERROR(
+          log->AddToEvents(file, nlohmann::json::parse(line, nullptr, false)));
     }
   }
   return log;
@@ -128,10 +123,9 @@ absl::StatusOr<std::unique_ptr<RunLog>> RunLog::Resume(
 absl::Status RunLog::StartEvents(bool tensorboard) {
   absl::Status removed = RemoveEventFiles(output_dir_ + "/tb");
   if (!removed.ok() || !tensorboard) return removed;
-  absl::StatusOr<std::unique_ptr<EventFile>> events =
-      EventFile::Create(output_dir_ + "/tb");
-  if (!events.ok()) return events.status();
-  events_ = *std::move(events);
+  METARM_ASSIGN_OR_RETURN(std::unique_ptr<EventFile> events,
+                          EventFile::Create(output_dir_ + "/tb"));
+  events_ = std::move(events);
   return absl::OkStatus();
 }
 
@@ -159,11 +153,10 @@ absl::Status RunLog::Append(const std::string& file,
     return absl::InternalError(absl::StrCat("no log file named ", file));
   }
   // Sampled text need not be valid UTF-8; JSON strings must be.
-  absl::Status appended = AppendLine(
+  METARM_RETURN_IF_ERROR(AppendLine(
       output_dir_ + "/" + file,
       line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
-          "\n");
-  if (!appended.ok()) return appended;
+          "\n"));
   ++line_counts_[file];
   return AddToEvents(*spec, line);
 }

@@ -12,6 +12,7 @@
 #include "nlohmann/json.hpp"
 #include "util/file.h"
 #include "util/json_file.h"
+#include "util/status_macros.h"
 
 namespace metarm {
 namespace {
@@ -62,9 +63,8 @@ absl::StatusOr<TransformerConfig> Gpt2Config(const Json& json,
   config.max_seq_len = *positions;
   config.d_ff = 4 * config.d_model;
   if (json.contains("n_inner") && !json["n_inner"].is_null()) {
-    absl::StatusOr<int64_t> inner = PositiveField(json, file, {"n_inner"});
-    if (!inner.ok()) return inner.status();
-    config.d_ff = *inner;
+    METARM_ASSIGN_OR_RETURN(config.d_ff,
+                            PositiveField(json, file, {"n_inner"}));
   }
   config.norm_eps = NumberOr(json, "layer_norm_epsilon", 1e-5);
   const std::string activation =
@@ -106,10 +106,8 @@ absl::StatusOr<TransformerConfig> LlamaConfig(const Json& json,
   config.n_kv_heads = config.n_heads;
   if (json.contains("num_key_value_heads") &&
       !json["num_key_value_heads"].is_null()) {
-    absl::StatusOr<int64_t> kv =
-        PositiveField(json, file, {"num_key_value_heads"});
-    if (!kv.ok()) return kv.status();
-    config.n_kv_heads = *kv;
+    METARM_ASSIGN_OR_RETURN(config.n_kv_heads,
+                            PositiveField(json, file, {"num_key_value_heads"}));
   }
   if (config.n_heads % config.n_kv_heads != 0) {
     return absl::InvalidArgumentError(
@@ -309,15 +307,14 @@ absl::Status CheckHfExportable(const TransformerConfig& config) {
 
 absl::StatusOr<TransformerConfig> ReadHfConfig(const std::string& folder) {
   const std::string file = folder + "/config.json";
-  absl::StatusOr<Json> json = ReadJsonFile(file);
-  if (!json.ok()) return json.status();
-  if (!json->is_object()) {
+  METARM_ASSIGN_OR_RETURN(Json json, ReadJsonFile(file));
+  if (!json.is_object()) {
     return absl::InvalidArgumentError(
         absl::StrCat(file, ": not a JSON object"));
   }
-  const std::string type = json->value("model_type", std::string());
-  if (type == "gpt2") return Gpt2Config(*json, file);
-  if (type == "llama") return LlamaConfig(*json, file);
+  const std::string type = json.value("model_type", std::string());
+  if (type == "gpt2") return Gpt2Config(json, file);
+  if (type == "llama") return LlamaConfig(json, file);
   return absl::InvalidArgumentError(absl::StrCat(
       file, ": model_type \"", type, "\" is not supported (gpt2, llama)"));
 }
@@ -325,17 +322,15 @@ absl::StatusOr<TransformerConfig> ReadHfConfig(const std::string& folder) {
 absl::Status LoadHfWeights(torch::nn::Module& model,
                            const TransformerConfig& config,
                            const std::string& folder) {
-  absl::StatusOr<Family> family = FamilyOf(config);
-  if (!family.ok()) return family.status();
-  absl::StatusOr<TensorMap> tensors = ReadFolderTensors(folder);
-  if (!tensors.ok()) return tensors.status();
+  METARM_ASSIGN_OR_RETURN(Family family, FamilyOf(config));
+  METARM_ASSIGN_OR_RETURN(TensorMap tensors, ReadFolderTensors(folder));
   std::map<std::string, torch::Tensor> parameters = NamedParameters(model);
   // Everything is read and checked before anything is copied.
   std::map<std::string, torch::Tensor> loaded;
-  for (const TensorMapping& m : MappingsFor(*family, config, parameters)) {
+  for (const TensorMapping& m : MappingsFor(family, config, parameters)) {
     std::vector<torch::Tensor> parts;
     for (const std::string& name : m.theirs) {
-      const torch::Tensor* t = Find(*tensors, name, *family);
+      const torch::Tensor* t = Find(tensors, name, family);
       if (t == nullptr) break;
       parts.push_back(m.conv1d ? t->t() : *t);
     }
@@ -362,12 +357,11 @@ absl::Status LoadHfWeights(torch::nn::Module& model,
 
 absl::Status ExportHf(torch::nn::Module& model, const TransformerConfig& config,
                       const std::string& folder) {
-  absl::StatusOr<Family> family = FamilyOf(config);
-  if (!family.ok()) return family.status();
+  METARM_ASSIGN_OR_RETURN(Family family, FamilyOf(config));
   std::map<std::string, torch::Tensor> parameters = NamedParameters(model);
   TensorMap out;
-  const std::string prefix = *family == Family::kGpt2 ? "transformer." : "";
-  for (const TensorMapping& m : MappingsFor(*family, config, parameters)) {
+  const std::string prefix = family == Family::kGpt2 ? "transformer." : "";
+  for (const TensorMapping& m : MappingsFor(family, config, parameters)) {
     torch::Tensor value =
         parameters.at(m.ours).detach().to(torch::kCPU, torch::kFloat32);
     // Split the stacked rows back into their Hugging Face tensors.
@@ -398,7 +392,7 @@ absl::Status ExportHf(torch::nn::Module& model, const TransformerConfig& config,
   if (status.ok()) {
     status =
         WriteFileAtomically(temporary + "/config.json",
-                            ExportConfigJson(*family, config).dump(2) + "\n");
+                            ExportConfigJson(family, config).dump(2) + "\n");
   }
   if (status.ok() && PathExists(folder)) {
     // Replace an earlier export: its files first, then the folder.

@@ -1,5 +1,6 @@
 // The Hugging Face loader against tiny checkpoints and reference logits made
-// by an independent PyTorch implementation (tests/hf/make_tiny_models.py).
+// by an independent PyTorch implementation
+// (model/testdata/make_tiny_models.py).
 #include "model/hf_checkpoint.h"
 
 #include <cstdlib>
@@ -20,7 +21,7 @@ std::string Fixtures() {
     const char* tmp = std::getenv("TEST_TMPDIR");
     auto* path = new std::string(std::string(tmp ? tmp : "/tmp") + "/hf");
     const std::string command =
-        "/usr/bin/python3 tests/hf/make_tiny_models.py " + *path;
+        "/usr/bin/python3 model/testdata/make_tiny_models.py " + *path;
     EXPECT_EQ(std::system(command.c_str()), 0) << command;
     return path;
   }();

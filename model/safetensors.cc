@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "util/file.h"
+#include "util/status_macros.h"
 
 namespace metarm {
 namespace {
@@ -105,31 +106,30 @@ absl::StatusOr<Entry> ParseEntry(const std::string& path,
 }  // namespace
 
 absl::StatusOr<TensorMap> ReadSafetensors(const std::string& path) {
-  absl::StatusOr<std::string> bytes = ReadFile(path);
-  if (!bytes.ok()) return bytes.status();
-  if (bytes->size() < 8) return Malformed(path, "shorter than 8 bytes");
+  METARM_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
+  if (bytes.size() < 8) return Malformed(path, "shorter than 8 bytes");
   uint64_t header_bytes = 0;
   for (int i = 7; i >= 0; --i) {
-    header_bytes = (header_bytes << 8) | static_cast<uint8_t>((*bytes)[i]);
+    header_bytes = (header_bytes << 8) | static_cast<uint8_t>((bytes)[i]);
   }
-  if (header_bytes > bytes->size() - 8) {
+  if (header_bytes > bytes.size() - 8) {
     return Malformed(path, absl::StrCat("the header length (", header_bytes,
                                         ") runs past the end of the file (",
-                                        bytes->size(), " bytes): truncated?"));
+                                        bytes.size(), " bytes): truncated?"));
   }
   nlohmann::json header = nlohmann::json::parse(
-      bytes->begin() + 8, bytes->begin() + 8 + header_bytes, nullptr, false);
+      bytes.begin() + 8, bytes.begin() + 8 + header_bytes, nullptr, false);
   if (header.is_discarded() || !header.is_object()) {
     return Malformed(path, "the header is not a JSON object");
   }
   const int64_t data_start = 8 + static_cast<int64_t>(header_bytes);
-  const int64_t data_bytes = static_cast<int64_t>(bytes->size()) - data_start;
+  const int64_t data_bytes = static_cast<int64_t>(bytes.size()) - data_start;
   std::vector<Entry> entries;
   for (const auto& [name, value] : header.items()) {
     if (name == "__metadata__") continue;
-    absl::StatusOr<Entry> entry = ParseEntry(path, name, value, data_bytes);
-    if (!entry.ok()) return entry.status();
-    entries.push_back(*std::move(entry));
+    METARM_ASSIGN_OR_RETURN(Entry entry,
+                            ParseEntry(path, name, value, data_bytes));
+    entries.push_back(std::move(entry));
   }
   std::sort(entries.begin(), entries.end(),
             [](const Entry& a, const Entry& b) { return a.begin < b.begin; });
@@ -144,7 +144,7 @@ absl::StatusOr<TensorMap> ReadSafetensors(const std::string& path) {
   for (const Entry& entry : entries) {
     torch::Tensor tensor = torch::empty(entry.shape, entry.dtype->type);
     if (entry.end > entry.begin) {  // an empty tensor has no storage
-      std::memcpy(tensor.data_ptr(), bytes->data() + data_start + entry.begin,
+      std::memcpy(tensor.data_ptr(), bytes.data() + data_start + entry.begin,
                   entry.end - entry.begin);
     }
     tensors[entry.name] = tensor;
@@ -154,9 +154,8 @@ absl::StatusOr<TensorMap> ReadSafetensors(const std::string& path) {
 
 absl::StatusOr<TensorMap> ReadShardedSafetensors(
     const std::string& index_path) {
-  absl::StatusOr<std::string> text = ReadFile(index_path);
-  if (!text.ok()) return text.status();
-  nlohmann::json index = nlohmann::json::parse(*text, nullptr, false);
+  METARM_ASSIGN_OR_RETURN(std::string text, ReadFile(index_path));
+  nlohmann::json index = nlohmann::json::parse(text, nullptr, false);
   if (index.is_discarded() || !index.is_object() ||
       !index.contains("weight_map") || !index["weight_map"].is_object()) {
     return absl::DataLossError(absl::StrCat(
@@ -173,10 +172,10 @@ absl::StatusOr<TensorMap> ReadShardedSafetensors(
     }
     const std::string shard = file.get<std::string>();
     if (shards.count(shard) == 0) {
-      absl::StatusOr<TensorMap> loaded =
-          ReadSafetensors(folder.empty() ? shard : folder + "/" + shard);
-      if (!loaded.ok()) return loaded.status();
-      shards[shard] = *std::move(loaded);
+      METARM_ASSIGN_OR_RETURN(
+          TensorMap loaded,
+          ReadSafetensors(folder.empty() ? shard : folder + "/" + shard));
+      shards[shard] = std::move(loaded);
     }
     auto found = shards[shard].find(name);
     if (found == shards[shard].end()) {

@@ -130,6 +130,29 @@ torch::Tensor ApplyLinear(const torch::nn::Linear& layer,
 // Where `module`'s parameters live (the CPU for a module without any).
 torch::Device ModuleDevice(const torch::nn::Module& module);
 
+// Puts `module` in eval mode (no dropout) for a scope and gives it back its
+// mode after. Every pass that scores or samples (rollout/, reward/, the
+// critic's values in ppo/) runs under one, so that scores are deterministic
+// whatever the model's dropout; training passes run in the mode the model
+// was left in, train mode.
+//
+//   ScopedEvalMode scoring(*reward_model);
+//   torch::Tensor scores = reward_model->Score(tokens, mask);
+class ScopedEvalMode {
+ public:
+  explicit ScopedEvalMode(torch::nn::Module& module)
+      : module_(module), was_training_(module.is_training()) {
+    module_.eval();
+  }
+  ~ScopedEvalMode() { module_.train(was_training_); }
+  ScopedEvalMode(const ScopedEvalMode&) = delete;
+  ScopedEvalMode& operator=(const ScopedEvalMode&) = delete;
+
+ private:
+  torch::nn::Module& module_;
+  bool was_training_;
+};
+
 class LanguageModelImpl : public torch::nn::Module {
  public:
   explicit LanguageModelImpl(const TransformerConfig& config);

@@ -31,19 +31,4 @@ std::string DescribeConfig(const TransformerConfig& config) {
                       config.tie_embeddings ? ", tied embeddings" : "");
 }
 
-TransformerConfig ConfigFromSpec(const ModelSpec& spec,
-                                 int64_t task_vocab_size) {
-  TransformerConfig config;
-  config.vocab_size =
-      spec.vocab_size() > 0 ? spec.vocab_size() : task_vocab_size;
-  config.d_model = spec.d_model();
-  config.n_layers = spec.n_layers();
-  config.n_heads = spec.n_heads();
-  config.d_ff = spec.d_ff() > 0 ? spec.d_ff() : 4 * spec.d_model();
-  config.max_seq_len = spec.max_seq_len();
-  config.rotary = spec.positions() == ROTARY;
-  config.dropout = spec.dropout();
-  return config;
-}
-
 }  // namespace metarm

@@ -1,13 +1,13 @@
 // The shape of a decoder-only transformer.
 //
-//   TransformerConfig config = ConfigFromSpec(job.policy(), tokenizer_vocab);
+//   TransformerConfig config;
+//   config.d_model = 128;
+//   LanguageModel policy(config);  // model/transformer.h
 #ifndef METARM_MODEL_TRANSFORMER_CONFIG_H_
 #define METARM_MODEL_TRANSFORMER_CONFIG_H_
 
 #include <cstdint>
 #include <string>
-
-#include "proto/job.pb.h"
 
 namespace metarm {
 
@@ -48,11 +48,6 @@ struct TransformerConfig {
 // "vocab 259, d_model 64, layers 2, heads 4, d_ff 256, max_seq_len 128,
 // learned positions": for messages.
 std::string DescribeConfig(const TransformerConfig& config);
-
-// From the job's ModelSpec (defaults applied); `task_vocab_size` is used when
-// spec.vocab_size is 0. d_ff 0 means 4 * d_model.
-TransformerConfig ConfigFromSpec(const ModelSpec& spec,
-                                 int64_t task_vocab_size);
 
 }  // namespace metarm
 

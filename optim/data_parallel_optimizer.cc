@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "optim/replicated_adamw.h"
 #include "optim/sharded_adamw.h"
+#include "util/status_macros.h"
 
 namespace metarm {
 namespace {
@@ -43,8 +44,7 @@ absl::StatusOr<std::unique_ptr<DataParallelOptimizer>> MakeDataParallelAdamW(
     return std::unique_ptr<DataParallelOptimizer>(
         new ReplicatedAdamW(std::move(parameters), options, group));
   }
-  absl::Status shardable = CheckShardable(parameters, options);
-  if (!shardable.ok()) return shardable;
+  METARM_RETURN_IF_ERROR(CheckShardable(parameters, options));
   return std::unique_ptr<DataParallelOptimizer>(
       new ShardedAdamW(std::move(parameters), options, group));
 }

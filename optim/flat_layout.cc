@@ -46,11 +46,9 @@ torch::Tensor FlatLayout::Stretch(const std::vector<torch::Tensor>& tensors,
 }
 
 void FlatLayout::Unflatten(const torch::Tensor& flat,
-                           const std::vector<torch::Tensor>& tensors) const {
+                           std::vector<torch::Tensor>& tensors) const {
   torch::NoGradGuard no_grad;
-  for (size_t i = 0; i < tensors.size(); ++i) {
-    const_cast<torch::Tensor&>(tensors[i]).copy_(View(flat, i));
-  }
+  for (size_t i = 0; i < tensors.size(); ++i) tensors[i].copy_(View(flat, i));
 }
 
 int64_t FlatLayout::EndOf(size_t i) const {

@@ -7,7 +7,7 @@
 //   torch::Tensor flat = layout.Flatten(model->parameters());  // [padded()]
 //   torch::Tensor mine = flat.narrow(0, layout.shard_begin(rank),
 //                                    layout.shard_size());
-//   layout.Unflatten(flat, model->parameters());  // values back in place
+//   layout.Unflatten(flat, parameters);  // values back in place
 //
 // Parameters follow one another in the order given; the buffer is padded
 // with zeros to a multiple of the shard count, so every shard has the same
@@ -48,7 +48,7 @@ class FlatLayout {
 
   // Copies each parameter's stretch of `flat` into tensors[i].
   void Unflatten(const torch::Tensor& flat,
-                 const std::vector<torch::Tensor>& tensors) const;
+                 std::vector<torch::Tensor>& tensors) const;
 
   // Parameter i's stretch of `flat`, viewed in the parameter's shape (no
   // copy).

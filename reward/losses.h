@@ -1,4 +1,5 @@
-// The reward-model objectives of MetaRM (see docs/metarm.md for the method).
+// The reward-model objectives of MetaRM (the method, its formulas and
+// measurements: docs/reward_model.md).
 //
 //   torch::Tensor L = BradleyTerryLoss(chosen_scores, rejected_scores);
 //   torch::Tensor J = DifferenceObjective(meta_scores.view({m, k}));

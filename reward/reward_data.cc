@@ -56,6 +56,7 @@ double EvaluateAccuracy(ScalarModel& model,
                         const SequenceLimits& limits,
                         const Tokenizer& tokenizer, int64_t batch_size) {
   torch::NoGradGuard no_grad;
+  ScopedEvalMode scoring(*model);
   const int64_t total = static_cast<int64_t>(pairs.size());
   if (total == 0) return 0.0;
   double correct = 0;
@@ -75,6 +76,7 @@ torch::Tensor ScoreResponseSets(ScalarModel& model,
                                 const Tokenizer& tokenizer,
                                 int64_t batch_size) {
   torch::NoGradGuard no_grad;
+  ScopedEvalMode scoring(*model);
   std::vector<torch::Tensor> scores;
   const int64_t total = static_cast<int64_t>(sets.size());
   for (int64_t begin = 0; begin < total; begin += batch_size) {

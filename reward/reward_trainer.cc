@@ -4,19 +4,22 @@
 
 #include "comm/gradient_sync.h"
 #include "reward/losses.h"
+#include "util/status_macros.h"
 
 namespace metarm {
 
-RewardTrainerOptions RewardTrainerOptions::FromSpec(const RewardTraining& spec,
-                                                    const Topology& topology) {
-  RewardTrainerOptions options;
-  options.mode = spec.mode();
-  options.eta = spec.eta();
-  options.gap_lambda = spec.gap_lambda();
-  options.learning_rate = spec.learning_rate();
-  options.weight_decay = spec.weight_decay();
-  options.shard_optimizer_state = topology.shard_optimizer_state();
-  return options;
+const char* RewardObjectiveName(RewardObjective objective) {
+  switch (objective) {
+    case RewardObjective::kVanilla:
+      return "VANILLA";
+    case RewardObjective::kMetaRm:
+      return "METARM";
+    case RewardObjective::kMetaRmExact:
+      return "METARM_EXACT";
+    case RewardObjective::kGapRegularized:
+      return "GAP_REGULARIZED";
+  }
+  return "?";
 }
 
 std::pair<torch::Tensor, torch::Tensor> ScorePairs(
@@ -77,8 +80,7 @@ absl::StatusOr<std::vector<torch::Tensor>> Averaged(
   for (const torch::Tensor& t : tensors) {
     out.push_back(group.size() == 1 ? t.detach() : t.detach().clone());
   }
-  absl::Status status = AllReduceTensors(out, group, ReduceOp::kAverage);
-  if (!status.ok()) return status;
+  METARM_RETURN_IF_ERROR(AllReduceTensors(out, group, ReduceOp::kAverage));
   return out;
 }
 
@@ -105,11 +107,10 @@ double Cosine(const std::vector<torch::Tensor>& a,
   return norms > 0 ? Dot(a, b) / norms : 0.0;
 }
 
-void SetGradients(const std::vector<torch::Tensor>& parameters,
+void SetGradients(std::vector<torch::Tensor>& parameters,
                   const std::vector<torch::Tensor>& gradients) {
   for (size_t i = 0; i < parameters.size(); ++i) {
-    const_cast<torch::Tensor&>(parameters[i]).mutable_grad() =
-        gradients[i].detach().clone();
+    parameters[i].mutable_grad() = gradients[i].detach().clone();
   }
 }
 
@@ -146,10 +147,9 @@ absl::StatusOr<GradientReduction> RewardTrainer::RegularizedGradient(
   for (size_t i = 0; i < parameters.size(); ++i) {
     combined.push_back(grad_l[i] - options_.gap_lambda * grad_j[i]);
   }
-  absl::StatusOr<std::vector<torch::Tensor>> averaged =
-      Averaged(combined, learners_);
-  if (!averaged.ok()) return averaged.status();
-  SetGradients(parameters, *averaged);
+  METARM_ASSIGN_OR_RETURN(std::vector<torch::Tensor> averaged,
+                          Averaged(combined, learners_));
+  SetGradients(parameters, averaged);
   return GradientReduction::kReduced;
 }
 
@@ -164,10 +164,9 @@ absl::StatusOr<GradientReduction> RewardTrainer::MetaGradient(
   std::vector<torch::Tensor> grad_j_local =
       Gradients({j}, parameters, {}, /*create_graph=*/exact);
   // ∇J averaged over the learners: every learner moves to the same θ'.
-  absl::StatusOr<std::vector<torch::Tensor>> grad_j =
-      Averaged(grad_j_local, learners_);
-  if (!grad_j.ok()) return grad_j.status();
-  stats->meta_step_ratio = options_.eta * Norm(*grad_j) / Norm(parameters);
+  METARM_ASSIGN_OR_RETURN(std::vector<torch::Tensor> grad_j,
+                          Averaged(grad_j_local, learners_));
+  stats->meta_step_ratio = options_.eta * Norm(grad_j) / Norm(parameters);
   // θ' = θ + η ∇J(θ), written into the parameters' storage through .data()
   // so that the graph of ∇J (which saved θ) is not invalidated; θ is put back
   // bit for bit before that graph is used again.
@@ -176,32 +175,33 @@ absl::StatusOr<GradientReduction> RewardTrainer::MetaGradient(
     torch::NoGradGuard no_grad;
     for (size_t i = 0; i < parameters.size(); ++i) {
       backup.push_back(parameters[i].detach().clone());
-      parameters[i].data().add_((*grad_j)[i], options_.eta);
+      parameters[i].data().add_((grad_j)[i], options_.eta);
     }
     stats->objective_at_prime =
         DifferenceObjective(ScoreMetaBatch(model_, meta)).item<double>();
   }
   // Step 4: ∇L(θ').
   torch::Tensor loss = Loss(pairs, stats);
-  absl::StatusOr<std::vector<torch::Tensor>> grad_l =
-      Averaged(Gradients({loss}, parameters, {}, false), learners_);
-  if (!grad_l.ok()) return grad_l.status();
+  METARM_ASSIGN_OR_RETURN(
+      std::vector<torch::Tensor> grad_l,
+      Averaged(Gradients({loss}, parameters, {}, false), learners_));
   {
     torch::NoGradGuard no_grad;
     for (size_t i = 0; i < parameters.size(); ++i) {
       parameters[i].data().copy_(backup[i]);
     }
   }
-  stats->gradient_cosine = Cosine(*grad_l, *grad_j);
-  std::vector<torch::Tensor> gradient = *grad_l;
+  stats->gradient_cosine = Cosine(grad_l, grad_j);
+  std::vector<torch::Tensor> gradient = grad_l;
   if (exact) {
     // d/dθ L(θ + η∇J(θ)) = ∇L(θ') + η H_J(θ) ∇L(θ'). Each learner's H_J of
     // its shard times the common ∇L(θ'), averaged: H_J of the whole batch.
-    absl::StatusOr<std::vector<torch::Tensor>> hessian_vector = Averaged(
-        Gradients(grad_j_local, parameters, *grad_l, false), learners_);
-    if (!hessian_vector.ok()) return hessian_vector.status();
+    METARM_ASSIGN_OR_RETURN(
+        std::vector<torch::Tensor> hessian_vector,
+        Averaged(Gradients(grad_j_local, parameters, grad_l, false),
+                 learners_));
     for (size_t i = 0; i < gradient.size(); ++i) {
-      gradient[i] = gradient[i] + options_.eta * (*hessian_vector)[i];
+      gradient[i] = gradient[i] + options_.eta * (hessian_vector)[i];
     }
   }
   SetGradients(parameters, gradient);
@@ -212,12 +212,12 @@ absl::StatusOr<GradientReduction> RewardTrainer::LocalGradient(
     const PreferenceBatch& pairs, const MetaBatch* meta,
     RewardStepStats* stats) {
   const bool has_meta = meta != nullptr && meta->prompts() > 0;
-  switch (has_meta ? options_.mode : VANILLA) {
-    case GAP_REGULARIZED:
+  switch (has_meta ? options_.mode : RewardObjective::kVanilla) {
+    case RewardObjective::kGapRegularized:
       return RegularizedGradient(pairs, *meta, stats);
-    case METARM:
+    case RewardObjective::kMetaRm:
       return MetaGradient(pairs, *meta, /*exact=*/false, stats);
-    case METARM_EXACT:
+    case RewardObjective::kMetaRmExact:
       return MetaGradient(pairs, *meta, /*exact=*/true, stats);
     default:
       return VanillaGradient(pairs, stats);
@@ -227,43 +227,39 @@ absl::StatusOr<GradientReduction> RewardTrainer::LocalGradient(
 absl::Status RewardTrainer::ComputeGradient(const PreferenceBatch& pairs,
                                             const MetaBatch* meta,
                                             RewardStepStats* stats) {
-  absl::StatusOr<GradientReduction> how = LocalGradient(pairs, meta, stats);
-  if (!how.ok()) return how.status();
-  if (*how == GradientReduction::kReduced) return absl::OkStatus();
-  return AverageGradients(model_->parameters(), learners_);
+  METARM_ASSIGN_OR_RETURN(GradientReduction how,
+                          LocalGradient(pairs, meta, stats));
+  if (how == GradientReduction::kReduced) return absl::OkStatus();
+  std::vector<torch::Tensor> parameters = model_->parameters();
+  return AverageGradients(parameters, learners_);
 }
 
 absl::StatusOr<RewardStepStats> RewardTrainer::Step(
     const PreferenceBatch& pairs, const MetaBatch* meta) {
   RewardStepStats stats;
-  absl::StatusOr<GradientReduction> how = LocalGradient(pairs, meta, &stats);
-  if (!how.ok()) return how.status();
+  METARM_ASSIGN_OR_RETURN(GradientReduction how,
+                          LocalGradient(pairs, meta, &stats));
   // Algorithm 1, step 5: the optimizer step at θ with the gradient.
-  absl::Status reduced = optimizer_->ReduceGradients(*how);
-  if (!reduced.ok()) return reduced;
-  absl::Status stepped = optimizer_->Step();
-  if (!stepped.ok()) return stepped;
-  const bool logs_j =
-      meta != nullptr && meta->prompts() > 0 && options_.mode != VANILLA;
+  METARM_RETURN_IF_ERROR(optimizer_->ReduceGradients(how));
+  METARM_RETURN_IF_ERROR(optimizer_->Step());
+  const bool logs_j = meta != nullptr && meta->prompts() > 0 &&
+                      options_.mode != RewardObjective::kVanilla;
   if (logs_j) {
     torch::NoGradGuard no_grad;
     stats.objective_after =
         DifferenceObjective(ScoreMetaBatch(model_, *meta)).item<double>();
   }
   if (learners_.size() > 1) {
-    torch::Tensor summary = torch::tensor(
-        {stats.loss, stats.accuracy, stats.objective, stats.objective_at_prime,
-         stats.objective_after, stats.gradient_cosine, stats.meta_step_ratio},
-        torch::kFloat64);
-    absl::Status averaged = learners_.AllReduce(summary, ReduceOp::kAverage);
-    if (!averaged.ok()) return averaged;
-    stats.loss = summary[0].item<double>();
-    stats.accuracy = summary[1].item<double>();
-    stats.objective = summary[2].item<double>();
-    stats.objective_at_prime = summary[3].item<double>();
-    stats.objective_after = summary[4].item<double>();
-    stats.gradient_cosine = summary[5].item<double>();
-    stats.meta_step_ratio = summary[6].item<double>();
+    // The statistics averaged over the learners, in kRewardStatFields order.
+    std::vector<double> values;
+    for (const RewardStatField& f : kRewardStatFields) {
+      values.push_back(stats.*f.member);
+    }
+    torch::Tensor summary = torch::tensor(values, torch::kFloat64);
+    METARM_RETURN_IF_ERROR(learners_.AllReduce(summary, ReduceOp::kAverage));
+    for (size_t i = 0; i < kRewardStatFields.size(); ++i) {
+      stats.*kRewardStatFields[i].member = summary[i].item<double>();
+    }
   }
   return stats;
 }

@@ -20,7 +20,7 @@
 #include "model/token_batch.h"
 #include "model/transformer.h"
 #include "optim/data_parallel_optimizer.h"
-#include "proto/job.pb.h"
+#include "reward/reward_step_stats.h"
 
 namespace metarm {
 
@@ -43,30 +43,26 @@ struct MetaBatch {
   }
 };
 
+// The reward model's objective (the job's reward_training.mode maps onto it
+// one to one: training/job_options.h).
+enum class RewardObjective {
+  kVanilla,         // Bradley-Terry on the pairs
+  kMetaRm,          // MetaRM, first-order meta step (Algorithm 1)
+  kMetaRmExact,     // MetaRM with the exact meta-gradient (Hessian term)
+  kGapRegularized,  // ablation: Bradley-Terry minus λ·J, no meta step
+};
+
+// "VANILLA", "METARM", "METARM_EXACT", "GAP_REGULARIZED" (the job's names).
+const char* RewardObjectiveName(RewardObjective objective);
+
 struct RewardTrainerOptions {
-  RewardMode mode = METARM;
+  RewardObjective mode = RewardObjective::kMetaRm;
   double eta = 0.1;             // meta-process step size η
-  double gap_lambda = 0.1;      // λ of GAP_REGULARIZED
+  double gap_lambda = 0.1;      // λ of kGapRegularized
   double learning_rate = 1e-3;  // AdamW α
   double weight_decay = 0.0;
   // ZeRO stage 1 over the learners (topology.shard_optimizer_state).
   bool shard_optimizer_state = false;
-
-  // The settings of `spec`; shard_optimizer_state from `topology`.
-  static RewardTrainerOptions FromSpec(const RewardTraining& spec,
-                                       const Topology& topology = {});
-};
-
-// Averaged over the learner group. The J fields are 0 without a meta batch
-// or in VANILLA mode.
-struct RewardStepStats {
-  double loss = 0;       // Bradley-Terry loss on the batch (at θ' for METARM*)
-  double accuracy = 0;   // pairwise accuracy on the batch (at θ')
-  double objective = 0;  // J on the meta batch at θ, before the step
-  double objective_at_prime = 0;  // J at θ' (METARM, METARM_EXACT)
-  double objective_after = 0;     // J after the optimizer step
-  double gradient_cosine = 0;     // cos(∇L, ∇J); ∇L at θ' for METARM*
-  double meta_step_ratio = 0;  // η ‖∇J‖ / ‖θ‖ (METARM, METARM_EXACT)
 };
 
 class RewardTrainer {

@@ -58,9 +58,9 @@ class RewardTrainerTest : public ::testing::Test {
 
 TEST_F(RewardTrainerTest, EtaZeroIsExactlyTheVanillaStep) {
   RewardTrainerOptions vanilla_options;
-  vanilla_options.mode = VANILLA;
+  vanilla_options.mode = RewardObjective::kVanilla;
   RewardTrainerOptions meta_options;
-  meta_options.mode = METARM;
+  meta_options.mode = RewardObjective::kMetaRm;
   meta_options.eta = 0.0;
   RewardTrainer vanilla(MakeModel(3), vanilla_options, *world_);
   RewardTrainer meta(MakeModel(3), meta_options, *world_);
@@ -76,10 +76,10 @@ TEST_F(RewardTrainerTest, EtaZeroIsExactlyTheVanillaStep) {
 
 TEST_F(RewardTrainerTest, PositiveEtaChangesTheStep) {
   RewardTrainerOptions options;
-  options.mode = METARM;
+  options.mode = RewardObjective::kMetaRm;
   options.eta = 1.0;
   RewardTrainerOptions vanilla_options = options;
-  vanilla_options.mode = VANILLA;
+  vanilla_options.mode = RewardObjective::kVanilla;
   RewardTrainer meta(MakeModel(3), options, *world_);
   RewardTrainer vanilla(MakeModel(3), vanilla_options, *world_);
   MetaBatch meta_batch = Meta(7);
@@ -92,7 +92,7 @@ TEST_F(RewardTrainerTest, PositiveEtaChangesTheStep) {
 // g = ∇L(θ + η∇J(θ)), then one AdamW step at θ with g.
 TEST_F(RewardTrainerTest, MetaStepFollowsAlgorithmOne) {
   RewardTrainerOptions options;
-  options.mode = METARM;
+  options.mode = RewardObjective::kMetaRm;
   options.eta = 0.5;
   options.learning_rate = 0.01;
   RewardTrainer trainer(MakeModel(5), options, *world_);
@@ -182,9 +182,10 @@ TEST_F(RewardTrainerTest, GradientsMatchFiniteDifferences) {
 
 // With η = 0 (λ = 0) every meta variant takes exactly the VANILLA step.
 TEST_F(RewardTrainerTest, EveryVariantReducesToVanilla) {
-  for (RewardMode mode : {METARM_EXACT, GAP_REGULARIZED}) {
+  for (RewardObjective mode :
+       {RewardObjective::kMetaRmExact, RewardObjective::kGapRegularized}) {
     RewardTrainerOptions vanilla_options;
-    vanilla_options.mode = VANILLA;
+    vanilla_options.mode = RewardObjective::kVanilla;
     RewardTrainerOptions options;
     options.mode = mode;
     options.eta = 0.0;
@@ -197,7 +198,7 @@ TEST_F(RewardTrainerTest, EveryVariantReducesToVanilla) {
       ASSERT_TRUE(variant.Step(Pairs(step), &meta_batch).ok());
     }
     EXPECT_TRUE(SameParameters(vanilla.model(), variant.model()))
-        << RewardMode_Name(mode);
+        << RewardObjectiveName(mode);
   }
 }
 
@@ -237,7 +238,7 @@ TEST_F(RewardTrainerTest, ExactMetaGradientMatchesFiniteDifferences) {
   ScalarModel model = MakeModel(21);
   model->to(torch::kFloat64);
   RewardTrainerOptions options;
-  options.mode = METARM_EXACT;
+  options.mode = RewardObjective::kMetaRmExact;
   options.eta = 0.5;
   RewardTrainer trainer(model, options, *world_);
   const PreferenceBatch pairs = Pairs(6);
@@ -266,7 +267,7 @@ TEST_F(RewardTrainerTest, ExactMetaGradientMatchesFiniteDifferences) {
   ExpectGradientMatches(model, gradient, objective, "METARM_EXACT");
   // The exact gradient differs from the first-order one.
   RewardTrainerOptions first_order = options;
-  first_order.mode = METARM;
+  first_order.mode = RewardObjective::kMetaRm;
   ScalarModel other = MakeModel(21);
   other->to(torch::kFloat64);
   RewardTrainer approximate(other, first_order, *world_);
@@ -284,7 +285,7 @@ TEST_F(RewardTrainerTest, RegularizedGradientMatchesFiniteDifferences) {
   ScalarModel model = MakeModel(22);
   model->to(torch::kFloat64);
   RewardTrainerOptions options;
-  options.mode = GAP_REGULARIZED;
+  options.mode = RewardObjective::kGapRegularized;
   options.gap_lambda = 0.7;
   RewardTrainer trainer(model, options, *world_);
   const PreferenceBatch pairs = Pairs(7);
@@ -309,7 +310,7 @@ TEST_F(RewardTrainerTest, RegularizedGradientMatchesFiniteDifferences) {
 
 TEST_F(RewardTrainerTest, MetaStepLogsItsDiagnostics) {
   RewardTrainerOptions options;
-  options.mode = METARM;
+  options.mode = RewardObjective::kMetaRm;
   options.eta = 0.5;
   RewardTrainer trainer(MakeModel(4), options, *world_);
   MetaBatch meta_batch = Meta(3);

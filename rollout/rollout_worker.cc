@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "util/status_macros.h"
+
 namespace metarm {
 
 Experience BuildExperience(const RolloutModels& models,
@@ -28,12 +30,13 @@ Experience BuildExperience(const RolloutModels& models,
   e.sequences = generation.sequences;
   e.prompt_columns = prompt_batch.tokens.size(1);
   e.response_mask = generation.responses.mask;
-  const bool policy_training = (*models.policy)->is_training();
-  (*models.policy)->eval();
+  // Scoring in eval mode: no dropout noise in log-probabilities or scores.
+  ScopedEvalMode policy_mode(**models.policy);
+  ScopedEvalMode reference_mode(**models.reference);
+  ScopedEvalMode reward_mode(**models.reward_model);
   e.old_logprobs =
       ResponseLogprobs(*models.policy, e.sequences, e.prompt_columns).first *
       e.response_mask;
-  (*models.policy)->train(policy_training);
   e.ref_logprobs =
       ResponseLogprobs(*models.reference, e.sequences, e.prompt_columns).first *
       e.response_mask;
@@ -57,14 +60,12 @@ absl::StatusOr<std::vector<Experience>> ShareExperience(
                       mine.sequences.tokens.size(1), mine.policy_version},
                      torch::kInt64)
                : torch::zeros({4}, torch::kInt64);
-    absl::Status status = world.Broadcast(header, root);
-    if (!status.ok()) return status;
+    METARM_RETURN_IF_ERROR(world.Broadcast(header, root));
     torch::Tensor seconds =
         sender ? torch::tensor({mine.generation_seconds, mine.scoring_seconds},
                                torch::kFloat64)
                : torch::zeros({2}, torch::kFloat64);
-    status = world.Broadcast(seconds, root);
-    if (!status.ok()) return status;
+    METARM_RETURN_IF_ERROR(world.Broadcast(seconds, root));
     const int64_t rows = header[0].item<int64_t>();
     const int64_t columns = header[2].item<int64_t>();
     Experience part;
@@ -93,8 +94,7 @@ absl::StatusOr<std::vector<Experience>> ShareExperience(
     for (torch::Tensor* t :
          {&part.sequences.tokens, &part.sequences.mask, &part.response_mask,
           &part.old_logprobs, &part.ref_logprobs, &part.scores}) {
-      status = world.Broadcast(*t, root);
-      if (!status.ok()) return status;
+      METARM_RETURN_IF_ERROR(world.Broadcast(*t, root));
     }
     parts.push_back(std::move(part));
   }

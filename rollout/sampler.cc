@@ -16,8 +16,7 @@ torch::Tensor TopPFilter(const torch::Tensor& probs, double top_p) {
 Generation Generate(LanguageModel& policy, const TokenBatch& prompts,
                     const SamplingOptions& options, at::Generator& generator) {
   torch::NoGradGuard no_grad;
-  const bool was_training = policy->is_training();
-  policy->eval();
+  ScopedEvalMode sampling(*policy);
   const TokenBatch on_device = prompts.To(ModuleDevice(*policy));
   const int64_t batch = prompts.size();
   KvCache cache;
@@ -49,7 +48,6 @@ Generation Generate(LanguageModel& policy, const TokenBatch& prompts,
     if (!active.any().item<bool>() || step + 1 == options.max_new_tokens) break;
     logits = policy->forward(next.unsqueeze(1), mask.unsqueeze(1), &cache);
   }
-  policy->train(was_training);
   Generation out;
   out.responses = {torch::stack(tokens, 1), torch::stack(masks, 1)};
   out.sequences = {torch::cat({on_device.tokens, out.responses.tokens}, 1),

@@ -13,6 +13,7 @@
 #include "nlohmann/json.hpp"
 #include "util/file.h"
 #include "util/json_file.h"
+#include "util/status_macros.h"
 
 namespace metarm {
 namespace {
@@ -147,13 +148,12 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromFolder(
 absl::StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromVocabAndMerges(
     const std::string& vocab_json, const std::string& merges_txt) {
   std::unique_ptr<BpeTokenizer> tokenizer(new BpeTokenizer());
-  absl::StatusOr<Json> vocab = ReadJsonFile(vocab_json);
-  if (!vocab.ok()) return vocab.status();
-  if (!vocab->is_object()) {
+  METARM_ASSIGN_OR_RETURN(Json vocab, ReadJsonFile(vocab_json));
+  if (!vocab.is_object()) {
     return absl::InvalidArgumentError(
         absl::StrCat(vocab_json, ": not a JSON object of token -> id"));
   }
-  for (const auto& [token, id] : vocab->items()) {
+  for (const auto& [token, id] : vocab.items()) {
     if (!id.is_number_integer() || id.get<int64_t>() < 0) {
       return absl::InvalidArgumentError(
           absl::StrCat(vocab_json, ": token ", Json(token).dump(), " has id ",
@@ -161,10 +161,9 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromVocabAndMerges(
     }
     tokenizer->vocab_[token] = id.get<int64_t>();
   }
-  absl::StatusOr<std::string> merges = ReadFile(merges_txt);
-  if (!merges.ok()) return merges.status();
+  METARM_ASSIGN_OR_RETURN(std::string merges, ReadFile(merges_txt));
   int line_number = 0;
-  for (absl::string_view line : absl::StrSplit(*merges, '\n')) {
+  for (absl::string_view line : absl::StrSplit(merges, '\n')) {
     ++line_number;
     if (line.empty() ||
         (line_number == 1 && line.substr(0, 9) == "#version:")) {
@@ -179,17 +178,15 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromVocabAndMerges(
     tokenizer->merge_rank_.emplace(std::make_pair(pair[0], pair[1]),
                                    tokenizer->merge_rank_.size());
   }
-  absl::Status finished =
-      tokenizer->Finish(vocab_json, SpecialRoles(FolderOf(vocab_json)));
-  if (!finished.ok()) return finished;
+  METARM_RETURN_IF_ERROR(
+      tokenizer->Finish(vocab_json, SpecialRoles(FolderOf(vocab_json))));
   return tokenizer;
 }
 
 absl::StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromTokenizerJson(
     const std::string& path) {
-  absl::StatusOr<Json> json = ReadJsonFile(path);
-  if (!json.ok()) return json.status();
-  const Json model = json->value("model", Json());
+  METARM_ASSIGN_OR_RETURN(Json json, ReadJsonFile(path));
+  const Json model = json.value("model", Json());
   if (!model.is_object() || model.value("type", std::string()) != "BPE" ||
       !model.contains("vocab") || !model["vocab"].is_object() ||
       !model.contains("merges") || !model["merges"].is_array()) {
@@ -198,7 +195,7 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromTokenizerJson(
                      ": model must be {\"type\": \"BPE\", \"vocab\": {...}, "
                      "\"merges\": [...]}"));
   }
-  const Json pre = json->value("pre_tokenizer", Json());
+  const Json pre = json.value("pre_tokenizer", Json());
   if (!pre.is_object() || pre.value("type", std::string()) != "ByteLevel") {
     return absl::InvalidArgumentError(absl::StrCat(
         path,
@@ -229,7 +226,7 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromTokenizerJson(
     }
     tokenizer->merge_rank_.emplace(std::make_pair(pair[0], pair[1]), index++);
   }
-  for (const Json& added : json->value("added_tokens", Json::array())) {
+  for (const Json& added : json.value("added_tokens", Json::array())) {
     if (!added.is_object() || !added.contains("id") ||
         !added.contains("content")) {
       return absl::InvalidArgumentError(
@@ -240,8 +237,7 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromTokenizerJson(
     tokenizer->special_[added["content"].get<std::string>()] =
         added["id"].get<int64_t>();
   }
-  absl::Status finished = tokenizer->Finish(path, SpecialRoles(FolderOf(path)));
-  if (!finished.ok()) return finished;
+  METARM_RETURN_IF_ERROR(tokenizer->Finish(path, SpecialRoles(FolderOf(path))));
   return tokenizer;
 }
 

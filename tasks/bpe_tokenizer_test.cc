@@ -1,6 +1,5 @@
 #include "tasks/bpe_tokenizer.h"
 
-#include <limits.h>
 #include <stdlib.h>
 
 #include "absl/strings/str_split.h"
@@ -137,13 +136,9 @@ TEST(BpeTokenizerTest, TokenizerJsonGivesTheSameEncodings) {
   }
 }
 
-std::string HhRlhfSlice() {
-  char real[PATH_MAX];
-  if (::realpath("tasks/bpe_tokenizer_test.cc", real) == nullptr) return "";
-  std::string repo(real);
-  repo = repo.substr(0, repo.rfind("/tasks/"));
-  return repo + "/../shared/data/hh-rlhf/harmless-base-test.jsonl.gz";
-}
+// The repository's HH-RLHF slice, a data dependency of this test (runfiles
+// paths are relative to the workspace root, the test's working folder).
+std::string HhRlhfSlice() { return "data/hh-rlhf/harmless-base-test.jsonl.gz"; }
 
 TEST(BpeTokenizerTest, EveryHhRlhfLineRoundTrips) {
   std::unique_ptr<Tokenizer> t = Load(VocabAndMergesFolder());

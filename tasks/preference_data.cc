@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
 #include "util/file.h"
+#include "util/status_macros.h"
 
 namespace metarm {
 namespace {
@@ -102,16 +103,13 @@ absl::StatusOr<PreferencePair> ParsePair(const Json& object,
   if (!object.contains("prompt")) {
     return absl::InvalidArgumentError("missing field \"prompt\"");
   }
-  absl::StatusOr<TokenSequence> prompt =
-      ReadText(object["prompt"], "prompt", tokenizer);
-  if (!prompt.ok()) return prompt.status();
-  absl::StatusOr<TokenSequence> chosen =
-      ReadResponse(object, "chosen", tokenizer);
-  if (!chosen.ok()) return chosen.status();
-  absl::StatusOr<TokenSequence> rejected =
-      ReadResponse(object, "rejected", tokenizer);
-  if (!rejected.ok()) return rejected.status();
-  return PreferencePair{*prompt, *chosen, *rejected};
+  METARM_ASSIGN_OR_RETURN(TokenSequence prompt,
+                          ReadText(object["prompt"], "prompt", tokenizer));
+  METARM_ASSIGN_OR_RETURN(TokenSequence chosen,
+                          ReadResponse(object, "chosen", tokenizer));
+  METARM_ASSIGN_OR_RETURN(TokenSequence rejected,
+                          ReadResponse(object, "rejected", tokenizer));
+  return PreferencePair{prompt, chosen, rejected};
 }
 
 absl::StatusOr<ResponseSet> ParseResponseSet(const Json& object,
@@ -120,9 +118,8 @@ absl::StatusOr<ResponseSet> ParseResponseSet(const Json& object,
   if (!object.contains("prompt")) {
     return absl::InvalidArgumentError("missing field \"prompt\"");
   }
-  absl::StatusOr<TokenSequence> prompt =
-      ReadText(object["prompt"], "prompt", tokenizer);
-  if (!prompt.ok()) return prompt.status();
+  METARM_ASSIGN_OR_RETURN(TokenSequence prompt,
+                          ReadText(object["prompt"], "prompt", tokenizer));
   if (!object.contains("responses") || !object["responses"].is_array()) {
     return absl::InvalidArgumentError(
         "missing field \"responses\" (an array of texts)");
@@ -134,17 +131,16 @@ absl::StatusOr<ResponseSet> ParseResponseSet(const Json& object,
                      " responses (reward_training.responses_per_prompt), got ",
                      responses.size()));
   }
-  ResponseSet set{*prompt, {}};
+  ResponseSet set{prompt, {}};
   for (size_t i = 0; i < responses.size(); ++i) {
     const std::string field = absl::StrCat("responses[", i, "]");
-    absl::StatusOr<TokenSequence> response =
-        ReadText(responses[i], field, tokenizer);
-    if (!response.ok()) return response.status();
-    if (response->empty()) {
+    METARM_ASSIGN_OR_RETURN(TokenSequence response,
+                            ReadText(responses[i], field, tokenizer));
+    if (response.empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat("field \"", field, "\": empty response"));
     }
-    set.responses.push_back(*std::move(response));
+    set.responses.push_back(std::move(response));
   }
   return set;
 }
@@ -155,11 +151,10 @@ template <typename Record>
 absl::StatusOr<std::vector<Record>> ReadJsonLines(
     const std::string& path,
     const std::function<absl::StatusOr<Record>(const Json&)>& parse) {
-  absl::StatusOr<std::string> contents = ReadMaybeGzipped(path);
-  if (!contents.ok()) return contents.status();
+  METARM_ASSIGN_OR_RETURN(std::string contents, ReadMaybeGzipped(path));
   std::vector<Record> records;
   int line_number = 0;
-  for (absl::string_view line : absl::StrSplit(*contents, '\n')) {
+  for (absl::string_view line : absl::StrSplit(contents, '\n')) {
     ++line_number;
     if (absl::StripAsciiWhitespace(line).empty()) continue;
     Json object;

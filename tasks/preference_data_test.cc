@@ -1,6 +1,5 @@
 #include "tasks/preference_data.h"
 
-#include <climits>
 #include <cstdlib>
 
 #include "gtest/gtest.h"
@@ -148,18 +147,14 @@ TEST(JoinPromptResponseTest, KeepsThePromptsEndAndTheResponsesStart) {
   EXPECT_EQ(joined, (TokenSequence{1, 12, 13, 20, 21, 2}));
 }
 
-// The real HH-RLHF slice in ../shared/data/hh-rlhf, found beside the
-// repository this test's source lives in.
-std::string SharedDataPath() {
-  char real[PATH_MAX];
-  if (::realpath("tasks/preference_data_test.cc", real) == nullptr) return "";
-  std::string repo(real);
-  repo = repo.substr(0, repo.rfind("/tasks/"));
-  return repo + "/../shared/data/hh-rlhf/harmless-base-test.jsonl.gz";
+// The repository's real HH-RLHF slice (data/hh-rlhf), a data dependency of
+// this test (runfiles paths are relative to the workspace root).
+std::string HhRlhfSlicePath() {
+  return "data/hh-rlhf/harmless-base-test.jsonl.gz";
 }
 
 TEST(HhRlhfSliceTest, ReadsEveryPair) {
-  const std::string path = SharedDataPath();
+  const std::string path = HhRlhfSlicePath();
   ASSERT_FALSE(path.empty()) << "cannot locate the repository";
   ByteTokenizer tokenizer;
   absl::StatusOr<std::vector<PreferencePair>> pairs =

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "util/file.h"
+#include "util/status_macros.h"
 
 namespace metarm {
 
@@ -105,27 +106,26 @@ SentencePieceTokenizer::Load(const std::string& path) {
   if (::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
     file = path + "/tokenizer.model";
   }
-  absl::StatusOr<const Library*> library = OpenLibrary();
-  if (!library.ok()) return library.status();
+  METARM_ASSIGN_OR_RETURN(const Library* library, OpenLibrary());
   char error[512] = {};
-  void* model = (*library)->load(file.c_str(), error, sizeof(error));
+  void* model = (library)->load(file.c_str(), error, sizeof(error));
   if (model == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat(file, ": not a SentencePiece model: ", error));
   }
   std::unique_ptr<SentencePieceTokenizer> tokenizer(
       new SentencePieceTokenizer());
-  tokenizer->library_ = *library;
+  tokenizer->library_ = library;
   tokenizer->model_ = model;  // freed by the destructor from here on
-  const int bos = (*library)->info(model, 1);
-  const int eos = (*library)->info(model, 2);
-  const int pad = (*library)->info(model, 3);
+  const int bos = (library)->info(model, 1);
+  const int eos = (library)->info(model, 2);
+  const int pad = (library)->info(model, 3);
   if (bos < 0 || eos < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(file, ": the model has no ", bos < 0 ? "bos" : "eos",
                      " piece; metarm needs both"));
   }
-  tokenizer->vocab_size_ = (*library)->info(model, 0);
+  tokenizer->vocab_size_ = (library)->info(model, 0);
   tokenizer->bos_id_ = bos;
   tokenizer->eos_id_ = eos;
   tokenizer->pad_id_ = pad >= 0 ? pad : eos;
@@ -166,12 +166,11 @@ std::string SentencePieceTokenizer::Decode(const TokenSequence& tokens) const {
 absl::Status TrainSentencePiece(const std::string& text_file,
                                 const std::string& model_prefix,
                                 const std::string& options) {
-  absl::StatusOr<const Library*> library = OpenLibrary();
-  if (!library.ok()) return library.status();
+  METARM_ASSIGN_OR_RETURN(const Library* library, OpenLibrary());
   char error[512] = {};
   const std::string arguments = absl::StrCat(
       "--input=", text_file, " --model_prefix=", model_prefix, " ", options);
-  if ((*library)->train(arguments.c_str(), error, sizeof(error)) == 0) {
+  if ((library)->train(arguments.c_str(), error, sizeof(error)) == 0) {
     return absl::OkStatus();
   }
   return absl::InvalidArgumentError(absl::StrCat(

@@ -1,7 +1,6 @@
 // A SentencePiece model trained here on the HH-RLHF slice.
 #include "tasks/sentencepiece_tokenizer.h"
 
-#include <limits.h>
 #include <stdlib.h>
 
 #include "absl/strings/str_split.h"
@@ -14,14 +13,9 @@ namespace metarm {
 namespace {
 
 std::vector<std::string> HhRlhfTexts() {
-  char real[PATH_MAX];
-  if (::realpath("tasks/sentencepiece_tokenizer_test.cc", real) == nullptr) {
-    return {};
-  }
-  std::string repo(real);
-  repo = repo.substr(0, repo.rfind("/tasks/"));
-  absl::StatusOr<std::string> text = ReadMaybeGzipped(
-      repo + "/../shared/data/hh-rlhf/harmless-base-test.jsonl.gz");
+  // The repository's HH-RLHF slice, a data dependency of this test.
+  absl::StatusOr<std::string> text =
+      ReadMaybeGzipped("data/hh-rlhf/harmless-base-test.jsonl.gz");
   EXPECT_TRUE(text.ok()) << text.status();
   std::vector<std::string> texts;
   for (absl::string_view line : absl::StrSplit(*text, '\n')) {

@@ -7,23 +7,22 @@
 #include "tasks/bpe_tokenizer.h"
 #include "tasks/sentencepiece_tokenizer.h"
 #include "util/file.h"
+#include "util/status_macros.h"
 
 namespace metarm {
 absl::StatusOr<std::unique_ptr<Tokenizer>> MakeTokenizer(
     const std::string& name) {
   if (name == "byte" || name.empty()) return std::make_unique<ByteTokenizer>();
   if (absl::EndsWith(name, ".model") || PathExists(name + "/tokenizer.model")) {
-    absl::StatusOr<std::unique_ptr<SentencePieceTokenizer>> sp =
-        SentencePieceTokenizer::Load(name);
-    if (!sp.ok()) return sp.status();
-    return std::unique_ptr<Tokenizer>(std::move(*sp));
+    METARM_ASSIGN_OR_RETURN(std::unique_ptr<SentencePieceTokenizer> sp,
+                            SentencePieceTokenizer::Load(name));
+    return std::unique_ptr<Tokenizer>(std::move(sp));
   }
   if (PathExists(name + "/vocab.json") ||
       PathExists(name + "/tokenizer.json") || absl::EndsWith(name, ".json")) {
-    absl::StatusOr<std::unique_ptr<BpeTokenizer>> bpe =
-        BpeTokenizer::FromFolder(name);
-    if (!bpe.ok()) return bpe.status();
-    return std::unique_ptr<Tokenizer>(std::move(*bpe));
+    METARM_ASSIGN_OR_RETURN(std::unique_ptr<BpeTokenizer> bpe,
+                            BpeTokenizer::FromFolder(name));
+    return std::unique_ptr<Tokenizer>(std::move(bpe));
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "tokenizer \"", name, "\": not \"byte\", and ",

@@ -7,7 +7,7 @@ def mpi_test(name, srcs, deps, ranks, size = "medium", data = [], args = []):
         testonly = True,
         srcs = srcs,
         deps = deps + [
-            "//tests:mpi_test_main",
+            "//comm:mpi_test_main",
             "//third_party:gtest",
         ],
     )
@@ -17,5 +17,5 @@ def mpi_test(name, srcs, deps, ranks, size = "medium", data = [], args = []):
             size = size,
             srcs = ["//tests:mpirun_test.sh"],
             args = [str(n), "$(location :%s_bin)" % name] + args,
-            data = data + [":%s_bin" % name, "//tests:mpirun_local.sh"],
+            data = data + [":%s_bin" % name, "//deploy:mpirun_local.sh"],
         )

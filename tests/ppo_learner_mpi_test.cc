@@ -6,8 +6,8 @@
 #include "comm/gradient_sync.h"
 #include "comm/mpi_communicator.h"
 #include "gtest/gtest.h"
+#include "ppo/ppo_learner.h"
 #include "proto/job_defaults.h"
-#include "trainer/ppo_learner.h"
 
 namespace metarm {
 namespace {

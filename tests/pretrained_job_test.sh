@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Jobs that start from pretrained Hugging Face folders and a GPT-2 BPE
-# tokenizer (made by tests/hf/make_tiny_models.py), on real MPI ranks: an
+# tokenizer (made by model/testdata/make_tiny_models.py), on real MPI ranks: an
 # RLHF job with a GPT-2 policy and a Llama reward model, and a
 # REWARD_MODEL_ONLY job on the HH-RLHF slice; each exports its trained models,
 # which an independent reader and forward pass then check. And the refusals:
@@ -14,6 +14,7 @@ check_export=$4
 train_sentencepiece=$5
 work=${TEST_TMPDIR:-$(mktemp -d)}
 source "$(dirname "$0")/check_lib.sh"
+e2e() { /usr/bin/python3 "$(dirname "$0")/e2e.py" "$@"; }
 hf="$work/hf"
 /usr/bin/python3 "$make_models" "$hf"
 
@@ -46,18 +47,11 @@ check "RLHF from GPT-2 + Llama checkpoints exits 0" test "$code" -eq 0
 check "RLHF writes rounds 0 and 1" test "$(wc -l <"$work/rlhf/rounds.jsonl" 2>/dev/null)" -eq 2
 check "exported policy is GPT-2 and trained" /usr/bin/python3 "$check_export" "$work/rlhf/policy_hf" "$hf/gpt2_job" gpt2
 # The reward model's export adds its scalar head ("score"); compare the trunk.
-check "exported reward model is Llama with a score head" /usr/bin/python3 - "$work/rlhf/reward_model_hf" <<'PY'
-import json, struct, sys
-path = sys.argv[1]
-data = open(f"{path}/model.safetensors", "rb").read()
-header = json.loads(data[8:8 + struct.unpack("<Q", data[:8])[0]])
-assert json.load(open(f"{path}/config.json"))["model_type"] == "llama"
-assert header["score.weight"]["shape"] == [1, 32], header["score.weight"]
-assert "model.layers.1.self_attn.k_proj.weight" in header
-print("reward model export:", len(header) - 1, "tensors")
-PY
+check "exported reward model is Llama with a score head" e2e llama_reward_export "$work/rlhf/reward_model_hf"
 
-hh="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)/../shared/data/hh-rlhf/harmless-base-test.jsonl.gz"
+# The repository's HH-RLHF slice (a data dependency; runfiles are relative to
+# the workspace root, the test's working folder).
+hh="$PWD/data/hh-rlhf/harmless-base-test.jsonl.gz"
 cat >"$work/rm.pbtxt" <<JOB
 name: "pretrained_rm"
 kind: REWARD_MODEL_ONLY
@@ -74,16 +68,11 @@ JOB
 out=$(timeout --kill-after=5 300 "$mpirun_local" -np 3 "$trainer" --job="$work/rm.pbtxt" 2>&1)
 code=$?
 check "reward model on HH-RLHF with the BPE tokenizer exits 0" test "$code" -eq 0
-check "HH-RLHF epoch logged" test -s "$work/rm/rm_metrics.jsonl"
+check "HH-RLHF epoch logged" test -s "$work/rm/reward_model.jsonl"
 check "HH-RLHF reward model exported" test -s "$work/rm/reward_model_hf/model.safetensors"
 
 # A SentencePiece tokenizer trained here on the slice's text, named by path.
-/usr/bin/python3 - "$hh" "$work/hh.txt" <<'PY'
-import gzip, json, sys
-with gzip.open(sys.argv[1], "rt") as f, open(sys.argv[2], "w") as out:
-    for line in f:
-        out.write(json.loads(line)["chosen"].strip() + "\n")
-PY
+e2e chosen_texts "$hh" "$work/hh.txt"
 "$train_sentencepiece" --input="$work/hh.txt" --model_prefix="$work/hh" \
     --options="--vocab_size=600 --model_type=bpe --byte_fallback=true --minloglevel=2" >/dev/null
 check "SentencePiece model trained" test -s "$work/hh.model"
@@ -93,7 +82,7 @@ sed -e "s|pretrained_rm|pretrained_rm_spm|" -e "s|$work/rm\"|$work/rm_spm\"|" \
 out=$(timeout --kill-after=5 300 "$mpirun_local" -np 2 "$trainer" --job="$work/rm_spm.pbtxt" 2>&1)
 code=$?
 check "reward model on HH-RLHF with the SentencePiece tokenizer exits 0" test "$code" -eq 0
-check "SentencePiece job logged its epoch" test -s "$work/rm_spm/rm_metrics.jsonl"
+check "SentencePiece job logged its epoch" test -s "$work/rm_spm/reward_model.jsonl"
 
 # A vocabulary too small for the tokenizer: the models start from it never.
 sed -e "s|pretrained_rlhf|small_vocab|" -e "s|$work/rlhf|$work/small|" \

@@ -2,7 +2,7 @@
 // confined to each group, for SEPARATE and COLOCATED placements.
 #include <torch/torch.h>
 
-#include "comm/roles.h"
+#include "cluster/roles.h"
 #include "gtest/gtest.h"
 
 namespace metarm {

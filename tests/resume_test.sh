@@ -18,29 +18,14 @@ mpirun_local=$2
 work=${TEST_TMPDIR:-$(mktemp -d)}
 source "$(dirname "$0")/check_lib.sh"
 
+e2e() { /usr/bin/python3 "$(dirname "$0")/e2e.py" "$@"; }
+
 write_job() {  # write_job NAME [EXTRA_PPO_FIELDS] [OUTPUT_DIR]
-  cat >"$work/$1.pbtxt" <<JOB
-name: "$1"
-seed: 5
-output_dir: "${3:-$work/out_$1}"
-topology { learner_ranks: 2 rollout_ranks: 1 placement: SEPARATE }
-task {
-  name: "sort" label_temperature: 0.1 num_train_prompts: 16
-  num_preference_pairs: 128 num_eval_prompts: 16
-  max_prompt_tokens: 16 max_response_tokens: 10
-}
-policy { d_model: 32 n_layers: 1 n_heads: 2 max_seq_len: 28 }
-reward_model { d_model: 32 n_layers: 1 n_heads: 2 max_seq_len: 28 }
-sft { steps: 30 batch_size: 16 }
-reward_training {
-  mode: METARM eta: 0.1 batch_size: 16 meta_batch_size: 4 responses_per_prompt: 4 epochs: 1
-}
-ppo { rollout_batch_size: 12 minibatch_size: 4 epochs: 1 iterations_per_round: 3 ${2:-} }
-eval { num_prompts: 16 shifted_pairs: 16 }
-checkpoint { every_iterations: 1 keep_last: 2 }
-logging { progress: false }
-rounds: 3
-JOB
+  e2e job rlhf_tiny name="$1" seed=5 output_dir="${3:-$work/out_$1}" \
+    learners=2 rollouts=1 task=sort eval_prompts=16 sft_steps=30 \
+    ppo_extra="${2:-}" rounds=3 \
+    extra="checkpoint { every_iterations: 1 keep_last: 2 } logging { progress: false }" \
+    >"$work/$1.pbtxt"
 }
 
 run() {  # run JOB [FLAGS...]: in the foreground
@@ -54,22 +39,9 @@ run() {  # run JOB [FLAGS...]: in the foreground
 # The same outputs as the uninterrupted run: every log line (without the
 # timings) and the final weights' bytes.
 same_as_reference() {  # same_as_reference OUT_DIR
-  /usr/bin/python3 - "$work/out_reference" "$1" <<'PY' && cmp -s "$work/out_reference/policy.pt" "$1/policy.pt"
-import json, sys
-def rows(d, f):
-    out = []
-    for line in open(f"{d}/{f}"):
-        row = json.loads(line)
-        row.pop("seconds", None)
-        out.append(row)
-    return out
-for f in ["metrics.jsonl", "rounds.jsonl", "reward_model.jsonl", "reward_steps.jsonl",
-          "eval_samples.jsonl"]:
-    a, b = rows(sys.argv[1], f), rows(sys.argv[2], f)
-    if a != b:
-        print(f, "differs:", len(a), "lines against", len(b))
-        sys.exit(1)
-PY
+  e2e same "$work/out_reference" "$1" metrics.jsonl rounds.jsonl \
+    reward_model.jsonl reward_steps.jsonl eval_samples.jsonl &&
+    cmp -s "$work/out_reference/policy.pt" "$1/policy.pt"
 }
 
 fingerprint() {  # every file of a folder with its checksum
@@ -181,7 +153,7 @@ cp -r "$work/out_reference" "$work/out_corrupt"
 sed "s|out_reference|out_corrupt|" "$work/reference.pbtxt" >"$work/corrupt.pbtxt"
 latest="$work/out_corrupt/checkpoints/ckpt-00000010"
 # Flip every bit of one byte (writing a fixed value could leave it as it was).
-/usr/bin/python3 -c 'import sys; f = open(sys.argv[1], "r+b"); f.seek(200); b = f.read(1); f.seek(200); f.write(bytes([b[0] ^ 0xFF]))' "$latest/policy.pt"
+e2e flip_byte "$latest/policy.pt" 200
 before=$(fingerprint "$work/out_corrupt")
 run corrupt
 check "a corrupt checkpoint exits 2" test "$code" -eq 2
@@ -226,14 +198,7 @@ if mount -t tmpfs -o size=1536k tmpfs "$work/small_disk" 2>/dev/null; then
   check "a full disk exits non-zero" test "$code" -ne 0
   check "with a clear message" has "No space left on device"
   good=$(ls "$work/small_disk/out/checkpoints" | grep -v tmp | tail -n 1)
-  check "the last complete checkpoint is intact" /usr/bin/python3 - "$work/small_disk/out/checkpoints/$good" <<'PY'
-import json, sys, crc32c
-d = sys.argv[1]
-m = json.load(open(d + "/manifest.json"))
-for name, f in m["files"].items():
-    data = open(f"{d}/{name}", "rb").read()
-    assert len(data) == f["bytes"] and crc32c.crc32c(data) == f["crc32c"], name
-PY
+  check "the last complete checkpoint is intact" e2e checkpoint_intact "$work/small_disk/out/checkpoints/$good"
   umount "$work/small_disk"
 else
   echo "NOTE: disk-full check not run: cannot mount a tmpfs here (needs root)"

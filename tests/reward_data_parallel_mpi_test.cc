@@ -73,7 +73,8 @@ ScalarModel InitialModel() {
   return model;
 }
 
-class RewardDataParallelTest : public ::testing::TestWithParam<RewardMode> {
+class RewardDataParallelTest
+    : public ::testing::TestWithParam<RewardObjective> {
  protected:
   std::unique_ptr<MpiCommunicator> world_ = MpiCommunicator::World();
 };
@@ -123,10 +124,12 @@ TEST_P(RewardDataParallelTest, ShardedEqualsSingleLearner) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, RewardDataParallelTest,
-                         ::testing::Values(VANILLA, METARM, METARM_EXACT,
-                                           GAP_REGULARIZED),
+                         ::testing::Values(RewardObjective::kVanilla,
+                                           RewardObjective::kMetaRm,
+                                           RewardObjective::kMetaRmExact,
+                                           RewardObjective::kGapRegularized),
                          [](const auto& info) {
-                           return RewardMode_Name(info.param);
+                           return std::string(RewardObjectiveName(info.param));
                          });
 
 }  // namespace

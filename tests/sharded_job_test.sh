@@ -10,28 +10,14 @@ mpirun_local=$2
 work=${TEST_TMPDIR:-$(mktemp -d)}
 source "$(dirname "$0")/check_lib.sh"
 
+e2e() { /usr/bin/python3 "$(dirname "$0")/e2e.py" "$@"; }
+
 # write_job NAME SHARD ROUNDS [OUTPUT_NAME]
 write_job() {
-  cat >"$work/$1.pbtxt" <<JOB
-name: "$1"
-seed: 5
-output_dir: "$work/out_${4:-$1}"
-topology { learner_ranks: 3 rollout_ranks: 1 shard_optimizer_state: $2 }
-task {
-  name: "reverse" label_temperature: 0.1 num_train_prompts: 16
-  num_preference_pairs: 96 num_eval_prompts: 24
-  max_prompt_tokens: 16 max_response_tokens: 10
-}
-policy { d_model: 32 n_layers: 1 n_heads: 2 max_seq_len: 28 }
-reward_model { d_model: 32 n_layers: 1 n_heads: 2 max_seq_len: 28 }
-sft { steps: 20 batch_size: 12 }
-reward_training {
-  mode: METARM eta: 0.1 batch_size: 12 meta_batch_size: 3 responses_per_prompt: 4 epochs: 1
-}
-ppo { rollout_batch_size: 12 minibatch_size: 6 epochs: 1 iterations_per_round: 2 }
-eval { num_prompts: 12 shifted_pairs: 12 }
-rounds: $3
-JOB
+  e2e job rlhf_tiny name="$1" seed=5 output_dir="$work/out_${4:-$1}" \
+    learners=3 rollouts=1 topology_extra="shard_optimizer_state: $2" \
+    pairs=96 eval_prompts=24 sft_steps=20 batch=12 meta_batch=3 \
+    minibatch=6 iterations=2 eval_n=12 rounds="$3" >"$work/$1.pbtxt"
 }
 
 run() {  # run JOB [FLAGS...]
@@ -46,31 +32,7 @@ run() {  # run JOB [FLAGS...]
 # the reduce-scatter than by the all-reduce: float32 rounding, which Adam can
 # turn into small steps; prints the largest difference, 8.3e-7 when this
 # test was written).
-agree() {
-  /usr/bin/python3 - "$1" "$2" <<'PY'
-import json, sys
-def numbers(row, prefix=""):
-    for k, v in row.items():
-        if k == "seconds":
-            continue
-        if isinstance(v, dict):
-            yield from numbers(v, prefix + k + "/")
-        elif isinstance(v, (int, float)):
-            yield prefix + k, v
-worst, where = 0.0, ""
-for f in ["metrics.jsonl", "rounds.jsonl"]:
-    a = [json.loads(l) for l in open(sys.argv[1] + "/" + f)]
-    b = [json.loads(l) for l in open(sys.argv[2] + "/" + f)]
-    assert len(a) == len(b), (f, len(a), len(b))
-    for ra, rb in zip(a, b):
-        nb = dict(numbers(rb))
-        for k, v in numbers(ra):
-            if abs(v - nb[k]) > worst:
-                worst, where = abs(v - nb[k]), f + ":" + k
-print("largest difference", worst, where)
-sys.exit(0 if worst <= 1e-5 else 1)
-PY
-}
+agree() { e2e agree "$1" "$2" 1e-5; }
 
 write_job replicated false 2
 write_job sharded true 2

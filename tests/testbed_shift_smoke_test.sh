@@ -5,28 +5,17 @@ set -uo pipefail
 binary=$1
 work=${TEST_TMPDIR:-$(mktemp -d)}
 source "$(dirname "$0")/check_lib.sh"
+e2e() { /usr/bin/python3 "$(dirname "$0")/e2e.py" "$@"; }
 out=$("$binary" --task=reverse --seed=2 --sft_steps=30 --pairs=100 \
   --eval_prompts=8 --max_n=4 --out="$work/result.json" --data_dir="$work/data" 2>&1)
 code=$?
 check "runs" test "$code" -eq 0
 check "prints the best-of-n table" has "best-of-n against the proxy"
-check "writes every figure" /usr/bin/python3 - "$work/result.json" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-assert r["task"] == "reverse"
-assert [p["n"] for p in r["best_of_n"]] == [1, 2, 4]
-for p in r["best_of_n"]:
-    assert set(p) == {"n", "kl_bound", "proxy", "gold"}
-assert 0 <= r["accuracy_sft_pairs"] <= 1 and 0 <= r["accuracy_shifted_pairs"] <= 1
-PY
+check "writes every figure" e2e testbed_result "$work/result.json"
 for file in train_pairs eval_pairs shifted_pairs meta eval_responses; do
   check "writes $file.jsonl" test -s "$work/data/$file.jsonl"
 done
-check "meta set has 4 responses per prompt and half the prompts" /usr/bin/python3 - "$work/data/meta.jsonl" <<'PY'
-import json, sys
-rows = [json.loads(line) for line in open(sys.argv[1])]
-assert len(rows) == 4 and all(len(r["responses"]) == 4 for r in rows)
-PY
+check "meta set has 4 responses per prompt and half the prompts" e2e meta_set "$work/data/meta.jsonl" 4 4
 out=$("$binary" --task=chess 2>&1)
 code=$?
 check "unknown task exits 2" test "$code" -eq 2

@@ -31,9 +31,9 @@ TEST_P(WeightSyncTest, EveryRankGetsTheRootsWeightsAndVersion) {
   LanguageModel model(Config());
   torch::manual_seed(100 + root);
   LanguageModel expected(Config());  // what the root holds
-  absl::StatusOr<int64_t> version =
-      BroadcastWeights(model->parameters(), world->rank() == root ? 17 : -1,
-                       *world, root, GetParam());
+  std::vector<torch::Tensor> parameters = model->parameters();
+  absl::StatusOr<int64_t> version = BroadcastWeights(
+      parameters, world->rank() == root ? 17 : -1, *world, root, GetParam());
   ASSERT_TRUE(version.ok()) << version.status();
   EXPECT_EQ(*version, 17) << "rank " << world->rank();
   auto got = model->parameters();
@@ -56,38 +56,12 @@ TEST(WeightSyncLargeTest, InPlaceTensorsArriveExactly) {
   config.d_ff = 1024;
   torch::manual_seed(200 + world->rank());
   LanguageModel model(config);
-  ASSERT_TRUE(BroadcastWeights(model->parameters(), 5, *world, 0).ok());
+  std::vector<torch::Tensor> parameters = model->parameters();
+  ASSERT_TRUE(BroadcastWeights(parameters, 5, *world, 0).ok());
   torch::Tensor mine = FlattenParameters(model->parameters());
   torch::Tensor root = mine.clone();
   ASSERT_TRUE(world->Broadcast(root, 0).ok());
   EXPECT_TRUE(torch::equal(mine, root)) << "rank " << world->rank();
-}
-
-TEST(PlanBucketsTest, FillsUpToTheLimitAndSplitsByType) {
-  std::vector<torch::Tensor> parameters = {
-      torch::zeros({10}), torch::zeros({10}), torch::zeros({30}),
-      torch::zeros({5}, torch::kFloat64), torch::zeros({1})};
-  // 40, 40, 120, 40, 4 bytes; limit 100.
-  auto buckets = PlanBuckets(parameters, 100);
-  ASSERT_EQ(buckets.size(), 4u);
-  EXPECT_EQ(buckets[0], std::make_pair(size_t{0}, size_t{2}));
-  EXPECT_EQ(buckets[1], std::make_pair(size_t{2}, size_t{3}));  // too big alone
-  EXPECT_EQ(buckets[2], std::make_pair(size_t{3}, size_t{4}));  // float64
-  EXPECT_EQ(buckets[3], std::make_pair(size_t{4}, size_t{5}));
-}
-
-TEST(PlanBucketsTest, LargeTensorsTravelAloneBetweenPackedSmallOnes) {
-  const int64_t large = kInPlaceBytes / 4;  // float32 elements
-  std::vector<torch::Tensor> parameters = {
-      torch::zeros({10}), torch::zeros({10}),        torch::zeros({large}),
-      torch::zeros({10}), torch::zeros({large + 1}), torch::zeros({10})};
-  auto buckets = PlanBuckets(parameters, kDefaultBucketBytes);
-  ASSERT_EQ(buckets.size(), 5u);
-  EXPECT_EQ(buckets[0], std::make_pair(size_t{0}, size_t{2}));
-  EXPECT_EQ(buckets[1], std::make_pair(size_t{2}, size_t{3}));
-  EXPECT_EQ(buckets[2], std::make_pair(size_t{3}, size_t{4}));
-  EXPECT_EQ(buckets[3], std::make_pair(size_t{4}, size_t{5}));
-  EXPECT_EQ(buckets[4], std::make_pair(size_t{5}, size_t{6}));
 }
 
 }  // namespace

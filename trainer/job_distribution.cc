@@ -8,6 +8,7 @@
 #include "proto/job_loader.h"
 #include "trainer/job_verdict.pb.h"
 #include "util/file.h"
+#include "util/status_macros.h"
 
 namespace metarm {
 
@@ -54,8 +55,7 @@ absl::StatusOr<Job> LoadJobEverywhere(const std::string& path,
       verdict.set_error_message(std::string(job.status().message()));
     }
   }
-  absl::Status shared = BroadcastMessage(world, &verdict, 0);
-  if (!shared.ok()) return shared;
+  METARM_RETURN_IF_ERROR(BroadcastMessage(world, &verdict, 0));
   if (verdict.error_code() != 0) {
     return absl::Status(static_cast<absl::StatusCode>(verdict.error_code()),
                         verdict.error_message());

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "comm/rank_info.pb.h"
-#include "comm/roles.h"
+#include "cluster/rank_info.pb.h"
+#include "cluster/roles.h"
 #include "proto/job.pb.h"
 
 namespace metarm {

@@ -9,8 +9,8 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "comm/mpi_environment.h"
+#include "metrics/progress.h"
 #include "trainer/command_line.h"
-#include "trainer/progress.h"
 #include "trainer/trainer.h"
 
 ABSL_FLAG(std::string, job, "", "The job file (protobuf text format).");

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "comm/status_consensus.h"
 #include "util/device_spec.h"
+#include "util/status_macros.h"
 
 namespace metarm {
 namespace {
@@ -22,10 +23,9 @@ TensorBackend BackendOf(const Topology& topology) {
 
 absl::StatusOr<torch::Device> ResolveThisRank(const Topology& topology,
                                               int local_rank) {
-  absl::StatusOr<DeviceSpec> spec = ParseDeviceSpec(topology.device());
-  if (!spec.ok()) return spec.status();
+  METARM_ASSIGN_OR_RETURN(DeviceSpec spec, ParseDeviceSpec(topology.device()));
   absl::StatusOr<std::string> name = ResolveDevice(
-      *spec, local_rank, static_cast<int>(torch::cuda::device_count()));
+      spec, local_rank, static_cast<int>(torch::cuda::device_count()));
   if (!name.ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat("topology.device: ", name.status().message()));
@@ -37,8 +37,7 @@ absl::StatusOr<torch::Device> ResolveThisRank(const Topology& topology,
 // CUDA and others on the CPU.
 absl::Status CheckOneDeviceKind(Communicator& world, bool cuda) {
   torch::Tensor on_cuda = torch::tensor({cuda ? 1 : 0}, torch::kInt64);
-  absl::Status status = world.AllReduce(on_cuda, ReduceOp::kSum);
-  if (!status.ok()) return status;
+  METARM_RETURN_IF_ERROR(world.AllReduce(on_cuda, ReduceOp::kSum));
   const int64_t count = on_cuda.item<int64_t>();
   if (count == 0 || count == world.size()) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrCat(
@@ -52,10 +51,8 @@ absl::Status CheckOneDeviceKind(Communicator& world, bool cuda) {
 absl::Status PlaceRank(const Topology& topology, ProcessGroups& groups) {
   absl::StatusOr<torch::Device> device =
       ResolveThisRank(topology, groups.node->rank());
-  absl::Status agreed = AgreeOnStatus(*groups.world, device.status());
-  if (!agreed.ok()) return agreed;
-  agreed = CheckOneDeviceKind(*groups.world, device->is_cuda());
-  if (!agreed.ok()) return agreed;
+  METARM_RETURN_IF_ERROR(AgreeOnStatus(*groups.world, device.status()));
+  METARM_RETURN_IF_ERROR(CheckOneDeviceKind(*groups.world, device->is_cuda()));
   return AgreeOnStatus(
       *groups.world,
       ConnectDeviceBackends(groups, {BackendOf(topology), *device}));

@@ -9,7 +9,7 @@
 #define METARM_TRAINER_PLACEMENT_H_
 
 #include "absl/status/status.h"
-#include "comm/roles.h"
+#include "cluster/roles.h"
 #include "proto/job.pb.h"
 
 namespace metarm {

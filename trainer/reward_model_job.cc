@@ -14,8 +14,9 @@
 #include "reward/reward_gaps.h"
 #include "reward/reward_trainer.h"
 #include "tasks/tokenizer_factory.h"
-#include "trainer/model_factory.h"
-#include "trainer/reward_training.h"
+#include "training/job_options.h"
+#include "training/model_factory.h"
+#include "training/reward_training.h"
 #include "util/file.h"
 #include "util/status_macros.h"
 
@@ -72,10 +73,10 @@ absl::StatusOr<RewardData> LoadRewardData(const Job& job,
   return data;
 }
 
+// The held-out measurements after an epoch (the scoring runs in eval mode).
 nlohmann::json EvaluateEpoch(ScalarModel& model, const RewardData& data,
                              const SequenceLimits& limits,
                              const Tokenizer& tokenizer) {
-  model->eval();
   nlohmann::json result;
   result["eval_accuracy"] =
       EvaluateAccuracy(model, data.eval, limits, tokenizer);
@@ -88,7 +89,6 @@ nlohmann::json EvaluateEpoch(ScalarModel& model, const RewardData& data,
     result["reward_gaps"] = RewardGapStatsToJson(ComputeRewardGaps(
         ScoreResponseSets(model, data.eval_responses, limits, tokenizer)));
   }
-  model->train();
   return result;
 }
 
@@ -105,46 +105,36 @@ absl::Status TrainOnLearner(const Job& job, const RewardData& data,
   METARM_RETURN_IF_ERROR(
       LoadPretrained(*model, config, job.reward_model(), "reward_model"));
   model->to(device);  // initialised on the CPU: the same weights anywhere
-  RewardTrainer trainer(
-      model,
-      RewardTrainerOptions::FromSpec(job.reward_training(), job.topology()),
-      learners);
+  RewardTrainer trainer(model, RewardTrainerOptionsOf(job), learners);
   const bool writer = learners.rank() == 0;
   std::unique_ptr<RunLog> log;
   if (writer) {
     METARM_ASSIGN_OR_RETURN(log, RunLog::Start(job.output_dir(),
-                                               {{"rm_metrics.jsonl", "epoch"},
-                                                {"rm_steps.jsonl", "step"}},
+                                               {{kRewardEpochLog, "epoch"},
+                                                {kRewardStepLog, "step"}},
                                                job.logging().tensorboard()));
   }
   const int epochs = static_cast<int>(job.reward_training().epochs());
   for (int epoch = 0; epoch < epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
-    // Learner 0 logs every step's diagnostics to rm_steps.jsonl.
+    // Learner 0 logs every step's diagnostics (kRewardStepLog).
     RewardStepObserver log_step =
-        writer ? LogRewardSteps(*log, "rm_steps.jsonl", {{"epoch", epoch + 1}})
-               : nullptr;
+        writer ? LogRewardSteps(*log, {{"epoch", epoch + 1}}) : nullptr;
     METARM_ASSIGN_OR_RETURN(
         EpochTotals totals,
         TrainRewardEpoch(job.reward_training(), job.seed(), data, tokenizer,
-                         limits, trainer, learners, epoch, log_step));
+                         limits, trainer, learners, epoch, log_step),
+        "reward-model epoch ", epoch + 1);
     if (!writer) continue;
     nlohmann::json line = EvaluateEpoch(model, data, limits, tokenizer);
-    const double steps = std::max<int64_t>(1, totals.steps);
     line["epoch"] = epoch + 1;
     line["steps"] = totals.steps;
     line["mode"] = RewardMode_Name(job.reward_training().mode());
-    line["train_loss"] = totals.loss / steps;
-    line["train_accuracy"] = totals.accuracy / steps;
-    line["meta_objective"] = totals.objective / steps;
-    line["meta_objective_at_prime"] = totals.objective_at_prime / steps;
-    line["meta_objective_after"] = totals.objective_after / steps;
-    line["gradient_cosine"] = totals.gradient_cosine / steps;
-    line["meta_step_ratio"] = totals.meta_step_ratio / steps;
+    AddRewardEpochMeans(totals.Means(), line);
     line["seconds"] =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
             .count();
-    METARM_RETURN_IF_ERROR(log->Append("rm_metrics.jsonl", line));
+    METARM_RETURN_IF_ERROR(log->Append(kRewardEpochLog, line));
     std::cout << absl::StrFormat(
                      "reward model epoch %d/%d: loss %.4f, train accuracy "
                      "%.3f, eval accuracy %.3f (%.1f s)\n",

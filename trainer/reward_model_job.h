@@ -3,9 +3,9 @@
 // every epoch and saves it.
 //
 // Outputs in the job's output_dir (written by learner 0):
-//   rm_metrics.jsonl   one JSON line per epoch: losses, accuracies, the
+//   reward_model.jsonl one JSON line per epoch: losses, accuracies, the
 //                      reward-gap diagnostic on task.eval_responses
-//   rm_steps.jsonl     one JSON line per step: loss, accuracy and the MetaRM
+//   reward_steps.jsonl one JSON line per step: loss, accuracy and the MetaRM
 //                      diagnostics of that step
 //   tb/                the same numbers for TensorBoard
 //   reward_model.pt    the weights (model/weights_io.h)
@@ -13,7 +13,7 @@
 #define METARM_TRAINER_REWARD_MODEL_JOB_H_
 
 #include "absl/status/status.h"
-#include "comm/roles.h"
+#include "cluster/roles.h"
 #include "proto/job.pb.h"
 
 namespace metarm {

@@ -4,17 +4,17 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "cluster/roles.h"
+#include "cluster/threads.h"
 #include "comm/messages.h"
 #include "comm/mpi_communicator.h"
 #include "comm/mpi_environment.h"
-#include "comm/roles.h"
-#include "comm/threads.h"
+#include "rlhf/rlhf_job.h"
 #include "tasks/task_registry.h"
 #include "trainer/job_distribution.h"
 #include "trainer/layout.h"
 #include "trainer/placement.h"
 #include "trainer/reward_model_job.h"
-#include "trainer/rlhf_job.h"
 #include "util/device_spec.h"
 
 namespace metarm {
@@ -80,7 +80,8 @@ int RunJob(const TrainerOptions& options) {
 
   absl::StatusOr<ProcessGroups> groups =
       CreateProcessGroups(job->topology(), std::move(world));
-  if (!groups.ok()) throw std::runtime_error(groups.status().ToString());
+  if (!groups.ok())
+    MpiEnvironment::FailJob(groups.status().ToString(), kExitFailure);
   const int threads = options.threads_per_rank > 0
                           ? options.threads_per_rank
                           : ThreadsPerRank(MachineCores(), AffinityCores(),
@@ -94,7 +95,8 @@ int RunJob(const TrainerOptions& options) {
 
   absl::StatusOr<std::vector<RankInfo>> layout = GatherMessages(
       *groups->world, DescribeThisRank(*groups, threads), /*root=*/0);
-  if (!layout.ok()) throw std::runtime_error(layout.status().ToString());
+  if (!layout.ok())
+    MpiEnvironment::FailJob(layout.status().ToString(), kExitFailure);
   if (world_rank == 0) std::cout << FormatLayout(*job, *layout) << std::flush;
 
   absl::Status result = absl::OkStatus();
@@ -141,12 +143,9 @@ int RunTrainer(const TrainerOptions& options) {
   try {
     return RunJob(options);
   } catch (const std::exception& error) {
-    // Other ranks may be waiting for this one in a collective: end them all.
-    std::cerr << "metarm: rank " << MpiEnvironment::WorldRank() << " (host "
-              << MpiEnvironment::HostName() << ") failed: " << error.what()
-              << "\n"
-              << std::flush;
-    MpiEnvironment::AbortJob(kExitFailure);
+    // LibTorch's exceptions (the one place they are caught). Other ranks may
+    // be waiting for this one in a collective: end them all.
+    MpiEnvironment::FailJob(error.what(), kExitFailure);
   }
 }
 

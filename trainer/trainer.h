@@ -9,7 +9,7 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "trainer/progress.h"
+#include "metrics/progress.h"
 
 namespace metarm {
 

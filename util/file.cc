@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "util/status_macros.h"
 
 namespace metarm {
 namespace {
@@ -60,10 +61,9 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 }
 
 absl::StatusOr<std::string> ReadMaybeGzipped(const std::string& path) {
-  absl::StatusOr<std::string> raw = ReadFile(path);
-  if (!raw.ok()) return raw;
-  if (raw->size() < 2 || static_cast<unsigned char>((*raw)[0]) != 0x1f ||
-      static_cast<unsigned char>((*raw)[1]) != 0x8b) {
+  METARM_ASSIGN_OR_RETURN(std::string raw, ReadFile(path));
+  if (raw.size() < 2 || static_cast<unsigned char>(raw[0]) != 0x1f ||
+      static_cast<unsigned char>(raw[1]) != 0x8b) {
     return raw;
   }
   z_stream stream{};
@@ -71,8 +71,8 @@ absl::StatusOr<std::string> ReadMaybeGzipped(const std::string& path) {
   if (inflateInit2(&stream, 16 + MAX_WBITS) != Z_OK) {
     return absl::InternalError(absl::StrCat(path, ": zlib init failed"));
   }
-  stream.next_in = reinterpret_cast<Bytef*>(raw->data());
-  stream.avail_in = static_cast<uInt>(raw->size());
+  stream.next_in = reinterpret_cast<Bytef*>(raw.data());
+  stream.avail_in = static_cast<uInt>(raw.size());
   std::string out;
   char buffer[1 << 16];
   int result = Z_OK;

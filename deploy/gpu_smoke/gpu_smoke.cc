@@ -21,11 +21,11 @@
 #include "comm/solo_communicator.h"
 #include "model/transformer.h"
 #include "optim/data_parallel_optimizer.h"
+#include "ppo/ppo_learner.h"
 #include "proto/job_defaults.h"
 #include "reward/reward_trainer.h"
 #include "rollout/experience.h"
 #include "rollout/sampler.h"
-#include "trainer/ppo_learner.h"
 
 namespace metarm {
 namespace {
@@ -332,7 +332,7 @@ void TimeMediumSteps(Communicator& gpu_learners) {
   const double meta_ms =
       MillisPerCall([&] { (void)meta_trainer.Step(pairs, &meta); }, 2, 10);
   RewardTrainerOptions vanilla;
-  vanilla.mode = VANILLA;
+  vanilla.mode = RewardObjective::kVanilla;
   RewardTrainer vanilla_trainer(reward, vanilla, gpu_learners);
   const double vanilla_ms =
       MillisPerCall([&] { (void)vanilla_trainer.Step(pairs, nullptr); }, 2, 10);

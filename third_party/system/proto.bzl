@@ -4,7 +4,7 @@ Bazel's native proto_library would download @com_google_protobuf; this
 genrule runs Debian's protoc instead.
 """
 
-def cc_proto(name, src, deps = [], imports = [], visibility = None):
+def cc_proto(name, src, deps = [], imports = [], visibility = None, testonly = False):
     """Generates <src>.pb.{h,cc} and a cc_library `name` over them.
 
     Args:
@@ -13,6 +13,7 @@ def cc_proto(name, src, deps = [], imports = [], visibility = None):
       deps: the cc_proto targets of the imported files.
       imports: the imported .proto files (labels), paths from the workspace root.
       visibility: the usual.
+      testonly: the usual.
     """
     base = src[:-len(".proto")]
     native.genrule(
@@ -20,6 +21,7 @@ def cc_proto(name, src, deps = [], imports = [], visibility = None):
         srcs = [src] + imports,
         outs = [base + ".pb.h", base + ".pb.cc"],
         cmd = "protoc -I. --cpp_out=$(GENDIR) $(location %s)" % src,
+        testonly = testonly,
     )
     native.cc_library(
         name = name,
@@ -27,4 +29,5 @@ def cc_proto(name, src, deps = [], imports = [], visibility = None):
         hdrs = [base + ".pb.h"],
         deps = deps + ["//third_party:protobuf"],
         visibility = visibility,
+        testonly = testonly,
     )

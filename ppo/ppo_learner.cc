@@ -1,0 +1,163 @@
+#include "ppo/ppo_learner.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+
+#include "comm/gradient_sync.h"
+#include "util/random_streams.h"
+#include "util/status_macros.h"
+
+namespace metarm {
+
+PpoLearner::PpoLearner(LanguageModel policy, ScalarModel critic,
+                       const PpoSpec& spec, Communicator& learners,
+                       bool shard_optimizer_state)
+    : policy_(std::move(policy)),
+      critic_(std::move(critic)),
+      spec_(spec),
+      learners_(learners),
+      policy_optimizer_(
+          MakeModelAdamW(policy_->parameters(),
+                         torch::optim::AdamWOptions(spec.policy_learning_rate())
+                             .weight_decay(0.0),
+                         learners, shard_optimizer_state)),
+      critic_optimizer_(
+          MakeModelAdamW(critic_->parameters(),
+                         torch::optim::AdamWOptions(spec.value_learning_rate())
+                             .weight_decay(0.0),
+                         learners, shard_optimizer_state)),
+      kl_(spec.kl_coef(), spec.kl_target()) {}
+
+absl::StatusOr<PpoStats> PpoLearner::Minibatch(const Experience& batch,
+                                               const torch::Tensor& advantages,
+                                               const torch::Tensor& returns,
+                                               const torch::Tensor& old_values,
+                                               double total_tokens) {
+  policy_optimizer_->ZeroGrad();
+  critic_optimizer_->ZeroGrad();
+  auto [logprobs, entropy] =
+      ResponseLogprobs(policy_, batch.sequences, batch.prompt_columns);
+  torch::Tensor values =
+      ResponseValues(critic_, batch.sequences, batch.prompt_columns);
+  PpoLosses losses =
+      ComputePpoLosses(logprobs, batch.old_logprobs, advantages, values,
+                       old_values, returns, entropy, batch.response_mask,
+                       spec_.clip_range(), spec_.value_clip_range());
+  // The losses are means over this share's tokens; rescaled to its share of
+  // the whole minibatch's token sum, so summing over learners gives the mean
+  // over the minibatch.
+  const double tokens = batch.response_mask.sum().item<double>();
+  const double weight = tokens / total_tokens;
+  torch::Tensor loss =
+      (losses.policy - spec_.entropy_coef() * losses.entropy + losses.value) *
+      weight;
+  PpoStats stats;
+  if (!std::isfinite(loss.item<double>())) {
+    stats.skipped_steps = 1;
+  } else {
+    loss.backward();
+  }
+  // Every learner joins the all-reduce; a skipped share contributes zeros.
+  torch::Tensor skipped =
+      torch::tensor({double(stats.skipped_steps)}, torch::kFloat64);
+  METARM_RETURN_IF_ERROR(learners_.AllReduce(skipped, ReduceOp::kSum));
+  bool finite = skipped.item<double>() == 0;
+  // Both optimizers take part in every collective, whatever the verdict so
+  // far; the verdict is the same on every learner.
+  for (DataParallelOptimizer* optimizer :
+       {policy_optimizer_.get(), critic_optimizer_.get()}) {
+    METARM_RETURN_IF_ERROR(optimizer->ReduceGradients(GradientReduction::kSum));
+    METARM_ASSIGN_OR_RETURN(bool reduced_finite,
+                            optimizer->ReducedGradientsFinite());
+    finite = finite && reduced_finite;
+  }
+  if (finite) {
+    METARM_RETURN_IF_ERROR(policy_optimizer_->Step());
+    METARM_RETURN_IF_ERROR(critic_optimizer_->Step());
+  }
+  stats.skipped_steps = finite ? 0 : 1;
+  stats.policy_loss = losses.policy.item<double>() * weight;
+  stats.value_loss = losses.value.item<double>() * weight;
+  stats.entropy = losses.entropy.item<double>() * weight;
+  stats.clip_fraction = losses.clip_fraction * weight;
+  stats.approx_kl = losses.approx_kl * weight;
+  return stats;
+}
+
+absl::StatusOr<PpoStats> PpoLearner::Update(const Experience& shared,
+                                            uint64_t seed) {
+  const Experience experience = shared.To(ModuleDevice(*policy_));
+  const int64_t batch = experience.size();
+  torch::Tensor advantages, returns, old_values;
+  PpoStats totals;
+  {
+    torch::NoGradGuard no_grad;
+    ScopedEvalMode scoring(*critic_);  // values without dropout noise
+    old_values = ResponseValues(critic_, experience.sequences,
+                                experience.prompt_columns);
+    torch::Tensor rewards = TokenRewards(
+        experience.scores, experience.old_logprobs, experience.ref_logprobs,
+        experience.response_mask, kl_.value(), spec_.reward_clip());
+    std::tie(advantages, returns) =
+        Gae(rewards, old_values, experience.response_mask, spec_.gamma(),
+            spec_.lambda());
+    advantages = Whiten(advantages, experience.response_mask);
+    totals.kl_to_reference =
+        ((experience.old_logprobs - experience.ref_logprobs) *
+         experience.response_mask)
+            .sum(1)
+            .mean()
+            .item<double>();
+    totals.mean_score = experience.scores.mean().item<double>();
+  }
+  const int64_t minibatch = spec_.minibatch_size();
+  const int64_t share = minibatch / learners_.size();
+  int64_t steps = 0;
+  for (uint32_t epoch = 0; epoch < spec_.epochs(); ++epoch) {
+    at::Generator generator =
+        at::detail::createCPUGenerator(SubstreamSeed(seed, epoch));
+    torch::Tensor order = torch::randperm(batch, generator, torch::kInt64);
+    for (int64_t begin = 0; begin + minibatch <= batch; begin += minibatch) {
+      torch::Tensor all_rows =
+          order.narrow(0, begin, minibatch).to(experience.scores.device());
+      torch::Tensor rows = all_rows.narrow(0, learners_.rank() * share, share);
+      const double total_tokens =
+          experience.response_mask.index_select(0, all_rows)
+              .sum()
+              .item<double>();
+      METARM_ASSIGN_OR_RETURN(
+          PpoStats step,
+          Minibatch(experience.Select(rows), advantages.index_select(0, rows),
+                    returns.index_select(0, rows),
+                    old_values.index_select(0, rows),
+                    std::max(1.0, total_tokens)));
+      totals.policy_loss += step.policy_loss;
+      totals.value_loss += step.value_loss;
+      totals.entropy += step.entropy;
+      totals.clip_fraction += step.clip_fraction;
+      totals.approx_kl += step.approx_kl;
+      totals.skipped_steps += step.skipped_steps;
+      ++steps;
+      ++totals.steps;
+    }
+  }
+  // Sums over the learners of the weighted shares: the minibatch means.
+  torch::Tensor summary =
+      torch::tensor({totals.policy_loss, totals.value_loss, totals.entropy,
+                     totals.clip_fraction, totals.approx_kl},
+                    torch::kFloat64);
+  if (learners_.size() > 1) {
+    METARM_RETURN_IF_ERROR(learners_.AllReduce(summary, ReduceOp::kSum));
+  }
+  const double n = std::max<int64_t>(1, steps);
+  totals.policy_loss = summary[0].item<double>() / n;
+  totals.value_loss = summary[1].item<double>() / n;
+  totals.entropy = summary[2].item<double>() / n;
+  totals.clip_fraction = summary[3].item<double>() / n;
+  totals.approx_kl = summary[4].item<double>() / n;
+  kl_.Update(totals.kl_to_reference, batch);
+  return totals;
+}
+
+}  // namespace metarm

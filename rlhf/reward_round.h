@@ -1,0 +1,36 @@
+// The reward-model half of an RLHF round (MetaRM Algorithm 1 on the current
+// policy's distribution): sample the meta set S from the current policy,
+// then train the reward model on the original pairs D with S.
+//
+//   learner.reward_data.meta = SampleMetaSet(in, models.policy, round);
+//   METARM_RETURN_IF_ERROR(TrainRewardModel(in, round, learners,
+//       models.reward_model, learner, output));
+#ifndef METARM_RLHF_REWARD_ROUND_H_
+#define METARM_RLHF_REWARD_ROUND_H_
+
+#include <vector>
+
+#include "absl/status/status.h"
+#include "comm/communicator.h"
+#include "rlhf/run_parts.h"
+
+namespace metarm {
+
+// The meta set of round `round`: reward_training.responses_per_prompt
+// responses of `policy` to each of task.num_train_prompts prompts (no
+// labels). The same on every learner.
+std::vector<ResponseSet> SampleMetaSet(const RunInputs& in,
+                                       LanguageModel& policy, int round);
+
+// Learners: reward_training.epochs epochs on learner.reward_data (VANILLA,
+// METARM, METARM_EXACT or GAP_REGULARIZED). The trainer is made on the first
+// round, and again from the initial weights each round with
+// restart_each_round. Learner 0 logs each step (reward_steps.jsonl), each
+// epoch's means (reward_model.jsonl) and prints the last epoch's.
+absl::Status TrainRewardModel(const RunInputs& in, int round,
+                              Communicator& learners, ScalarModel& reward_model,
+                              LearnerParts& learner, RunOutput& output);
+
+}  // namespace metarm
+
+#endif  // METARM_RLHF_REWARD_ROUND_H_

@@ -1,0 +1,297 @@
+#include "rlhf/rlhf_job.h"
+
+#include <iostream>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "comm/mpi_environment.h"
+#include "comm/status_consensus.h"
+#include "model/weights_io.h"
+#include "rlhf/checkpoint.h"
+#include "rlhf/evaluation.h"
+#include "rlhf/ppo_iterations.h"
+#include "rlhf/reward_round.h"
+#include "rlhf/round_zero.h"
+#include "rlhf/run_parts.h"
+#include "rlhf/weight_transfer.h"
+#include "tasks/tokenizer_factory.h"
+#include "training/model_factory.h"
+#include "util/file.h"
+#include "util/status_macros.h"
+#include "util/test_crash.h"
+
+namespace metarm {
+namespace {
+
+// --- Set-up, the same on every rank -----------------------------------------
+
+SamplingOptions SamplingOf(const Job& job, const Tokenizer& tokenizer) {
+  SamplingOptions options;
+  options.temperature = job.ppo().temperature();
+  options.top_p = job.ppo().top_p();
+  options.max_new_tokens = job.ppo().max_new_tokens();
+  options.eos_id = tokenizer.eos_id();
+  options.pad_id = tokenizer.pad_id();
+  return options;
+}
+
+// Collective over the world: the weight-sync group (learner 0 and the
+// rollout workers that are not learners; a COLOCATED rank's rollout uses its
+// own learner's models) and the rollout workers' world ranks.
+absl::Status ConnectRanks(const Job& job, RankGroups& ranks) {
+  const RankRoles& roles = ranks.groups.roles;
+  const bool member =
+      roles.learner_index == 0 || (roles.rollout && !roles.learner);
+  METARM_ASSIGN_OR_RETURN(
+      ranks.weight_sync,
+      ranks.groups.SplitWorld(
+          member ? 0 : MpiCommunicator::kNotInGroup,
+          roles.learner_index == 0 ? -1 : roles.rollout_index, "weight_sync"));
+  std::vector<RankRoles> all =
+      AssignRoles(job.topology(), ranks.groups.world->size());
+  ranks.rollout_roots.assign(job.topology().rollout_ranks(), -1);
+  for (int rank = 0; rank < static_cast<int>(all.size()); ++rank) {
+    if (all[rank].rollout) ranks.rollout_roots[all[rank].rollout_index] = rank;
+  }
+  return absl::OkStatus();
+}
+
+// The models, the same on every rank: initialised on the CPU from the seeds
+// (or a pretrained folder), then moved to this rank's device (optimizers are
+// made after the move). The reference is frozen and only ever scores.
+absl::Status BuildModels(const Job& job, const Tokenizer& tokenizer,
+                         const SequenceLimits& limits, const RankGroups& ranks,
+                         RlhfModels& models) {
+  const RandomStreams streams(job.seed());
+  METARM_ASSIGN_OR_RETURN(
+      TransformerConfig policy,
+      ModelConfig(job.policy(), "policy", tokenizer, limits));
+  METARM_ASSIGN_OR_RETURN(
+      TransformerConfig reward,
+      ModelConfig(job.reward_model(), "reward_model", tokenizer, limits));
+  torch::manual_seed(streams.Seed(Stream::kPolicyInit));
+  models.policy = LanguageModel(policy);
+  METARM_RETURN_IF_ERROR(
+      LoadPretrained(*models.policy, policy, job.policy(), "policy"));
+  models.reference = LanguageModel(policy);
+  models.rollout_policy =
+      ranks.learner() && ranks.rollout() && job.ppo().max_staleness() > 0
+          ? LanguageModel(policy)
+          : models.policy;
+  torch::manual_seed(streams.Seed(Stream::kRewardInit));
+  models.reward_model = ScalarModel(reward);
+  METARM_RETURN_IF_ERROR(LoadPretrained(*models.reward_model, reward,
+                                        job.reward_model(), "reward_model"));
+  for (auto& p : models.reference->parameters()) p.set_requires_grad(false);
+  models.reference->eval();
+  models.policy->to(ranks.device());
+  models.reference->to(ranks.device());
+  models.rollout_policy->to(ranks.device());
+  models.reward_model->to(ranks.device());
+  return absl::OkStatus();
+}
+
+// --- The round's steps ------------------------------------------------------
+
+// The critic starts from the first round's reward model.
+std::unique_ptr<PpoLearner> MakePpoLearner(const Job& job,
+                                           const RankGroups& ranks,
+                                           RlhfModels& models) {
+  ScalarModel critic(models.reward_model->config());
+  critic->to(ranks.device());
+  CopyParameters(*models.reward_model, *critic);
+  return std::make_unique<PpoLearner>(models.policy, critic, job.ppo(),
+                                      *ranks.groups.learners,
+                                      job.topology().shard_optimizer_state());
+}
+
+// A checkpoint at `at`, where one is due: at every round's end and, with
+// checkpoint.every_iterations = N, after every N-th PPO iteration of a round.
+// None while updates are being skipped: that state may be broken. Every
+// learner takes part (a sharded optimizer's state is gathered for learner 0).
+absl::Status CheckpointIfDue(const Job& job, const RankGroups& ranks,
+                             RlhfModels& models, LearnerParts& learner,
+                             const PolicyCounters& counters, RunOutput& output,
+                             RunPosition at, bool round_end) {
+  if (!ranks.learner() || counters.skipped_in_a_row > 0) {
+    return absl::OkStatus();
+  }
+  const int every = static_cast<int>(job.checkpoint().every_iterations());
+  const int iterations = static_cast<int>(job.ppo().iterations_per_round());
+  const bool due = round_end || (every > 0 && at.iterations_done % every == 0 &&
+                                 at.iterations_done < iterations);
+  if (!due) return absl::OkStatus();
+  METARM_RETURN_IF_ERROR(SaveRlhfCheckpoint(job, *ranks.groups.learners, models,
+                                            learner, counters, output, at),
+                         "checkpoint at round ", at.round, ", ",
+                         at.iterations_done, " PPO iterations done");
+  return absl::OkStatus();
+}
+
+// Round 0 of a new run: SFT, the frozen reference, the original pairs.
+absl::Status StartRun(const RunInputs& in, const RankGroups& ranks,
+                      RlhfModels& models, LearnerParts& learner,
+                      PolicyCounters& counters, RunOutput& output) {
+  if (ranks.writer()) {
+    METARM_ASSIGN_OR_RETURN(output.log,
+                            RunLog::Start(in.job.output_dir(), RlhfLogFiles(),
+                                          in.job.logging().tensorboard()));
+  }
+  if (ranks.learner()) {
+    METARM_RETURN_IF_ERROR(
+        RunSft(in, *ranks.groups.learners, models.policy, output));
+  }
+  METARM_RETURN_IF_ERROR(SyncPolicy(ranks, models, counters));
+  CopyParameters(*models.policy, *models.reference);
+  if (ranks.writer()) {
+    METARM_RETURN_IF_ERROR(EvaluateSft(in, models.reference, output));
+  }
+  if (ranks.learner())
+    learner.reward_data = MakePreferenceData(in, models.policy);
+  return CheckpointIfDue(in.job, ranks, models, learner, counters, output,
+                         {0, 0}, true);
+}
+
+// One round from its `first` PPO iteration (0 unless resumed inside it):
+// meta set, reward model, PPO, evaluation, checkpoint.
+absl::Status RunRound(const RunInputs& in, int round, int first,
+                      const RankGroups& ranks, RlhfModels& models,
+                      LearnerParts& learner, PolicyCounters& counters,
+                      RunOutput& output) {
+  if (ranks.learner() && first == 0) {
+    if (in.job.reward_training().mode() != VANILLA) {
+      learner.reward_data.meta = SampleMetaSet(in, models.policy, round);
+    }
+    METARM_RETURN_IF_ERROR(TrainRewardModel(in, round, *ranks.groups.learners,
+                                            models.reward_model, learner,
+                                            output));
+    if (learner.ppo == nullptr) {
+      learner.ppo = MakePpoLearner(in.job, ranks, models);
+    }
+  }
+  METARM_RETURN_IF_ERROR(
+      SendWeights(ranks, *models.reward_model, counters.policy_version)
+          .status(),
+      "round ", round, ": sending the reward model to the rollout workers");
+  METARM_RETURN_IF_ERROR(
+      RunPpoIterations(in, round, first, ranks, models, learner.ppo.get(),
+                       counters, output, [&](RunPosition at) {
+                         return CheckpointIfDue(in.job, ranks, models, learner,
+                                                counters, output, at, false);
+                       }));
+  if (ranks.writer()) {
+    CrashPointForTest("round_end");
+    METARM_RETURN_IF_ERROR(
+        EvaluateRound(in, round, models, learner.reward_data.eval, output),
+        "round ", round, " evaluation");
+  }
+  const int iterations = static_cast<int>(in.job.ppo().iterations_per_round());
+  return CheckpointIfDue(in.job, ranks, models, learner, counters, output,
+                         {round, iterations}, true);
+}
+
+// Learner 0: the final weights, and their Hugging Face exports if asked.
+absl::Status SaveFinalModels(const Job& job, RlhfModels& models) {
+  METARM_RETURN_IF_ERROR(SaveWeights(*models.policy, models.policy->config(),
+                                     job.output_dir() + "/policy.pt"));
+  METARM_RETURN_IF_ERROR(ExportIfAsked(*models.policy, models.policy->config(),
+                                       job.policy(), "policy",
+                                       job.output_dir()));
+  return ExportIfAsked(*models.reward_model, models.reward_model->config(),
+                       job.reward_model(), "reward_model", job.output_dir());
+}
+
+// Every rank: the checkpoint to continue from, if any. With
+// `require_resume`, having none is an error. The same status on every rank.
+absl::StatusOr<std::optional<RunPosition>> FindResumePoint(
+    const RunInputs& in, const RankGroups& ranks, bool require_resume,
+    RlhfModels& models, LearnerParts& learner, PolicyCounters& counters,
+    RunOutput& output) {
+  absl::StatusOr<std::optional<RunPosition>> at =
+      RestoreRlhfCheckpoint(in, ranks, models, learner, counters, output);
+  METARM_RETURN_IF_ERROR(AgreeOnStatus(*ranks.groups.world, at.status()));
+  if (!at->has_value()) {
+    if (!require_resume) return at;
+    return absl::FailedPreconditionError(
+        absl::StrCat("--resume: no checkpoint in ", CheckpointRoot(in.job)));
+  }
+  if (ranks.groups.world->rank() == 0) {
+    std::cout << absl::StrFormat(
+                     "metarm: resuming from the checkpoint in %s: round %d, "
+                     "%d PPO iterations done\n",
+                     CheckpointRoot(in.job), (*at)->round,
+                     (*at)->iterations_done)
+              << std::flush;
+  }
+  return at;
+}
+
+// The whole run, or its rest from `resumed` (a checkpoint's position).
+absl::Status RunRounds(const RunInputs& in, std::optional<RunPosition> resumed,
+                       const RankGroups& ranks, RlhfModels& models,
+                       LearnerParts& learner, PolicyCounters& counters,
+                       RunOutput& output) {
+  if (resumed.has_value()) {
+    METARM_RETURN_IF_ERROR(SyncPolicy(ranks, models, counters));
+  } else {
+    METARM_RETURN_IF_ERROR(
+        StartRun(in, ranks, models, learner, counters, output), "round 0");
+  }
+  const int iterations = static_cast<int>(in.job.ppo().iterations_per_round());
+  const RunPosition at = resumed.value_or(RunPosition{});
+  const bool round_done = at.round == 0 || at.iterations_done >= iterations;
+  int first = round_done ? 0 : at.iterations_done;
+  for (int round = round_done ? at.round + 1 : at.round;
+       round <= static_cast<int>(in.job.rounds()); ++round, first = 0) {
+    METARM_RETURN_IF_ERROR(
+        RunRound(in, round, first, ranks, models, learner, counters, output));
+  }
+  if (ranks.writer()) METARM_RETURN_IF_ERROR(SaveFinalModels(in.job, models));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status RunRlhfJob(const Job& job, ProcessGroups& groups,
+                        const RlhfOptions& options) {
+  const SequenceLimits limits{job.task().max_prompt_tokens(),
+                              job.task().max_response_tokens()};
+  RankGroups ranks{groups, /*weight_sync=*/nullptr, /*rollout_roots=*/{}};
+  RlhfModels models;
+  std::unique_ptr<Task> task;
+  std::unique_ptr<Tokenizer> tokenizer;
+  absl::Status ready = [&]() -> absl::Status {
+    METARM_ASSIGN_OR_RETURN(task, MakeTask(job.task().name()));
+    METARM_RETURN_IF_ERROR(ConnectRanks(job, ranks));
+    if (groups.world->rank() == 0) {
+      METARM_RETURN_IF_ERROR(MakeDirectories(job.output_dir()));
+    }
+    METARM_ASSIGN_OR_RETURN(tokenizer, MakeTokenizer(job.task().tokenizer()));
+    return BuildModels(job, *tokenizer, limits, ranks, models);
+  }();
+  METARM_RETURN_IF_ERROR(AgreeOnStatus(*groups.world, ready));
+
+  const RunInputs in{job,
+                     *task,
+                     *tokenizer,
+                     limits,
+                     RandomStreams(job.seed()),
+                     SamplingOf(job, *tokenizer)};
+  LearnerParts learner;
+  PolicyCounters counters;
+  RunOutput output(options.progress);
+  // A refused checkpoint is the same error on every rank.
+  METARM_ASSIGN_OR_RETURN(std::optional<RunPosition> resumed,
+                          FindResumePoint(in, ranks, options.require_resume,
+                                          models, learner, counters, output));
+  absl::Status result =
+      RunRounds(in, resumed, ranks, models, learner, counters, output);
+  if (!result.ok()) {
+    // Other ranks may be waiting for this one in a collective: end the job.
+    MpiEnvironment::FailJob(std::string(result.message()), 1);
+  }
+  return groups.world->Barrier();
+}
+
+}  // namespace metarm

@@ -1,0 +1,111 @@
+// What one rank holds during an RLHF job, in parts that the round's steps
+// take one by one (rlhf/rlhf_job.cc): each step names the parts it reads and
+// the parts it changes in its signature.
+//
+//   RunInputs       the job, task, tokenizer and random streams (read only)
+//   RankGroups      this rank's communicators and roles
+//   RlhfModels      the policy, its rollout copy, the reference, the reward
+//                   model
+//   LearnerParts    the learners' trainers and preference data
+//   PolicyCounters  policy versions and skip/stale counts
+//   RunOutput       learner 0's logs, progress line and checkpoint count
+#ifndef METARM_RLHF_RUN_PARTS_H_
+#define METARM_RLHF_RUN_PARTS_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "cluster/roles.h"
+#include "comm/routing_communicator.h"
+#include "metrics/progress.h"
+#include "metrics/run_log.h"
+#include "model/transformer.h"
+#include "ppo/ppo_learner.h"
+#include "proto/job.pb.h"
+#include "reward/reward_data.h"
+#include "reward/reward_trainer.h"
+#include "rollout/sampler.h"
+#include "tasks/task.h"
+#include "tasks/tokenizer.h"
+#include "training/reward_training.h"
+#include "util/random_streams.h"
+
+namespace metarm {
+
+using Clock = std::chrono::steady_clock;
+
+// Seconds from `start` to now.
+double SecondsSince(Clock::time_point start);
+
+// The run's fixed inputs: the same on every rank, never changed.
+struct RunInputs {
+  const Job& job;
+  const Task& task;
+  const Tokenizer& tokenizer;
+  SequenceLimits limits;
+  RandomStreams streams;
+  SamplingOptions sampling;  // ppo.temperature, top_p, max_new_tokens
+};
+
+// This rank's groups and roles in the run.
+struct RankGroups {
+  ProcessGroups& groups;
+  // Learner 0 and the rollout workers that are not learners (null where the
+  // rank is in neither, or where no weights need to travel).
+  std::unique_ptr<RoutingCommunicator> weight_sync;
+  // World ranks of the rollout workers, in rollout order.
+  std::vector<int> rollout_roots;
+
+  bool learner() const { return groups.learners != nullptr; }
+  bool writer() const { return learner() && groups.learners->rank() == 0; }
+  bool rollout() const { return groups.rollouts != nullptr; }
+  // Where this rank's models live (trainer/placement.h).
+  torch::Device device() const { return groups.routing.device; }
+};
+
+struct RlhfModels {
+  LanguageModel policy{nullptr};
+  // The weights a rollout worker samples with: the policy itself, except on
+  // a rank that is both learner and rollout worker when rollouts may lag
+  // (ppo.max_staleness > 0), where it is a copy updated at each weight sync.
+  LanguageModel rollout_policy{nullptr};
+  LanguageModel reference{nullptr};  // the frozen SFT policy
+  ScalarModel reward_model{nullptr};
+};
+
+// The learners' trainers (null until their first round) and data.
+struct LearnerParts {
+  std::unique_ptr<RewardTrainer> reward_trainer;
+  std::unique_ptr<PpoLearner> ppo;
+  RewardData reward_data;
+};
+
+struct PolicyCounters {
+  int64_t policy_version = 0;    // PPO updates so far
+  int64_t rollout_version = 0;   // the version the rollout weights hold
+  int64_t stale_dropped = 0;     // batches older than ppo.max_staleness
+  int64_t skipped_in_a_row = 0;  // PPO updates skipped as non-finite
+};
+
+// What learner 0 writes; the other ranks hold an empty one.
+struct RunOutput {
+  explicit RunOutput(ProgressStyle style) : progress(style) {}
+  std::unique_ptr<RunLog> log;  // JSON lines and TensorBoard
+  ProgressLine progress;
+  Clock::time_point start = Clock::now();
+  int64_t checkpoints_written = 0;  // the last checkpoint's sequence number
+};
+
+// Where a run stands: after `iterations_done` PPO iterations of `round`.
+// Round 0 is after SFT (the reference and the original pairs made); a round
+// with all its iterations done has been evaluated too.
+struct RunPosition {
+  int round = 0;
+  int iterations_done = 0;
+};
+
+}  // namespace metarm
+
+#endif  // METARM_RLHF_RUN_PARTS_H_

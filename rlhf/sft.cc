@@ -1,0 +1,68 @@
+#include "rlhf/sft.h"
+
+#include <algorithm>
+
+#include "comm/gradient_sync.h"
+#include "util/status_macros.h"
+
+namespace metarm {
+
+SftBatch MakeSftBatch(const std::vector<std::string>& prompts,
+                      const std::vector<std::string>& responses,
+                      const Tokenizer& tokenizer) {
+  std::vector<TokenSequence> sequences;
+  std::vector<TokenSequence> targets;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    TokenSequence prompt = tokenizer.Encode(prompts[i]);
+    TokenSequence response = tokenizer.Encode(responses[i]);
+    TokenSequence sequence{tokenizer.bos_id()};
+    sequence.insert(sequence.end(), prompt.begin(), prompt.end());
+    sequence.insert(sequence.end(), response.begin(), response.end());
+    sequence.push_back(tokenizer.eos_id());
+    // Target flags ride through PadSequences as a second "sequence" of the
+    // same length (1 = trained, 0 = prompt).
+    TokenSequence target(1 + prompt.size(), 0);
+    target.resize(sequence.size(), 1);
+    sequences.push_back(std::move(sequence));
+    targets.push_back(std::move(target));
+  }
+  TokenBatch batch = PadSequences(sequences, Padding::kLeft);
+  return {batch, PadSequences(targets, Padding::kLeft).tokens};
+}
+
+std::pair<torch::Tensor, double> SftLossSum(LanguageModel& policy,
+                                            const SftBatch& host_batch) {
+  const torch::Device device = ModuleDevice(*policy);
+  const SftBatch batch{host_batch.sequences.To(device),
+                       host_batch.target_mask.to(device)};
+  const int64_t length = batch.sequences.tokens.size(1);
+  torch::Tensor logits =
+      policy->forward(batch.sequences.tokens, batch.sequences.mask);
+  // Position t predicts token t + 1.
+  torch::Tensor predicted = logits.narrow(1, 0, length - 1);
+  torch::Tensor next = batch.sequences.tokens.narrow(1, 1, length - 1);
+  torch::Tensor trained =
+      batch.target_mask.narrow(1, 1, length - 1).to(predicted.scalar_type());
+  torch::Tensor log_probs =
+      torch::log_softmax(predicted, -1).gather(2, next.unsqueeze(2)).squeeze(2);
+  return {-(log_probs * trained).sum(), trained.sum().item<double>()};
+}
+
+absl::StatusOr<double> SftStep(LanguageModel& policy,
+                               DataParallelOptimizer& optimizer,
+                               const SftBatch& batch, Communicator& learners) {
+  optimizer.ZeroGrad();
+  auto [loss_sum, tokens] = SftLossSum(policy, batch);
+  torch::Tensor totals =
+      torch::tensor({tokens, loss_sum.item<double>()}, torch::kFloat64);
+  if (learners.size() > 1) {
+    METARM_RETURN_IF_ERROR(learners.AllReduce(totals, ReduceOp::kSum));
+  }
+  const double global_tokens = std::max(1.0, totals[0].item<double>());
+  (loss_sum / global_tokens).backward();
+  METARM_RETURN_IF_ERROR(optimizer.ReduceGradients(GradientReduction::kSum));
+  METARM_RETURN_IF_ERROR(optimizer.Step());
+  return totals[1].item<double>() / global_tokens;
+}
+
+}  // namespace metarm

@@ -1,0 +1,49 @@
+// Supervised fine-tuning of the policy on demonstrations (round 0): next-token
+// cross-entropy on the response tokens only, data parallel over the learners.
+//
+//   SftBatch batch = MakeSftBatch(prompts, demonstrations, tokenizer);
+//   absl::StatusOr<double> loss = SftStep(policy, optimizer, batch, learners);
+#ifndef METARM_RLHF_SFT_H_
+#define METARM_RLHF_SFT_H_
+
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "comm/communicator.h"
+#include "model/token_batch.h"
+#include "model/transformer.h"
+#include "optim/data_parallel_optimizer.h"
+#include "tasks/tokenizer.h"
+
+namespace metarm {
+
+struct SftBatch {
+  TokenBatch sequences;  // [BOS] prompt response [EOS], left-padded
+  // 1 where the token is part of the response or its end token: the
+  // positions whose prediction is trained.
+  torch::Tensor target_mask;
+};
+
+SftBatch MakeSftBatch(const std::vector<std::string>& prompts,
+                      const std::vector<std::string>& responses,
+                      const Tokenizer& tokenizer);
+
+// Next-token cross-entropy summed over the response tokens,
+//   Σ_{t ∈ R} −log π(x_t | x_<t),  and the number of those tokens |R|.
+std::pair<torch::Tensor, double> SftLossSum(LanguageModel& policy,
+                                            const SftBatch& batch);
+
+// One optimizer step on L = (1/|R|) Σ_{t ∈ R} −log π(x_t | x_<t) over the
+// response tokens of the whole global batch: each learner scales its sum by
+// the global |R| and the gradients are summed, so any number of learners
+// takes the one-learner step. Returns L.
+absl::StatusOr<double> SftStep(LanguageModel& policy,
+                               DataParallelOptimizer& optimizer,
+                               const SftBatch& batch, Communicator& learners);
+
+}  // namespace metarm
+
+#endif  // METARM_RLHF_SFT_H_

@@ -1,0 +1,45 @@
+#include "training/job_options.h"
+
+namespace metarm {
+
+TransformerConfig ConfigFromSpec(const ModelSpec& spec,
+                                 int64_t task_vocab_size) {
+  TransformerConfig config;
+  config.vocab_size =
+      spec.vocab_size() > 0 ? spec.vocab_size() : task_vocab_size;
+  config.d_model = spec.d_model();
+  config.n_layers = spec.n_layers();
+  config.n_heads = spec.n_heads();
+  config.d_ff = spec.d_ff() > 0 ? spec.d_ff() : 4 * spec.d_model();
+  config.max_seq_len = spec.max_seq_len();
+  config.rotary = spec.positions() == ROTARY;
+  config.dropout = spec.dropout();
+  return config;
+}
+
+RewardObjective ObjectiveOf(RewardMode mode) {
+  switch (mode) {
+    case VANILLA:
+      return RewardObjective::kVanilla;
+    case METARM_EXACT:
+      return RewardObjective::kMetaRmExact;
+    case GAP_REGULARIZED:
+      return RewardObjective::kGapRegularized;
+    default:  // METARM, and the default of an unset field
+      return RewardObjective::kMetaRm;
+  }
+}
+
+RewardTrainerOptions RewardTrainerOptionsOf(const Job& job) {
+  const RewardTraining& spec = job.reward_training();
+  RewardTrainerOptions options;
+  options.mode = ObjectiveOf(spec.mode());
+  options.eta = spec.eta();
+  options.gap_lambda = spec.gap_lambda();
+  options.learning_rate = spec.learning_rate();
+  options.weight_decay = spec.weight_decay();
+  options.shard_optimizer_state = job.topology().shard_optimizer_state();
+  return options;
+}
+
+}  // namespace metarm

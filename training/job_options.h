@@ -1,0 +1,31 @@
+// The job spec's adapters to the lower packages' own options, which know
+// nothing of the job schema (model/, reward/):
+//
+//   TransformerConfig config = ConfigFromSpec(job.policy(), vocab_size);
+//   RewardTrainer trainer(model, RewardTrainerOptionsOf(job), learners);
+#ifndef METARM_TRAINING_JOB_OPTIONS_H_
+#define METARM_TRAINING_JOB_OPTIONS_H_
+
+#include <cstdint>
+
+#include "model/transformer_config.h"
+#include "proto/job.pb.h"
+#include "reward/reward_trainer.h"
+
+namespace metarm {
+
+// From the job's ModelSpec (defaults applied); `task_vocab_size` is used when
+// spec.vocab_size is 0. d_ff 0 means 4 * d_model.
+TransformerConfig ConfigFromSpec(const ModelSpec& spec,
+                                 int64_t task_vocab_size);
+
+// reward_training.mode as the reward trainer's objective.
+RewardObjective ObjectiveOf(RewardMode mode);
+
+// The settings of job.reward_training; shard_optimizer_state from
+// job.topology.
+RewardTrainerOptions RewardTrainerOptionsOf(const Job& job);
+
+}  // namespace metarm
+
+#endif  // METARM_TRAINING_JOB_OPTIONS_H_
