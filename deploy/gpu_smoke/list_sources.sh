@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 list=deploy/gpu_smoke/sources.txt
 current=$(bazel cquery --config=cuda --noshow_progress --ui_event_filters=-info \
   'kind("source file", deps(//deploy/gpu_smoke:gpu_smoke_deps))' 2>/dev/null |
-  sed -n 's|^//\([^:]*\):\([^ ]*\.\(cc\|proto\)\) .*|\1/\2|p' |
+  sed -n -E 's#^//([^:]*):([^ ]*\.(cc|proto)) .*#\1/\2#p' |
   grep -v '^third_party/' | LC_ALL=C sort)
 if [[ "${1:-}" == "--check" ]]; then
   if [[ "$current" != "$(cat "$list")" ]]; then
