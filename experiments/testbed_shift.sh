@@ -2,7 +2,7 @@
 # Distribution shift and over-optimisation on the testbed tasks: for each task
 # and seed, SFT -> pairs from SFT samples -> VANILLA proxy reward model ->
 # best-of-n against the proxy (experiments/testbed_shift.cc), then a table.
-#   experiments/testbed_shift.sh [--quick]    (3 min 40 s here; --quick: 1 seed)
+#   experiments/testbed_shift.sh [--quick]    (10 min on 2 busy cores, 2026-11-29; --quick: 1 seed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source deploy/common.sh

@@ -147,8 +147,9 @@ absl::Status StartRun(const RunInputs& in, const RankGroups& ranks,
   if (ranks.writer()) {
     METARM_RETURN_IF_ERROR(EvaluateSft(in, models.reference, output));
   }
-  if (ranks.learner())
+  if (ranks.learner()) {
     learner.reward_data = MakePreferenceData(in, models.policy);
+  }
   return CheckpointIfDue(in.job, ranks, models, learner, counters, output,
                          {0, 0}, true);
 }
