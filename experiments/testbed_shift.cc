@@ -76,6 +76,8 @@ LanguageModel TrainSft(const Task& task, const Tokenizer& tokenizer,
   std::unique_ptr<DataParallelOptimizer> optimizer =
       MakeModelAdamW(policy->parameters(), torch::optim::AdamWOptions(1e-3),
                      self, /*shard_state=*/false);
+  // Longer than any testbed prompt or demonstration: nothing is cut.
+  const SequenceLimits kUncut{64, 64};
   Rng rng(StreamSeed(seed, Stream::kTestbedSftData));
   for (int step = 0; step < steps; ++step) {
     std::vector<std::string> prompts, demonstrations;
@@ -85,7 +87,7 @@ LanguageModel TrainSft(const Task& task, const Tokenizer& tokenizer,
     }
     absl::StatusOr<double> loss =
         SftStep(policy, *optimizer,
-                MakeSftBatch(prompts, demonstrations, tokenizer), self);
+                MakeSftBatch(prompts, demonstrations, kUncut, tokenizer), self);
     if ((step + 1) % 200 == 0) {
       std::cout << absl::StrFormat("  sft step %d: loss %.3f\n", step + 1,
                                    *loss);

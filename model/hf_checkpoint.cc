@@ -19,7 +19,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-enum class Family { kGpt2, kLlama };
+enum class Family { kGpt2, kLlama, kQwen2 };
 
 // A required integer field of config.json (one of `names`, the first
 // present), > 0.
@@ -82,6 +82,34 @@ absl::StatusOr<TransformerConfig> Gpt2Config(const Json& json,
   return config;
 }
 
+// Llama 3's rope_scaling; another kind (linear, dynamic, yarn) is refused.
+absl::StatusOr<TransformerConfig::RopeScaling> RopeScalingOf(
+    const Json& scaling, const std::string& file) {
+  const std::string type =
+      scaling.is_object()
+          ? scaling.value("rope_type", scaling.value("type", std::string()))
+          : std::string();
+  if (type != "llama3") {
+    return absl::InvalidArgumentError(
+        absl::StrCat(file, ": rope_scaling of type \"", type,
+                     "\" is not supported (llama3)"));
+  }
+  TransformerConfig::RopeScaling s;
+  s.factor = NumberOr(scaling, "factor", 0);
+  s.low_freq_factor = NumberOr(scaling, "low_freq_factor", 1);
+  s.high_freq_factor = NumberOr(scaling, "high_freq_factor", 4);
+  s.original_max_positions =
+      NumberOr(scaling, "original_max_position_embeddings", 8192);
+  if (!(s.factor > 0) || !(s.high_freq_factor > s.low_freq_factor) ||
+      !(s.low_freq_factor > 0) || !(s.original_max_positions > 0)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        file,
+        ": rope_scaling needs factor > 0, high_freq_factor > "
+        "low_freq_factor > 0 and original_max_position_embeddings > 0"));
+  }
+  return s;
+}
+
 absl::StatusOr<TransformerConfig> LlamaConfig(const Json& json,
                                               const std::string& file) {
   TransformerConfig config;
@@ -121,8 +149,8 @@ absl::StatusOr<TransformerConfig> LlamaConfig(const Json& json,
         file, ": hidden_act \"", activation, "\" is not supported (silu)"));
   }
   if (json.contains("rope_scaling") && !json["rope_scaling"].is_null()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(file, ": rope_scaling is not supported"));
+    METARM_ASSIGN_OR_RETURN(config.rope_scaling,
+                            RopeScalingOf(json["rope_scaling"], file));
   }
   if (json.value("attention_bias", false) || json.value("mlp_bias", false)) {
     return absl::InvalidArgumentError(
@@ -138,6 +166,21 @@ absl::StatusOr<TransformerConfig> LlamaConfig(const Json& json,
   return config;
 }
 
+// Qwen2: Llama's architecture with biases on the q, k and v projections.
+absl::StatusOr<TransformerConfig> Qwen2Config(Json json,
+                                              const std::string& file) {
+  if (json.value("use_sliding_window", false)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(file,
+                     ": use_sliding_window (sliding-window attention) is not "
+                     "supported"));
+  }
+  json.erase("attention_bias");  // implied, and not Llama's
+  METARM_ASSIGN_OR_RETURN(TransformerConfig config, LlamaConfig(json, file));
+  config.qkv_bias = true;
+  return config;
+}
+
 // Which Hugging Face architecture a config is, if any.
 absl::StatusOr<Family> FamilyOf(const TransformerConfig& config) {
   if (config.norm == NormKind::kLayerNorm && !config.rotary &&
@@ -147,7 +190,7 @@ absl::StatusOr<Family> FamilyOf(const TransformerConfig& config) {
   }
   if (config.norm == NormKind::kRmsNorm && config.rotary &&
       config.mlp == MlpKind::kSwiGlu && !config.bias) {
-    return Family::kLlama;
+    return config.qkv_bias ? Family::kQwen2 : Family::kLlama;
   }
   return absl::InvalidArgumentError(
       absl::StrCat("no Hugging Face architecture (gpt2, llama) matches a "
@@ -214,6 +257,12 @@ std::vector<TensorMapping> LlamaMappings(const TransformerConfig& config) {
         {ours + "mlp_in.weight",
          {theirs + "mlp.gate_proj.weight", theirs + "mlp.up_proj.weight"}});
     m.push_back({ours + "mlp_out.weight", {theirs + "mlp.down_proj.weight"}});
+    if (config.qkv_bias) {
+      m.push_back(
+          {ours + "attention.qkv.bias",
+           {theirs + "self_attn.q_proj.bias", theirs + "self_attn.k_proj.bias",
+            theirs + "self_attn.v_proj.bias"}});
+    }
   }
   return m;
 }
@@ -283,20 +332,32 @@ Json ExportConfigJson(Family family, const TransformerConfig& c) {
             {"tie_word_embeddings", c.tie_embeddings},
             {"torch_dtype", "float32"}};
   }
-  return {{"model_type", "llama"},
-          {"architectures", {"LlamaForCausalLM"}},
-          {"vocab_size", c.vocab_size},
-          {"hidden_size", c.d_model},
-          {"intermediate_size", c.d_ff},
-          {"num_hidden_layers", c.n_layers},
-          {"num_attention_heads", c.n_heads},
-          {"num_key_value_heads", c.kv_heads()},
-          {"max_position_embeddings", c.max_seq_len},
-          {"rms_norm_eps", c.norm_eps},
-          {"rope_theta", c.rope_theta},
-          {"hidden_act", "silu"},
-          {"tie_word_embeddings", c.tie_embeddings},
-          {"torch_dtype", "float32"}};
+  const bool qwen2 = family == Family::kQwen2;
+  Json json = {
+      {"model_type", qwen2 ? "qwen2" : "llama"},
+      {"architectures", {qwen2 ? "Qwen2ForCausalLM" : "LlamaForCausalLM"}},
+      {"vocab_size", c.vocab_size},
+      {"hidden_size", c.d_model},
+      {"intermediate_size", c.d_ff},
+      {"num_hidden_layers", c.n_layers},
+      {"num_attention_heads", c.n_heads},
+      {"num_key_value_heads", c.kv_heads()},
+      {"max_position_embeddings", c.max_seq_len},
+      {"rms_norm_eps", c.norm_eps},
+      {"rope_theta", c.rope_theta},
+      {"hidden_act", "silu"},
+      {"tie_word_embeddings", c.tie_embeddings},
+      {"torch_dtype", "float32"}};
+  if (c.rope_scaling.factor > 0) {
+    json["rope_scaling"] = {
+        {"rope_type", "llama3"},
+        {"factor", c.rope_scaling.factor},
+        {"low_freq_factor", c.rope_scaling.low_freq_factor},
+        {"high_freq_factor", c.rope_scaling.high_freq_factor},
+        {"original_max_position_embeddings",
+         c.rope_scaling.original_max_positions}};
+  }
+  return json;
 }
 
 }  // namespace
@@ -315,8 +376,10 @@ absl::StatusOr<TransformerConfig> ReadHfConfig(const std::string& folder) {
   const std::string type = json.value("model_type", std::string());
   if (type == "gpt2") return Gpt2Config(json, file);
   if (type == "llama") return LlamaConfig(json, file);
-  return absl::InvalidArgumentError(absl::StrCat(
-      file, ": model_type \"", type, "\" is not supported (gpt2, llama)"));
+  if (type == "qwen2") return Qwen2Config(json, file);
+  return absl::InvalidArgumentError(
+      absl::StrCat(file, ": model_type \"", type,
+                   "\" is not supported (gpt2, llama, qwen2)"));
 }
 
 absl::Status LoadHfWeights(torch::nn::Module& model,

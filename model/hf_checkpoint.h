@@ -10,8 +10,9 @@
 // Architectures, chosen by config.json's "model_type":
 //   gpt2   learned positions, LayerNorm, GELU (tanh), biases, tied LM head;
 //          its Conv1D weights are stored [in, out] and transposed here
-//   llama  rotary positions (rope_theta), RMSNorm, SwiGLU, no biases,
-//          grouped-query attention (num_key_value_heads)
+//   llama  rotary positions (rope_theta; Llama 3's rope_scaling), RMSNorm,
+//          SwiGLU, no biases, grouped-query attention (num_key_value_heads)
+//   qwen2  llama with biases on the q, k and v projections
 // metarm's own models (learned positions, exact GELU, untied head) export as
 // gpt2 with "activation_function": "gelu" and "tie_word_embeddings": false.
 //

@@ -81,6 +81,61 @@ TEST(HfCheckpointTest, ShardedBf16LlamaWithGroupedQueriesMatchesTheReference) {
   EXPECT_LT(difference, 1e-4);
 }
 
+TEST(HfCheckpointTest, Qwen2WithQkvBiasesAndTiedHeadMatchesTheReference) {
+  LanguageModel model = Load(Fixtures() + "/qwen2");
+  const TransformerConfig& c = model->config();
+  EXPECT_TRUE(c.qkv_bias);
+  EXPECT_FALSE(c.bias);
+  EXPECT_TRUE(c.tie_embeddings);
+  const double difference =
+      MaxAbsDiff(Logits(model), Reference("qwen2_logits"));
+  std::cout << "qwen2: max |logit - reference| = " << difference << "\n";
+  EXPECT_LT(difference, 1e-4);
+}
+
+TEST(HfCheckpointTest, Llama3RopeScalingMatchesTheReference) {
+  LanguageModel model = Load(Fixtures() + "/llama3");
+  const TransformerConfig& c = model->config();
+  EXPECT_EQ(c.rope_scaling.factor, 8.0);
+  EXPECT_EQ(c.rope_scaling.original_max_positions, 64.0);
+  const double difference =
+      MaxAbsDiff(Logits(model), Reference("llama3_logits"));
+  std::cout << "llama3: max |logit - reference| = " << difference << "\n";
+  EXPECT_LT(difference, 1e-4);
+  // Without the scaling the logits are not the reference's: the test can
+  // tell.
+  TransformerConfig unscaled = c;
+  unscaled.rope_scaling = {};
+  LanguageModel plain(unscaled);
+  ASSERT_TRUE(LoadHfWeights(*plain, unscaled, Fixtures() + "/llama3").ok());
+  EXPECT_GT(MaxAbsDiff(Logits(plain), Reference("llama3_logits")), 1e-3);
+}
+
+TEST(HfCheckpointTest, UnsupportedRopeScalingAndSlidingWindowAreRefused) {
+  const std::string base = Fixtures() + "/refused";
+  nlohmann::json config =
+      nlohmann::json::parse(*ReadFile(Fixtures() + "/llama3/config.json"));
+  config["rope_scaling"]["rope_type"] = "yarn";
+  ASSERT_TRUE(MakeDirectories(base + "/yarn").ok());
+  ASSERT_TRUE(
+      WriteFileAtomically(base + "/yarn/config.json", config.dump()).ok());
+  absl::StatusOr<TransformerConfig> yarn = ReadHfConfig(base + "/yarn");
+  ASSERT_FALSE(yarn.ok());
+  EXPECT_NE(yarn.status().message().find(
+                "rope_scaling of type \"yarn\" is not supported (llama3)"),
+            std::string::npos);
+  nlohmann::json qwen2 =
+      nlohmann::json::parse(*ReadFile(Fixtures() + "/qwen2/config.json"));
+  qwen2["use_sliding_window"] = true;
+  ASSERT_TRUE(MakeDirectories(base + "/sliding").ok());
+  ASSERT_TRUE(
+      WriteFileAtomically(base + "/sliding/config.json", qwen2.dump()).ok());
+  absl::StatusOr<TransformerConfig> sliding = ReadHfConfig(base + "/sliding");
+  ASSERT_FALSE(sliding.ok());
+  EXPECT_NE(sliding.status().message().find("use_sliding_window"),
+            std::string::npos);
+}
+
 TEST(HfCheckpointTest, IncrementalDecodingWithGroupedQueriesMatchesFullPass) {
   LanguageModel model = Load(Fixtures() + "/llama");
   torch::NoGradGuard no_grad;
@@ -97,7 +152,7 @@ TEST(HfCheckpointTest, IncrementalDecodingWithGroupedQueriesMatchesFullPass) {
 }
 
 TEST(HfCheckpointTest, ExportThenLoadGivesIdenticalLogits) {
-  for (const char* name : {"gpt2", "llama"}) {
+  for (const char* name : {"gpt2", "llama", "qwen2", "llama3"}) {
     LanguageModel model = Load(Fixtures() + "/" + name);
     const std::string out = Fixtures() + "/export_" + name;
     ASSERT_TRUE(ExportHf(*model, model->config(), out).ok());
@@ -218,7 +273,8 @@ TEST(HfCheckpointTest, BadFoldersAreRefusedNamingFileAndField) {
   nlohmann::json bert = gpt2;
   bert["model_type"] = "bert";
   EXPECT_NE(LoadError(with_weights("bert", bert))
-                .find("model_type \"bert\" is not supported (gpt2, llama)"),
+                .find("model_type \"bert\" is not supported (gpt2, llama, "
+                      "qwen2)"),
             std::string::npos);
   nlohmann::json headless = gpt2;
   headless.erase("n_head");

@@ -50,14 +50,33 @@ torch::Tensor AttentionBias(const torch::Tensor& key_mask, int64_t queries,
   return bias.unsqueeze(1);
 }
 
+// Llama 3's rope scaling of the inverse frequencies (TransformerConfig::
+// RopeScaling): with wavelength λ = 2π / f, f is kept where λ is shorter
+// than L / high_freq_factor, divided by `factor` where λ is longer than
+// L / low_freq_factor (L = original_max_positions), and in between
+// (1 − s) f / factor + s f with s = (L / λ − low) / (high − low).
+torch::Tensor ScaleFrequencies(const torch::Tensor& f,
+                               const TransformerConfig::RopeScaling& scaling) {
+  if (scaling.factor <= 0) return f;
+  const double low = scaling.low_freq_factor, high = scaling.high_freq_factor;
+  const double length = scaling.original_max_positions;
+  torch::Tensor wavelength = 2 * M_PI / f;
+  torch::Tensor smooth = (length / wavelength - low) / (high - low);
+  torch::Tensor between = (1 - smooth) * f / scaling.factor + smooth * f;
+  return torch::where(
+      wavelength < length / high, f,
+      torch::where(wavelength > length / low, f / scaling.factor, between));
+}
+
 // Rotary embedding angles for `positions` [B, T]: cos, sin [B, 1, T, hd/2];
-// frequency i is theta^(-2i/head_dim).
+// frequency i is theta^(-2i/head_dim), then scaled (ScaleFrequencies).
 std::pair<torch::Tensor, torch::Tensor> RotaryAngles(
     const torch::Tensor& positions, int64_t head_dim, double theta,
-    torch::ScalarType dtype) {
+    const TransformerConfig::RopeScaling& scaling, torch::ScalarType dtype) {
   auto options = torch::TensorOptions().device(positions.device()).dtype(dtype);
-  torch::Tensor inverse_frequency =
-      torch::pow(theta, -torch::arange(0, head_dim, 2, options) / head_dim);
+  torch::Tensor inverse_frequency = ScaleFrequencies(
+      torch::pow(theta, -torch::arange(0, head_dim, 2, options) / head_dim),
+      scaling);
   torch::Tensor angles =
       positions.to(dtype).unsqueeze(-1) * inverse_frequency;  // [B, T, hd/2]
   return {angles.cos().unsqueeze(1), angles.sin().unsqueeze(1)};
@@ -132,7 +151,7 @@ CausalSelfAttentionImpl::CausalSelfAttentionImpl(
       head_dim_(config.head_dim()) {
   qkv_ = register_module(
       "qkv", MakeLinear(config.d_model, (n_heads_ + 2 * kv_heads_) * head_dim_,
-                        config.bias));
+                        config.bias || config.qkv_bias));
   out_ = register_module(
       "out", MakeLinear(n_heads_ * head_dim_, config.d_model, config.bias));
   dropout_ = register_module("dropout", torch::nn::Dropout(config.dropout));
@@ -275,8 +294,9 @@ torch::Tensor TransformerTrunkImpl::forward(const torch::Tensor& tokens,
   torch::Tensor x = token_embedding_(tokens);
   torch::Tensor cos, sin;
   if (config_.rotary) {
-    std::tie(cos, sin) = RotaryAngles(positions, config_.head_dim(),
-                                      config_.rope_theta, x.scalar_type());
+    std::tie(cos, sin) =
+        RotaryAngles(positions, config_.head_dim(), config_.rope_theta,
+                     config_.rope_scaling, x.scalar_type());
   } else {
     x = x + position_embedding_(positions);
   }

@@ -36,6 +36,25 @@ struct TransformerConfig {
   bool bias = true;             // biases in the linear layers
   bool tie_embeddings = false;  // the LM head is the token embedding
   double rope_theta = 10000.0;  // rotary base
+  // Biases on the query, key and value projections alone (Qwen2), where
+  // `bias` is false.
+  bool qkv_bias = false;
+  // Llama 3's rope_scaling ("rope_type": "llama3"); factor 0: none. Slow
+  // frequencies are divided by `factor`, fast ones kept, the band between
+  // the wavelengths original_max_positions / low_freq_factor and
+  // original_max_positions / high_freq_factor interpolated.
+  struct RopeScaling {
+    double factor = 0;
+    double low_freq_factor = 1;
+    double high_freq_factor = 4;
+    double original_max_positions = 8192;
+    bool operator==(const RopeScaling& o) const {
+      return factor == o.factor && low_freq_factor == o.low_freq_factor &&
+             high_freq_factor == o.high_freq_factor &&
+             original_max_positions == o.original_max_positions;
+    }
+  };
+  RopeScaling rope_scaling;
 
   int64_t head_dim() const { return d_model / n_heads; }
   int64_t kv_heads() const { return n_kv_heads > 0 ? n_kv_heads : n_heads; }

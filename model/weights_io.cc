@@ -19,16 +19,22 @@ constexpr char kConfigKey[] = "metarm.config";
 constexpr char kArchitectureKey[] = "metarm.architecture";
 constexpr char kArchitectureRealsKey[] = "metarm.architecture_reals";
 
+// Files written before Qwen2 and rope scaling hold the first 5 ints and 2
+// reals; they read as qkv_bias false and no scaling.
 torch::Tensor EncodeArchitecture(const TransformerConfig& config) {
-  return torch::tensor(
-      std::vector<int64_t>{config.kv_heads(), static_cast<int64_t>(config.norm),
-                           static_cast<int64_t>(config.mlp),
-                           config.bias ? 1 : 0, config.tie_embeddings ? 1 : 0});
+  return torch::tensor(std::vector<int64_t>{
+      config.kv_heads(), static_cast<int64_t>(config.norm),
+      static_cast<int64_t>(config.mlp), config.bias ? 1 : 0,
+      config.tie_embeddings ? 1 : 0, config.qkv_bias ? 1 : 0});
 }
 
 torch::Tensor EncodeArchitectureReals(const TransformerConfig& config) {
-  return torch::tensor(std::vector<double>{config.norm_eps, config.rope_theta},
-                       torch::kFloat64);
+  const TransformerConfig::RopeScaling& s = config.rope_scaling;
+  return torch::tensor(
+      std::vector<double>{config.norm_eps, config.rope_theta, s.factor,
+                          s.low_freq_factor, s.high_freq_factor,
+                          s.original_max_positions},
+      torch::kFloat64);
 }
 
 // Reads the architecture fields into `config`; false when malformed.
@@ -41,7 +47,11 @@ bool DecodeArchitecture(torch::serialize::InputArchive& archive,
     config.n_kv_heads = config.n_heads;
     return true;
   }
-  if (!has_ints || !has_reals || ints.numel() != 5 || reals.numel() != 2 ||
+  const bool old_layout = ints.defined() && reals.defined() &&
+                          ints.numel() == 5 && reals.numel() == 2;
+  const bool new_layout = ints.defined() && reals.defined() &&
+                          ints.numel() == 6 && reals.numel() == 6;
+  if (!has_ints || !has_reals || !(old_layout || new_layout) ||
       ints.scalar_type() != torch::kInt64 ||
       reals.scalar_type() != torch::kFloat64) {
     return false;
@@ -56,6 +66,10 @@ bool DecodeArchitecture(torch::serialize::InputArchive& archive,
   config.tie_embeddings = i[4] != 0;
   config.norm_eps = r[0];
   config.rope_theta = r[1];
+  if (new_layout) {
+    config.qkv_bias = i[5] != 0;
+    config.rope_scaling = {r[2], r[3], r[4], r[5]};
+  }
   return true;
 }
 
@@ -122,14 +136,15 @@ absl::Status SaveWeights(torch::nn::Module& module,
   return absl::OkStatus();
 }
 
-absl::Status LoadWeights(torch::nn::Module& module,
-                         const TransformerConfig& config,
-                         const std::string& path) {
+namespace {
+
+// Opens `path` and reads the architecture it was written for.
+absl::StatusOr<TransformerConfig> OpenWeights(
+    const std::string& path, torch::serialize::InputArchive& archive) {
   struct stat info;
   if (::stat(path.c_str(), &info) != 0) {
     return absl::NotFoundError(absl::StrCat(path, ": no such weights file"));
   }
-  torch::serialize::InputArchive archive;
   torch::Tensor encoded;
   try {
     archive.load_from(path);
@@ -151,6 +166,23 @@ absl::Status LoadWeights(torch::nn::Module& module,
     return absl::DataLossError(
         absl::StrCat(path, ": malformed ", kArchitectureKey));
   }
+  return stored;
+}
+
+}  // namespace
+
+absl::StatusOr<TransformerConfig> ReadWeightsConfig(const std::string& path) {
+  torch::serialize::InputArchive archive;
+  return OpenWeights(path, archive);
+}
+
+absl::Status LoadWeights(torch::nn::Module& module,
+                         const TransformerConfig& config,
+                         const std::string& path) {
+  torch::serialize::InputArchive archive;
+  absl::StatusOr<TransformerConfig> opened = OpenWeights(path, archive);
+  if (!opened.ok()) return opened.status();
+  const TransformerConfig& stored = *opened;
   if (stored != config) {
     return absl::InvalidArgumentError(absl::StrCat(
         path, ": weights are for a model of ", DescribeConfig(stored),

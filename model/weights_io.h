@@ -14,6 +14,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "model/transformer_config.h"
 
 namespace metarm {
@@ -22,6 +23,9 @@ namespace metarm {
 absl::Status SaveWeights(torch::nn::Module& module,
                          const TransformerConfig& config,
                          const std::string& path);
+
+// The architecture the file at `path` was written for; errors as LoadWeights.
+absl::StatusOr<TransformerConfig> ReadWeightsConfig(const std::string& path);
 
 // Loads into `module`, whose architecture is `config`. NotFound for a missing
 // file, DataLoss for a file that is not a weights file, InvalidArgument when

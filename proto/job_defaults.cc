@@ -43,6 +43,10 @@ void ApplyTaskDefaults(TaskSpec* task) {
   METARM_DEFAULT(task, num_preference_pairs, 2048);
   METARM_DEFAULT(task, max_prompt_tokens, 32);
   METARM_DEFAULT(task, max_response_tokens, 32);
+  METARM_DEFAULT(task, held_out_fraction, 0.1);
+  if (task->chat_template() == CHAT_TEMPLATE_UNSPECIFIED) {
+    task->set_chat_template(HH);
+  }
 }
 
 void ApplySftDefaults(SftSpec* sft) {

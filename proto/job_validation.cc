@@ -179,6 +179,28 @@ void ValidateTask(const TaskSpec& task, const ValidationContext& context,
   problems.FileExists("task.meta_responses", task.meta_responses());
   problems.FileExists("task.eval_responses", task.eval_responses());
   problems.FileExists("task.shifted_pairs", task.shifted_pairs());
+  problems.FileExists("task.train_prompts", task.train_prompts());
+  problems.FileExists("task.eval_prompts", task.eval_prompts());
+  problems.FileExists("task.sft_data", task.sft_data());
+  if (task.name() != "preference_file") {
+    // A testbed task makes its own prompts and demonstrations: a file named
+    // here would be silently unused.
+    for (const auto& [field, value] :
+         {std::make_pair("task.train_prompts", &task.train_prompts()),
+          std::make_pair("task.eval_prompts", &task.eval_prompts()),
+          std::make_pair("task.sft_data", &task.sft_data())}) {
+      if (!value->empty()) {
+        problems.Add(field,
+                     "is read only when task.name is "
+                     "\"preference_file\"");
+      }
+    }
+  }
+  if (!(task.held_out_fraction() > 0 && task.held_out_fraction() < 1)) {
+    problems.Add(
+        "task.held_out_fraction",
+        absl::StrCat("must be in (0, 1), got ", task.held_out_fraction()));
+  }
   // "byte", or the path of a tokenizer (tasks/tokenizer_factory.h), whose
   // contents are checked when it is loaded.
   if (task.tokenizer() != "byte") {
@@ -200,6 +222,9 @@ void ValidateSequenceLengths(const Job& job, Problems& problems) {
        {std::make_pair("policy", &job.policy()),
         std::make_pair("reward_model", &job.reward_model())}) {
     if (job.kind() != RLHF && model == &job.policy()) continue;
+    // A pretrained model's length is its config.json's, checked when it is
+    // read (training/model_factory.h).
+    if (!model->checkpoint().empty()) continue;
     if (model->max_seq_len() < longest) {
       problems.Add(absl::StrCat(path, ".max_seq_len"),
                    absl::StrCat("must hold task.max_prompt_tokens + "
@@ -299,7 +324,7 @@ std::vector<std::string> ValidateJob(const Job& job,
                               job.name(), "\""));
   }
   if (job.output_dir().empty()) problems.Add("output_dir", "must be set");
-  if (job.kind() == RLHF) problems.AtLeast("rounds", job.rounds(), 1);
+  // rounds: 0 is SFT alone (the policy written, and exported if asked).
   ValidateTopology(job.topology(), problems);
   const bool runs_ppo = job.kind() == RLHF;
   if (runs_ppo) ValidateModel("policy", job.policy(), problems);
@@ -309,11 +334,6 @@ std::vector<std::string> ValidateJob(const Job& job,
   ValidateRewardTraining(job.reward_training(), job.topology(), problems);
   if (runs_ppo) {
     ValidateSft(job.sft(), job.topology(), problems);
-    if (job.task().name() == "preference_file") {
-      problems.Add("task.name",
-                   "an RLHF job needs a testbed task with a gold reward "
-                   "(\"preference_file\" is for REWARD_MODEL_ONLY jobs)");
-    }
     ValidatePpo(job.ppo(), job.topology(), problems);
   }
   if (job.kind() == REWARD_MODEL_ONLY &&
@@ -336,6 +356,14 @@ std::vector<std::string> ValidateJob(const Job& job,
   }
   problems.AtLeast("eval.num_prompts", job.eval().num_prompts(), 1);
   problems.NonNegative("eval.tie_band", job.eval().tie_band());
+  if (!job.eval().judge().empty()) {
+    if (job.task().name() != "preference_file") {
+      problems.Add("eval.judge",
+                   "is for \"preference_file\" jobs; the testbed judges by "
+                   "its gold reward");
+    }
+    problems.PathExists("eval.judge", job.eval().judge());
+  }
   return problems.Take();
 }
 

@@ -261,5 +261,64 @@ TEST(JobFromTextTest, TokenizerAndCheckpointsFollowTheJobFileButByteStays) {
   EXPECT_EQ(job.task().tokenizer(), "/jobs/tok/tokenizer.model");
 }
 
+// The user's-data fields: files that must exist, read only by
+// "preference_file" jobs; a judge only where there is no gold reward.
+TEST(ValidateJobTest, DataFileFieldsAndJudge) {
+  Job job = ValidJob();
+  job.mutable_task()->set_train_prompts("/nonexistent/prompts.jsonl");
+  job.mutable_task()->set_held_out_fraction(1.0);
+  job.mutable_eval()->set_judge("/nonexistent/judge");
+  std::vector<std::string> problems = ValidateJob(job, kContext);
+  EXPECT_TRUE(Contains(
+      problems, "task.train_prompts: no such file: /nonexistent/prompts.jsonl"))
+      << Joined(problems);
+  EXPECT_TRUE(Contains(problems,
+                       "task.train_prompts: is read only when task.name is "
+                       "\"preference_file\""))
+      << Joined(problems);
+  EXPECT_TRUE(
+      Contains(problems, "task.held_out_fraction: must be in (0, 1), got 1"))
+      << Joined(problems);
+  EXPECT_TRUE(Contains(problems,
+                       "eval.judge: is for \"preference_file\" jobs; the "
+                       "testbed judges by its gold reward"))
+      << Joined(problems);
+  EXPECT_TRUE(Contains(
+      problems, "eval.judge: no such file or folder: /nonexistent/judge"))
+      << Joined(problems);
+}
+
+// An RLHF job on "preference_file" is valid (it once needed a testbed
+// task), and rounds: 0 is SFT alone.
+TEST(ValidateJobTest, RlhfOnPreferenceFileAndZeroRounds) {
+  Job job = ValidJob();
+  job.mutable_task()->set_name("preference_file");
+  job.mutable_task()->set_train_pairs("/dev/null");
+  job.set_rounds(0);
+  std::vector<std::string> problems = ValidateJob(job, kContext);
+  for (const std::string& problem : problems) {
+    EXPECT_EQ(problem.find("task.name"), std::string::npos) << problem;
+    EXPECT_EQ(problem.find("rounds"), std::string::npos) << problem;
+  }
+}
+
+// A pretrained model's length is its config.json's: the spec's max_seq_len
+// (ignored) is not checked against the task's lengths.
+TEST(ValidateJobTest, PretrainedModelLengthNotCheckedFromTheSpec) {
+  Job job = ValidJob();
+  job.mutable_task()->set_max_prompt_tokens(500);
+  job.mutable_policy()->set_checkpoint("/nonexistent/llama");
+  std::vector<std::string> problems = ValidateJob(job, kContext);
+  EXPECT_FALSE(Contains(problems,
+                        "policy.max_seq_len: must hold task.max_prompt_tokens "
+                        "+ task.max_response_tokens + 2 (534), got 128"))
+      << Joined(problems);
+  EXPECT_TRUE(Contains(problems,
+                       "reward_model.max_seq_len: must hold "
+                       "task.max_prompt_tokens + task.max_response_tokens + 2 "
+                       "(534), got 128"))
+      << Joined(problems);
+}
+
 }  // namespace
 }  // namespace metarm

@@ -4,7 +4,10 @@
 
 #include <cmath>
 #include <iostream>
+#include <optional>
+#include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "reward/reward_gaps.h"
 #include "rollout/preference_generator.h"
@@ -18,78 +21,159 @@ namespace {
 constexpr char kRoundsLog[] = "rounds.jsonl";
 constexpr char kEvalSamplesLog[] = "eval_samples.jsonl";
 
+using Samples = std::vector<std::vector<std::string>>;  // [prompt][sample]
+using Scores = std::vector<std::vector<double>>;        // [prompt][sample]
+
 std::vector<std::string> HeldOutPrompts(const RunInputs& in) {
-  return SamplePrompts(in.task, in.job.eval().num_prompts(),
-                       in.streams.Seed(Stream::kEvalPrompts));
+  return in.data.HeldOutPrompts(in.job.eval().num_prompts(),
+                                in.streams.Seed(Stream::kEvalPrompts));
 }
 
-// One line of eval_samples.jsonl: the held-out prompts, the policy's first
-// response to each, its gold reward and (from round 1) its reward-model
-// score, so that two runs can be compared prompt by prompt.
-absl::Status WriteEvalSamples(
-    int round, const std::vector<std::string>& prompts,
-    const std::vector<std::vector<std::string>>& samples,
-    const std::vector<double>& gold, const torch::Tensor& proxy, RunLog& log) {
-  std::vector<std::string> responses;
-  for (const auto& sample : samples) responses.push_back(sample[0]);
-  nlohmann::json line = {{"round", round},
-                         {"prompts", prompts},
-                         {"responses", responses},
-                         {"gold_reward", gold}};
-  if (proxy.defined()) {
-    torch::Tensor values = proxy.to(torch::kCPU, torch::kFloat64).contiguous();
-    line["proxy_reward"] = std::vector<double>(
-        values.data_ptr<double>(), values.data_ptr<double>() + values.numel());
+int ResponsesPerPrompt(const RunInputs& in) {
+  return static_cast<int>(in.job.reward_training().responses_per_prompt());
+}
+
+// m: the samples per prompt that are judged (the header's rule).
+int JudgedPerPrompt(const RunInputs& in) {
+  return in.data.gold() != nullptr ? 1 : ResponsesPerPrompt(in);
+}
+
+// The first m of each prompt's samples (or scores).
+template <typename T>
+std::vector<std::vector<T>> FirstSamples(
+    const std::vector<std::vector<T>>& samples, int m) {
+  std::vector<std::vector<T>> first;
+  for (const auto& set : samples) {
+    first.emplace_back(set.begin(), set.begin() + m);
   }
-  return log.Append(kEvalSamplesLog, line);
+  return first;
 }
 
-// Win / tie / lose of the policy's first response against the SFT policy's,
-// by the gold reward (a tie within eval.tie_band), and the gold rewards.
-struct GoldComparison {
-  double win = 0, tie = 0, lose = 0, mean = 0;
-  std::vector<double> per_prompt;
-};
+double Mean(const Scores& scores) {
+  double sum = 0;
+  int64_t n = 0;
+  for (const auto& row : scores) {
+    for (double x : row) sum += x, ++n;
+  }
+  return n > 0 ? sum / n : 0;
+}
 
-GoldComparison CompareByGold(
-    const RunInputs& in, const std::vector<std::string>& prompts,
-    const std::vector<std::vector<std::string>>& policy_samples,
-    const std::vector<std::vector<std::string>>& sft_samples) {
-  int win = 0, tie = 0, lose = 0;
-  double gold = 0;
-  GoldComparison result;
-  for (size_t i = 0; i < prompts.size(); ++i) {
-    const double mine = in.task.GoldReward(prompts[i], policy_samples[i][0]);
-    const double sft = in.task.GoldReward(prompts[i], sft_samples[i][0]);
-    result.per_prompt.push_back(mine);
-    gold += mine;
-    if (std::abs(mine - sft) <= in.job.eval().tie_band()) {
-      ++tie;
-    } else {
-      (mine > sft ? win : lose) += 1;
+Scores TensorToScores(const torch::Tensor& scores) {
+  torch::Tensor values = scores.to(torch::kCPU, torch::kFloat64).contiguous();
+  auto v = values.accessor<double, 2>();
+  Scores out(values.size(0));
+  for (int64_t i = 0; i < values.size(0); ++i) {
+    for (int64_t j = 0; j < values.size(1); ++j) out[i].push_back(v[i][j]);
+  }
+  return out;
+}
+
+// Each response as the job's tokenizer encodes its text: what the proxy
+// (and a judge sharing the tokenizer) reads, the end token not included.
+std::vector<std::vector<TokenSequence>> ResponseTokens(
+    const Samples& samples, const Tokenizer& tokenizer) {
+  std::vector<std::vector<TokenSequence>> tokens(samples.size());
+  for (size_t i = 0; i < samples.size(); ++i) {
+    for (const std::string& response : samples[i]) {
+      tokens[i].push_back(tokenizer.Encode(response));
     }
   }
-  const double n = static_cast<double>(prompts.size());
-  result.win = win / n;
-  result.tie = tie / n;
-  result.lose = lose / n;
-  result.mean = gold / n;
-  return result;
+  return tokens;
 }
 
-// Fresh gold-labelled pairs from the current policy: the shifted
-// distribution.
+double MeanLength(const std::vector<std::vector<TokenSequence>>& tokens) {
+  Scores lengths(tokens.size());
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    for (const TokenSequence& t : tokens[i]) {
+      lengths[i].push_back(static_cast<double>(t.size()));
+    }
+  }
+  return Mean(lengths);
+}
+
+// Win / tie / lose of sample j of the policy against sample j of the SFT
+// policy by the judge, over every prompt and every j (a tie within
+// eval.tie_band).
+struct Comparison {
+  double win = 0, tie = 0, lose = 0;
+};
+
+Comparison Compare(const Scores& policy, const Scores& sft, double tie_band) {
+  int64_t win = 0, tie = 0, lose = 0;
+  for (size_t i = 0; i < policy.size(); ++i) {
+    for (size_t j = 0; j < policy[i].size(); ++j) {
+      const double mine = policy[i][j], theirs = sft[i][j];
+      if (std::abs(mine - theirs) <= tie_band) {
+        ++tie;
+      } else {
+        (mine > theirs ? win : lose) += 1;
+      }
+    }
+  }
+  const double n = static_cast<double>(win + tie + lose);
+  return {win / n, tie / n, lose / n};
+}
+
+// One line of eval_samples.jsonl. The testbed keeps its first-sample form
+// ("responses", "gold_reward": one per prompt; "proxy_reward" from round 1).
+// File runs write every judged sample, [prompt][sample]: "responses" (text;
+// bytes that are not UTF-8 are replaced in the file), "response_ids" (the
+// exact tokens), "judge_reward" (with a judge), "proxy_reward" (from round
+// 1), and the SFT policy's "sft_responses", "sft_response_ids" and
+// "sft_judge_reward", so that every judged number of rounds.jsonl can be
+// recomputed.
+nlohmann::json SamplesLine(
+    int round, const std::vector<std::string>& prompts, const Samples& policy,
+    const Scores* judged, const Scores* proxy,
+    const std::vector<std::vector<TokenSequence>>& tokens, bool testbed) {
+  nlohmann::json line = {{"round", round}, {"prompts", prompts}};
+  if (testbed) {
+    std::vector<std::string> responses;
+    std::vector<double> gold, first_proxy;
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      responses.push_back(policy[i][0]);
+      gold.push_back((*judged)[i][0]);
+      if (proxy != nullptr) first_proxy.push_back((*proxy)[i][0]);
+    }
+    line["responses"] = responses;
+    line["gold_reward"] = gold;
+    if (proxy != nullptr) line["proxy_reward"] = first_proxy;
+    return line;
+  }
+  line["responses"] = policy;
+  line["response_ids"] = tokens;
+  if (judged != nullptr) line["judge_reward"] = *judged;
+  if (proxy != nullptr) line["proxy_reward"] = *proxy;
+  return line;
+}
+
+// Fresh pairs of the current policy's samples, labelled by the judge: the
+// shifted distribution. The testbed's gold labels are Bradley-Terry draws
+// at task.label_temperature (as its training pairs are); a judge model's
+// label is its higher score, and pairs it scores equal are left out.
 std::vector<PreferencePair> ShiftedPairs(const RunInputs& in, int round,
-                                         LanguageModel& policy,
+                                         LanguageModel& policy, Judge& judge,
                                          at::Generator& generator) {
   std::vector<std::string> prompts =
-      SamplePrompts(in.task, in.job.eval().shifted_pairs(),
-                    in.streams.Seed(Stream::kEvalPrompts, round));
-  auto samples =
+      in.data.HeldOutPrompts(in.job.eval().shifted_pairs(),
+                             in.streams.Seed(Stream::kEvalPrompts, round));
+  Samples samples =
       SampleResponses(policy, prompts, 2, in.sampling, generator, in.tokenizer);
-  Rng labels(in.streams.Seed(Stream::kEvalLabels, round));
-  return LabelPairs(in.task, prompts, samples,
-                    in.job.task().label_temperature(), labels, in.tokenizer);
+  if (const Task* gold = in.data.gold()) {
+    Rng labels(in.streams.Seed(Stream::kEvalLabels, round));
+    return LabelPairs(*gold, prompts, samples,
+                      in.job.task().label_temperature(), labels, in.tokenizer);
+  }
+  const Scores scores = judge.Score(prompts, samples);
+  std::vector<PreferencePair> pairs;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    if (scores[i][0] == scores[i][1]) continue;
+    const bool first = scores[i][0] > scores[i][1];
+    pairs.push_back({in.tokenizer.Encode(prompts[i]),
+                     in.tokenizer.Encode(samples[i][first ? 0 : 1]),
+                     in.tokenizer.Encode(samples[i][first ? 1 : 0])});
+  }
+  return pairs;
 }
 
 // KL(π || π_ref) estimated on the policy's own samples:
@@ -107,31 +191,81 @@ double KlToReference(const RunInputs& in, int round, RlhfModels& models,
       .item<double>();
 }
 
+// The round's line on the terminal.
+std::string RoundSummary(const nlohmann::json& line, const Judge* judge) {
+  const int round = line["round"].get<int>();
+  const double seconds = line["seconds"].get<double>();
+  const double proxy = line["proxy_reward_mean"].get<double>();
+  const double original = line["rm_acc_original"].get<double>();
+  if (judge == nullptr) {
+    return absl::StrFormat(
+        "round %d: proxy %.3f, RM accuracy original %.3f, KL %.3f, length "
+        "%.1f (no judge) (%.0f s)\n",
+        round, proxy, original, line["kl_to_reference"].get<double>(),
+        line["response_length_mean"].get<double>(), seconds);
+  }
+  const std::string name = judge->name();
+  const double shifted = line.value("rm_acc_shifted", std::nan(""));
+  std::string text = absl::StrFormat(
+      "round %d: %s %.3f, proxy %.3f, win/tie/lose vs SFT %.2f/%.2f/%.2f, RM "
+      "accuracy original %.3f shifted %.3f",
+      round, name, line[name + "_reward_mean"].get<double>(), proxy,
+      line["win"].get<double>(), line["tie"].get<double>(),
+      line["lose"].get<double>(), original, shifted);
+  if (line.contains("response_length_mean")) {
+    absl::StrAppendFormat(&text, ", SFT %s %.3f, KL %.3f, length %.1f", name,
+                          line["sft_judge_reward_mean"].get<double>(),
+                          line["kl_to_reference"].get<double>(),
+                          line["response_length_mean"].get<double>());
+  }
+  return absl::StrCat(text, absl::StrFormat(" (%.0f s)\n", seconds));
+}
+
+// Said once, at round 0, on file runs without eval.judge.
+void SayNoJudge() {
+  std::cout << "metarm: no eval.judge: the judged metrics (judge reward, "
+               "win/tie/lose against SFT, accuracy on shifted pairs) are not "
+               "measured; rounds.jsonl holds the proxy-side ones\n"
+            << std::flush;
+}
+
 }  // namespace
 
-absl::Status EvaluateSft(const RunInputs& in, LanguageModel& reference,
+absl::Status EvaluateSft(const RunInputs& in, RlhfModels& models,
                          RunOutput& output) {
   std::vector<std::string> prompts = HeldOutPrompts(in);
   at::Generator generator =
       at::detail::createCPUGenerator(in.streams.Seed(Stream::kEvalSamples, 0));
-  auto samples = SampleResponses(reference, prompts, 1, in.sampling, generator,
-                                 in.tokenizer);
-  double gold = 0;
-  std::vector<double> gold_per_prompt;
-  for (size_t i = 0; i < prompts.size(); ++i) {
-    gold_per_prompt.push_back(in.task.GoldReward(prompts[i], samples[i][0]));
-    gold += gold_per_prompt.back();
+  const int m = JudgedPerPrompt(in);
+  const bool testbed = in.data.gold() != nullptr;
+  Samples samples = SampleResponses(models.reference, prompts, m, in.sampling,
+                                    generator, in.tokenizer);
+  const auto tokens = ResponseTokens(samples, in.tokenizer);
+  std::optional<Scores> judged;
+  if (models.judge != nullptr) judged = models.judge->Score(prompts, samples);
+  METARM_RETURN_IF_ERROR(output.log->Append(
+      kEvalSamplesLog,
+      SamplesLine(0, prompts, samples, judged ? &*judged : nullptr, nullptr,
+                  tokens, testbed)));
+  nlohmann::json line = {{"round", 0}};
+  if (judged.has_value()) {
+    const std::string judge = models.judge->name();
+    line[judge + "_reward_mean"] = Mean(*judged);
+    if (!testbed) line["sft_judge_reward_mean"] = Mean(*judged);
+    line["win"] = 0.0;
+    line["tie"] = 1.0;
+    line["lose"] = 0.0;
+    std::cout << absl::StrFormat("round 0: SFT policy %s %.3f\n", judge,
+                                 Mean(*judged))
+              << std::flush;
+  } else {
+    SayNoJudge();
   }
-  METARM_RETURN_IF_ERROR(
-      WriteEvalSamples(0, prompts, samples, gold_per_prompt, {}, *output.log));
-  const double mean = gold / prompts.size();
-  std::cout << absl::StrFormat("round 0: SFT policy gold %.3f\n", mean)
-            << std::flush;
-  return output.log->Append(kRoundsLog, {{"round", 0},
-                                         {"gold_reward_mean", mean},
-                                         {"win", 0.0},
-                                         {"tie", 1.0},
-                                         {"lose", 0.0}});
+  if (!testbed) {
+    line["response_length_mean"] = MeanLength(tokens);
+    line["data"] = in.data.Summary();
+  }
+  return output.log->Append(kRoundsLog, line);
 }
 
 absl::Status EvaluateRound(const RunInputs& in, int round, RlhfModels& models,
@@ -140,50 +274,65 @@ absl::Status EvaluateRound(const RunInputs& in, int round, RlhfModels& models,
   std::vector<std::string> prompts = HeldOutPrompts(in);
   at::Generator generator = at::detail::createCPUGenerator(
       in.streams.Seed(Stream::kEvalSamples, round));
-  const int k =
-      static_cast<int>(in.job.reward_training().responses_per_prompt());
-  auto policy_samples = SampleResponses(models.policy, prompts, k, in.sampling,
-                                        generator, in.tokenizer);
-  auto sft_samples = SampleResponses(models.reference, prompts, 1, in.sampling,
-                                     generator, in.tokenizer);
-  const GoldComparison gold =
-      CompareByGold(in, prompts, policy_samples, sft_samples);
+  const int m = JudgedPerPrompt(in);
+  const bool testbed = in.data.gold() != nullptr;
+  const Samples policy_samples =
+      SampleResponses(models.policy, prompts, ResponsesPerPrompt(in),
+                      in.sampling, generator, in.tokenizer);
+  const Samples sft_samples = SampleResponses(
+      models.reference, prompts, m, in.sampling, generator, in.tokenizer);
+  const Samples judged_samples = FirstSamples(policy_samples, m);
   torch::Tensor scores =
       ScoreResponseSets(models.reward_model,
                         MakeResponseSets(prompts, policy_samples, in.tokenizer),
                         in.limits, in.tokenizer);
+  const Scores proxy = FirstSamples(TensorToScores(scores), m);
   const RewardGapStats gaps = ComputeRewardGaps(scores);
-  const std::vector<PreferencePair> shifted =
-      ShiftedPairs(in, round, models.policy, generator);
-  nlohmann::json line = {
-      {"round", round},
-      {"gold_reward_mean", gold.mean},
-      {"proxy_reward_mean", scores.select(1, 0).mean().item<double>()},
-      {"win", gold.win},
-      {"tie", gold.tie},
-      {"lose", gold.lose},
-      {"rm_acc_original", EvaluateAccuracy(models.reward_model, held_out,
-                                           in.limits, in.tokenizer)},
-      {"rm_acc_shifted",
-       EvaluateAccuracy(models.reward_model, shifted, in.limits, in.tokenizer)},
-      {"reward_gap_mean", gaps.normalized.mean},
-      {"reward_gap_raw_mean", gaps.raw.mean},
-      {"reward_gaps", RewardGapStatsToJson(gaps)},
-      {"seconds", SecondsSince(output.start)}};
+  const auto tokens = ResponseTokens(judged_samples, in.tokenizer);
+  nlohmann::json line = {{"round", round}};
+  std::optional<Scores> judged, sft_judged;
+  Comparison versus_sft;
+  if (models.judge != nullptr) {
+    judged = models.judge->Score(prompts, judged_samples);
+    sft_judged = models.judge->Score(prompts, sft_samples);
+    versus_sft = Compare(*judged, *sft_judged, in.job.eval().tie_band());
+    line[models.judge->name() + "_reward_mean"] = Mean(*judged);
+    if (!testbed) line["sft_judge_reward_mean"] = Mean(*sft_judged);
+  }
+  line["proxy_reward_mean"] = Mean(proxy);
+  if (judged.has_value()) {
+    line["win"] = versus_sft.win;
+    line["tie"] = versus_sft.tie;
+    line["lose"] = versus_sft.lose;
+  }
+  line["rm_acc_original"] =
+      EvaluateAccuracy(models.reward_model, held_out, in.limits, in.tokenizer);
+  if (models.judge != nullptr) {
+    const std::vector<PreferencePair> shifted =
+        ShiftedPairs(in, round, models.policy, *models.judge, generator);
+    if (!shifted.empty()) {
+      line["rm_acc_shifted"] = EvaluateAccuracy(models.reward_model, shifted,
+                                                in.limits, in.tokenizer);
+    }
+    line["shifted_pairs"] = shifted.size();
+  }
+  line["reward_gap_mean"] = gaps.normalized.mean;
+  line["reward_gap_raw_mean"] = gaps.raw.mean;
+  line["reward_gaps"] = RewardGapStatsToJson(gaps);
   line["kl_to_reference"] = KlToReference(in, round, models, prompts);
-  std::cout << absl::StrFormat(
-                   "round %d: gold %.3f, proxy %.3f, win/tie/lose vs SFT "
-                   "%.2f/%.2f/%.2f, RM accuracy original %.3f shifted %.3f "
-                   "(%.0f s)\n",
-                   round, gold.mean, line["proxy_reward_mean"].get<double>(),
-                   gold.win, gold.tie, gold.lose,
-                   line["rm_acc_original"].get<double>(),
-                   line["rm_acc_shifted"].get<double>(),
-                   SecondsSince(output.start))
-            << std::flush;
-  METARM_RETURN_IF_ERROR(WriteEvalSamples(round, prompts, policy_samples,
-                                          gold.per_prompt, scores.select(1, 0),
-                                          *output.log));
+  if (!testbed) line["response_length_mean"] = MeanLength(tokens);
+  line["seconds"] = SecondsSince(output.start);
+  std::cout << RoundSummary(line, models.judge.get()) << std::flush;
+  nlohmann::json samples_line =
+      SamplesLine(round, prompts, judged_samples, judged ? &*judged : nullptr,
+                  &proxy, tokens, testbed);
+  if (!testbed && sft_judged.has_value()) {
+    samples_line["sft_responses"] = sft_samples;
+    samples_line["sft_response_ids"] =
+        ResponseTokens(sft_samples, in.tokenizer);
+    samples_line["sft_judge_reward"] = *sft_judged;
+  }
+  METARM_RETURN_IF_ERROR(output.log->Append(kEvalSamplesLog, samples_line));
   return output.log->Append(kRoundsLog, line);
 }
 

@@ -1,9 +1,18 @@
 // The per-round evaluation of an RLHF run, on learner 0, on held-out prompts
-// (the same every round): the gold reward against the SFT policy's, the
-// proxy's score and accuracy on the original and on fresh shifted pairs, the
-// reward gaps and the KL to the reference.
+// (the same every round): the judge's score of the policy against the SFT
+// policy's (the testbed's gold reward, or the judge reward model of
+// eval.judge), the proxy's score and its accuracy on the original pairs and
+// on fresh judge-labelled pairs of the policy's samples (the shifted
+// distribution), the reward gaps, the KL to the reference and the response
+// length.
 //
-//   METARM_RETURN_IF_ERROR(EvaluateSft(in, models.reference, output));
+// Each held-out prompt gets k = reward_training.responses_per_prompt
+// samples of the policy; the first m of them are judged against m samples
+// of the SFT policy, sample j against sample j: m = k on files, m = 1 on
+// the testbed (as its published results, docs/RESULTS.md, were measured).
+// Without a judge the judged metrics are absent and the output says so.
+//
+//   METARM_RETURN_IF_ERROR(EvaluateSft(in, models, output));
 //   METARM_RETURN_IF_ERROR(EvaluateRound(in, round, models,
 //                                        learner.reward_data.eval, output));
 #ifndef METARM_RLHF_EVALUATION_H_
@@ -16,13 +25,13 @@
 
 namespace metarm {
 
-// Round 0: the SFT policy's gold reward on the held-out prompts (one line of
-// rounds.jsonl and of eval_samples.jsonl).
-absl::Status EvaluateSft(const RunInputs& in, LanguageModel& reference,
+// Round 0: the SFT policy (the reference) on the held-out prompts; one line
+// of rounds.jsonl (with what the data files held, for file runs) and of
+// eval_samples.jsonl.
+absl::Status EvaluateSft(const RunInputs& in, RlhfModels& models,
                          RunOutput& output);
 
-// Round `round` (≥ 1): the current policy against the reference, scored by
-// the gold reward and by the reward model; `held_out` are the original
+// Round `round` (≥ 1): the current policy; `held_out` are the original
 // held-out pairs. Appends to rounds.jsonl and eval_samples.jsonl and prints
 // the round's line.
 absl::Status EvaluateRound(const RunInputs& in, int round, RlhfModels& models,

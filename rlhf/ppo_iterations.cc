@@ -34,9 +34,9 @@ Experience SampleBatch(const RunInputs& in, const RankGroups& ranks,
   if (!ranks.rollout()) return Experience();
   const PpoSpec& spec = in.job.ppo();
   Communicator& rollouts = *ranks.groups.rollouts;
-  std::vector<std::string> prompts =
-      SamplePrompts(in.task, spec.rollout_batch_size(),
-                    in.streams.Seed(Stream::kRolloutPrompts, round, iteration));
+  std::vector<std::string> prompts = in.data.TrainPrompts(
+      spec.rollout_batch_size(),
+      in.streams.Seed(Stream::kRolloutPrompts, round, iteration));
   auto [begin, count] =
       ShardRange(spec.rollout_batch_size(), rollouts.rank(), rollouts.size());
   std::vector<std::string> my_prompts(prompts.begin() + begin,
@@ -90,25 +90,31 @@ absl::StatusOr<std::optional<nlohmann::json>> Learn(
   times.learning = SecondsSince(t0);
   METARM_RETURN_IF_ERROR(CountSkippedUpdate(in.job, stats, counters));
   if (!writer) return std::nullopt;
-  double gold = 0;
-  for (const auto& [prompt, response] : DecodeExperience(batch, in.tokenizer)) {
-    gold += in.task.GoldReward(prompt, response);
+  nlohmann::json line{{"round", round},
+                      {"iteration", iteration + 1},
+                      {"policy_version", counters.policy_version},
+                      {"batch_staleness", fresh.max_age},
+                      {"policy_loss", stats.policy_loss},
+                      {"value_loss", stats.value_loss},
+                      {"entropy", stats.entropy},
+                      {"clip_fraction", stats.clip_fraction},
+                      {"approx_kl", stats.approx_kl},
+                      {"kl_to_reference", stats.kl_to_reference},
+                      {"kl_coef", ppo.kl_coef()},
+                      {"proxy_reward_mean", stats.mean_score},
+                      {"skipped_steps", stats.skipped_steps},
+                      {"stale_dropped", counters.stale_dropped}};
+  // The testbed's gold reward is cheap enough to watch every iteration; a
+  // judge model is asked once a round (rlhf/evaluation.h).
+  if (const Task* gold = in.data.gold()) {
+    double sum = 0;
+    for (const auto& [prompt, response] :
+         DecodeExperience(batch, in.tokenizer)) {
+      sum += gold->GoldReward(prompt, response);
+    }
+    line["gold_reward_mean"] = sum / batch.size();
   }
-  return nlohmann::json{{"round", round},
-                        {"iteration", iteration + 1},
-                        {"policy_version", counters.policy_version},
-                        {"batch_staleness", fresh.max_age},
-                        {"policy_loss", stats.policy_loss},
-                        {"value_loss", stats.value_loss},
-                        {"entropy", stats.entropy},
-                        {"clip_fraction", stats.clip_fraction},
-                        {"approx_kl", stats.approx_kl},
-                        {"kl_to_reference", stats.kl_to_reference},
-                        {"kl_coef", ppo.kl_coef()},
-                        {"proxy_reward_mean", stats.mean_score},
-                        {"gold_reward_mean", gold / batch.size()},
-                        {"skipped_steps", stats.skipped_steps},
-                        {"stale_dropped", counters.stale_dropped}};
+  return line;
 }
 
 absl::Status WriteIterationMetrics(nlohmann::json line,

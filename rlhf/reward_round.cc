@@ -34,8 +34,8 @@ absl::Status RestartRewardTrainer(const RunInputs& in, Communicator& learners,
 std::vector<ResponseSet> SampleMetaSet(const RunInputs& in,
                                        LanguageModel& policy, int round) {
   std::vector<std::string> prompts =
-      SamplePrompts(in.task, in.job.task().num_train_prompts(),
-                    in.streams.Seed(Stream::kMetaPrompts, round));
+      in.data.TrainPrompts(in.job.task().num_train_prompts(),
+                           in.streams.Seed(Stream::kMetaPrompts, round));
   at::Generator generator = at::detail::createCPUGenerator(
       in.streams.Seed(Stream::kMetaSamples, round));
   auto samples = SampleResponses(

@@ -10,12 +10,15 @@
 #include "model/weights_io.h"
 #include "rlhf/checkpoint.h"
 #include "rlhf/evaluation.h"
+#include "rlhf/judge.h"
 #include "rlhf/ppo_iterations.h"
 #include "rlhf/reward_round.h"
 #include "rlhf/round_zero.h"
+#include "rlhf/run_data.h"
 #include "rlhf/run_parts.h"
 #include "rlhf/weight_transfer.h"
-#include "tasks/tokenizer_factory.h"
+#include "tasks/task_registry.h"
+#include "training/job_options.h"
 #include "training/model_factory.h"
 #include "util/file.h"
 #include "util/status_macros.h"
@@ -26,13 +29,14 @@ namespace {
 
 // --- Set-up, the same on every rank -----------------------------------------
 
-SamplingOptions SamplingOf(const Job& job, const Tokenizer& tokenizer) {
+SamplingOptions SamplingOf(const Job& job, const ChatTokenizer& tokenizer) {
   SamplingOptions options;
   options.temperature = job.ppo().temperature();
   options.top_p = job.ppo().top_p();
   options.max_new_tokens = job.ppo().max_new_tokens();
   options.eos_id = tokenizer.eos_id();
   options.pad_id = tokenizer.pad_id();
+  options.stop_ids = tokenizer.stop_ids();
   return options;
 }
 
@@ -92,6 +96,17 @@ absl::Status BuildModels(const Job& job, const Tokenizer& tokenizer,
   return absl::OkStatus();
 }
 
+// Learner 0's judge: the testbed's gold reward, eval.judge's model, or none.
+absl::StatusOr<std::unique_ptr<Judge>> MakeJudge(const Job& job,
+                                                 const Task* task,
+                                                 const ChatTokenizer& tokenizer,
+                                                 const SequenceLimits& limits,
+                                                 const torch::Device& device) {
+  if (task != nullptr) return MakeGoldJudge(*task);
+  if (job.eval().judge().empty()) return std::unique_ptr<Judge>();
+  return LoadJudgeModel(job.eval().judge(), tokenizer, limits, device);
+}
+
 // --- The round's steps ------------------------------------------------------
 
 // The critic starts from the first round's reward model.
@@ -145,7 +160,7 @@ absl::Status StartRun(const RunInputs& in, const RankGroups& ranks,
   METARM_RETURN_IF_ERROR(SyncPolicy(ranks, models, counters));
   CopyParameters(*models.policy, *models.reference);
   if (ranks.writer()) {
-    METARM_RETURN_IF_ERROR(EvaluateSft(in, models.reference, output));
+    METARM_RETURN_IF_ERROR(EvaluateSft(in, models, output));
   }
   if (ranks.learner()) {
     learner.reward_data = MakePreferenceData(in, models.policy);
@@ -261,20 +276,35 @@ absl::Status RunRlhfJob(const Job& job, ProcessGroups& groups,
   RankGroups ranks{groups, /*weight_sync=*/nullptr, /*rollout_roots=*/{}};
   RlhfModels models;
   std::unique_ptr<Task> task;
-  std::unique_ptr<Tokenizer> tokenizer;
+  std::unique_ptr<ChatTokenizer> tokenizer;
+  std::unique_ptr<RlhfData> data;
+  // Everything read and checked before any work; a refusal on one rank is
+  // the same error on every rank.
   absl::Status ready = [&]() -> absl::Status {
-    METARM_ASSIGN_OR_RETURN(task, MakeTask(job.task().name()));
+    METARM_ASSIGN_OR_RETURN(tokenizer, MakeJobTokenizer(job.task()),
+                            "task.tokenizer");
+    if (job.task().name() == kPreferenceFileTask) {
+      METARM_ASSIGN_OR_RETURN(data, LoadFileData(job, *tokenizer));
+    } else {
+      METARM_ASSIGN_OR_RETURN(task, MakeTask(job.task().name()));
+      data = TestbedData(*task);
+    }
     METARM_RETURN_IF_ERROR(ConnectRanks(job, ranks));
+    METARM_RETURN_IF_ERROR(BuildModels(job, *tokenizer, limits, ranks, models));
+    if (ranks.writer()) {
+      METARM_ASSIGN_OR_RETURN(
+          models.judge,
+          MakeJudge(job, task.get(), *tokenizer, limits, ranks.device()));
+    }
     if (groups.world->rank() == 0) {
       METARM_RETURN_IF_ERROR(MakeDirectories(job.output_dir()));
     }
-    METARM_ASSIGN_OR_RETURN(tokenizer, MakeTokenizer(job.task().tokenizer()));
-    return BuildModels(job, *tokenizer, limits, ranks, models);
+    return absl::OkStatus();
   }();
   METARM_RETURN_IF_ERROR(AgreeOnStatus(*groups.world, ready));
 
   const RunInputs in{job,
-                     *task,
+                     *data,
                      *tokenizer,
                      limits,
                      RandomStreams(job.seed()),

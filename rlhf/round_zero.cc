@@ -16,6 +16,14 @@ namespace metarm {
 absl::Status RunSft(const RunInputs& in, Communicator& learners,
                     LanguageModel& policy, RunOutput& output) {
   const SftSpec& spec = in.job.sft();
+  if (spec.steps() == 0) {
+    if (learners.rank() == 0) {
+      std::cout << "round 0: no SFT (sft.steps: 0): the policy as loaded is "
+                   "the SFT policy and the reference\n"
+                << std::flush;
+    }
+    return absl::OkStatus();
+  }
   std::unique_ptr<DataParallelOptimizer> optimizer = MakeModelAdamW(
       policy->parameters(), torch::optim::AdamWOptions(spec.learning_rate()),
       learners, in.job.topology().shard_optimizer_state());
@@ -24,8 +32,9 @@ absl::Status RunSft(const RunInputs& in, Communicator& learners,
     Rng rng(in.streams.Seed(Stream::kSftData, step));
     std::vector<std::string> prompts, demonstrations;
     for (uint32_t i = 0; i < spec.batch_size(); ++i) {
-      prompts.push_back(in.task.SamplePrompt(rng));
-      demonstrations.push_back(in.task.Demonstration(prompts.back(), rng));
+      Demonstration demonstration = in.data.SampleDemonstration(rng);
+      prompts.push_back(std::move(demonstration.prompt));
+      demonstrations.push_back(std::move(demonstration.response));
     }
     auto [begin, count] =
         ShardRange(spec.batch_size(), learners.rank(), learners.size());
@@ -36,7 +45,8 @@ absl::Status RunSft(const RunInputs& in, Communicator& learners,
     METARM_ASSIGN_OR_RETURN(
         loss,
         SftStep(policy, *optimizer,
-                MakeSftBatch(my_prompts, my_demos, in.tokenizer), learners),
+                MakeSftBatch(my_prompts, my_demos, in.limits, in.tokenizer),
+                learners),
         "SFT step ", step + 1, " of ", spec.steps());
   }
   if (learners.rank() == 0) {
@@ -49,17 +59,19 @@ absl::Status RunSft(const RunInputs& in, Communicator& learners,
 }
 
 RewardData MakePreferenceData(const RunInputs& in, LanguageModel& policy) {
+  if (std::optional<RewardData> given = in.data.GivenPairs()) return *given;
   const TaskSpec& task = in.job.task();
+  const Task& gold = *in.data.gold();
   at::Generator generator = at::detail::createCPUGenerator(
       in.streams.Seed(Stream::kPreferenceSamples));
   Rng labels(in.streams.Seed(Stream::kPreferenceLabels));
   auto make = [&](int64_t n, uint64_t split) {
-    std::vector<std::string> prompts = SamplePrompts(
-        in.task, n, in.streams.Seed(Stream::kPreferencePrompts, split));
+    std::vector<std::string> prompts = in.data.TrainPrompts(
+        n, in.streams.Seed(Stream::kPreferencePrompts, split));
     auto samples = SampleResponses(policy, prompts, 2, in.sampling, generator,
                                    in.tokenizer);
-    return LabelPairs(in.task, prompts, samples, task.label_temperature(),
-                      labels, in.tokenizer);
+    return LabelPairs(gold, prompts, samples, task.label_temperature(), labels,
+                      in.tokenizer);
   };
   RewardData data;
   data.train = make(task.num_preference_pairs(), 0);

@@ -2,10 +2,11 @@
 // take one by one (rlhf/rlhf_job.cc): each step names the parts it reads and
 // the parts it changes in its signature.
 //
-//   RunInputs       the job, task, tokenizer and random streams (read only)
+//   RunInputs       the job, its data, tokenizer and random streams (read
+//                   only)
 //   RankGroups      this rank's communicators and roles
 //   RlhfModels      the policy, its rollout copy, the reference, the reward
-//                   model
+//                   model, the judge
 //   LearnerParts    the learners' trainers and preference data
 //   PolicyCounters  policy versions and skip/stale counts
 //   RunOutput       learner 0's logs, progress line and checkpoint count
@@ -26,8 +27,9 @@
 #include "proto/job.pb.h"
 #include "reward/reward_data.h"
 #include "reward/reward_trainer.h"
+#include "rlhf/judge.h"
+#include "rlhf/run_data.h"
 #include "rollout/sampler.h"
-#include "tasks/task.h"
 #include "tasks/tokenizer.h"
 #include "training/reward_training.h"
 #include "util/random_streams.h"
@@ -42,11 +44,12 @@ double SecondsSince(Clock::time_point start);
 // The run's fixed inputs: the same on every rank, never changed.
 struct RunInputs {
   const Job& job;
-  const Task& task;
+  const RlhfData& data;  // the testbed's task or the user's files
   const Tokenizer& tokenizer;
   SequenceLimits limits;
   RandomStreams streams;
-  SamplingOptions sampling;  // ppo.temperature, top_p, max_new_tokens
+  // ppo.temperature, top_p, max_new_tokens; the template's end tokens
+  SamplingOptions sampling;
 };
 
 // This rank's groups and roles in the run.
@@ -73,6 +76,9 @@ struct RlhfModels {
   LanguageModel rollout_policy{nullptr};
   LanguageModel reference{nullptr};  // the frozen SFT policy
   ScalarModel reward_model{nullptr};
+  // Learner 0 only: who judges the evaluation (the gold reward, eval.judge's
+  // model, or null without a judge).
+  std::unique_ptr<Judge> judge;
 };
 
 // The learners' trainers (null until their first round) and data.

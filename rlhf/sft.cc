@@ -9,12 +9,19 @@ namespace metarm {
 
 SftBatch MakeSftBatch(const std::vector<std::string>& prompts,
                       const std::vector<std::string>& responses,
+                      const SequenceLimits& limits,
                       const Tokenizer& tokenizer) {
   std::vector<TokenSequence> sequences;
   std::vector<TokenSequence> targets;
   for (size_t i = 0; i < prompts.size(); ++i) {
     TokenSequence prompt = tokenizer.Encode(prompts[i]);
     TokenSequence response = tokenizer.Encode(responses[i]);
+    if (static_cast<int64_t>(prompt.size()) > limits.max_prompt_tokens) {
+      prompt.erase(prompt.begin(), prompt.end() - limits.max_prompt_tokens);
+    }
+    if (static_cast<int64_t>(response.size()) > limits.max_response_tokens) {
+      response.resize(limits.max_response_tokens);
+    }
     TokenSequence sequence{tokenizer.bos_id()};
     sequence.insert(sequence.end(), prompt.begin(), prompt.end());
     sequence.insert(sequence.end(), response.begin(), response.end());

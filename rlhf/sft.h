@@ -1,7 +1,7 @@
 // Supervised fine-tuning of the policy on demonstrations (round 0): next-token
 // cross-entropy on the response tokens only, data parallel over the learners.
 //
-//   SftBatch batch = MakeSftBatch(prompts, demonstrations, tokenizer);
+//   SftBatch batch = MakeSftBatch(prompts, demonstrations, limits, tok);
 //   absl::StatusOr<double> loss = SftStep(policy, optimizer, batch, learners);
 #ifndef METARM_RLHF_SFT_H_
 #define METARM_RLHF_SFT_H_
@@ -16,6 +16,7 @@
 #include "model/token_batch.h"
 #include "model/transformer.h"
 #include "optim/data_parallel_optimizer.h"
+#include "reward/reward_data.h"
 #include "tasks/tokenizer.h"
 
 namespace metarm {
@@ -27,9 +28,11 @@ struct SftBatch {
   torch::Tensor target_mask;
 };
 
+// Each prompt keeps its last limits.max_prompt_tokens tokens and each
+// response its first limits.max_response_tokens, as for preference pairs.
 SftBatch MakeSftBatch(const std::vector<std::string>& prompts,
                       const std::vector<std::string>& responses,
-                      const Tokenizer& tokenizer);
+                      const SequenceLimits& limits, const Tokenizer& tokenizer);
 
 // Next-token cross-entropy summed over the response tokens,
 //   Σ_{t ∈ R} −log π(x_t | x_<t),  and the number of those tokens |R|.

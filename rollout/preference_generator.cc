@@ -8,12 +8,13 @@ namespace {
 
 // The response's tokens up to (not including) its end token.
 std::string DecodeResponse(const torch::Tensor& row, const torch::Tensor& mask,
-                           int64_t eos_id, const Tokenizer& tokenizer) {
+                           const SamplingOptions& options,
+                           const Tokenizer& tokenizer) {
   TokenSequence tokens;
   for (int64_t t = 0; t < row.size(0); ++t) {
     if (mask[t].item<int64_t>() == 0) break;
     const int64_t token = row[t].item<int64_t>();
-    if (token == eos_id) break;
+    if (options.Ends(token)) break;
     tokens.push_back(token);
   }
   return tokenizer.Decode(tokens);
@@ -43,7 +44,7 @@ std::vector<std::vector<std::string>> SampleResponses(
     const TokenBatch sampled = out.responses.To(torch::kCPU);
     for (int64_t r = 0; r < static_cast<int64_t>(rows.size()); ++r) {
       responses[begin + r / k].push_back(DecodeResponse(
-          sampled.tokens[r], sampled.mask[r], options.eos_id, tokenizer));
+          sampled.tokens[r], sampled.mask[r], options, tokenizer));
     }
   }
   return responses;

@@ -1,5 +1,7 @@
 #include "rollout/sampler.h"
 
+#include <algorithm>
+
 namespace metarm {
 
 torch::Tensor TopPFilter(const torch::Tensor& probs, double top_p) {
@@ -45,6 +47,7 @@ Generation Generate(LanguageModel& policy, const TokenBatch& prompts,
             .to(torch::kFloat32));
     // A row ends after its end token (which it keeps, mask 1).
     active = active & (next != options.eos_id);
+    for (int64_t stop : options.stop_ids) active = active & (next != stop);
     if (!active.any().item<bool>() || step + 1 == options.max_new_tokens) break;
     logits = policy->forward(next.unsqueeze(1), mask.unsqueeze(1), &cache);
   }
@@ -54,6 +57,11 @@ Generation Generate(LanguageModel& policy, const TokenBatch& prompts,
                    torch::cat({on_device.mask, out.responses.mask}, 1)};
   out.logprobs = torch::stack(logprobs, 1);
   return out;
+}
+
+bool SamplingOptions::Ends(int64_t token) const {
+  return token == eos_id ||
+         std::find(stop_ids.begin(), stop_ids.end(), token) != stop_ids.end();
 }
 
 }  // namespace metarm

@@ -27,6 +27,11 @@ struct SamplingOptions {
   int64_t max_new_tokens = 32;
   int64_t eos_id = 2;
   int64_t pad_id = 0;
+  // More tokens that end a row as eos_id does (a chat template's end of turn
+  // is eos_id, and the tokenizer's own end token is one of these).
+  std::vector<int64_t> stop_ids;
+  // True for eos_id and every stop id.
+  bool Ends(int64_t token) const;
 };
 
 struct Generation {

@@ -96,16 +96,59 @@ std::string FolderOf(const std::string& path) {
   return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
+// The pre-tokenizer of a tokenizer.json: GPT-2's pattern for a plain
+// ByteLevel one, or the Split pattern of a Sequence [Split (Isolated),
+// ByteLevel without its own regex] (Llama 3, Qwen2).
+absl::StatusOr<std::string> SplitPatternOf(const Json& pre,
+                                           const std::string& path) {
+  const std::string type = pre.is_object() ? pre.value("type", "") : "";
+  if (type == "ByteLevel") return std::string(kGpt2Pattern);
+  if (type == "Sequence" && pre.contains("pretokenizers") &&
+      pre["pretokenizers"].is_array() && pre["pretokenizers"].size() == 2) {
+    const Json& split = pre["pretokenizers"][0];
+    const Json& bytes = pre["pretokenizers"][1];
+    const bool isolated =
+        split.value("type", "") == "Split" &&
+        split.value("behavior", "") == "Isolated" &&
+        !split.value("invert", false) && split.contains("pattern") &&
+        split["pattern"].is_object() && split["pattern"].contains("Regex");
+    if (isolated && bytes.value("type", "") == "ByteLevel" &&
+        !bytes.value("use_regex", true)) {
+      return split["pattern"]["Regex"].get<std::string>();
+    }
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      path,
+      ": pre_tokenizer must be ByteLevel (GPT-2) or a Sequence of a Split "
+      "regex (behavior Isolated) and a ByteLevel without its own regex "
+      "(Llama 3, Qwen2); other BPE variants are not supported"));
+}
+
 }  // namespace
 
-std::vector<std::string> PreTokenize(absl::string_view text) {
-  static pcre2_code* pattern = [] {
-    int error = 0;
-    PCRE2_SIZE offset = 0;
-    return pcre2_compile(reinterpret_cast<PCRE2_SPTR>(kGpt2Pattern),
-                         PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP, &error,
-                         &offset, nullptr);
-  }();
+absl::StatusOr<std::shared_ptr<const SplitPattern>> SplitPattern::Compile(
+    const std::string& pattern) {
+  int error = 0;
+  PCRE2_SIZE offset = 0;
+  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()),
+                                   pattern.size(), PCRE2_UTF | PCRE2_UCP,
+                                   &error, &offset, nullptr);
+  if (code == nullptr) {
+    PCRE2_UCHAR message[256];
+    pcre2_get_error_message(error, message, sizeof(message));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the pre-tokenizer pattern does not compile at offset ",
+                     offset, ": ", reinterpret_cast<const char*>(message)));
+  }
+  return std::shared_ptr<const SplitPattern>(new SplitPattern(code));
+}
+
+SplitPattern::~SplitPattern() {
+  pcre2_code_free(static_cast<pcre2_code*>(code_));
+}
+
+std::vector<std::string> SplitPattern::Split(absl::string_view text) const {
+  auto* pattern = static_cast<pcre2_code*>(code_);
   std::vector<std::string> pieces;
   pcre2_match_data* match =
       pcre2_match_data_create_from_pattern(pattern, nullptr);
@@ -121,12 +164,35 @@ std::vector<std::string> PreTokenize(absl::string_view text) {
       break;
     }
     const PCRE2_SIZE* range = pcre2_get_ovector_pointer(match);
-    if (range[1] == range[0]) break;  // the pattern never matches empty
+    // "Isolated": the text between two matches is a piece of its own.
+    if (range[0] > start) {
+      pieces.emplace_back(text.substr(start, range[0] - start));
+    }
+    if (range[1] == range[0]) {  // an empty match: the rest is one piece
+      if (range[0] < text.size()) pieces.emplace_back(text.substr(range[0]));
+      break;
+    }
     pieces.emplace_back(text.substr(range[0], range[1] - range[0]));
     start = range[1];
   }
   pcre2_match_data_free(match);
   return pieces;
+}
+
+namespace {
+
+// Compiled once; never freed (a function-local static, like the alphabet).
+const SplitPattern& Gpt2SplitPattern() {
+  static const std::shared_ptr<const SplitPattern>* pattern =
+      new std::shared_ptr<const SplitPattern>(
+          *SplitPattern::Compile(kGpt2Pattern));
+  return **pattern;
+}
+
+}  // namespace
+
+std::vector<std::string> PreTokenize(absl::string_view text) {
+  return Gpt2SplitPattern().Split(text);
 }
 
 absl::StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromFolder(
@@ -195,14 +261,17 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromTokenizerJson(
                      ": model must be {\"type\": \"BPE\", \"vocab\": {...}, "
                      "\"merges\": [...]}"));
   }
-  const Json pre = json.value("pre_tokenizer", Json());
-  if (!pre.is_object() || pre.value("type", std::string()) != "ByteLevel") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path,
-        ": pre_tokenizer must be ByteLevel (GPT-2's byte-level BPE); "
-        "other BPE variants are not supported"));
-  }
+  METARM_ASSIGN_OR_RETURN(
+      std::string pattern,
+      SplitPatternOf(json.value("pre_tokenizer", Json()), path));
   std::unique_ptr<BpeTokenizer> tokenizer(new BpeTokenizer());
+  if (pattern != kGpt2Pattern) {
+    METARM_ASSIGN_OR_RETURN(tokenizer->pattern_, SplitPattern::Compile(pattern),
+                            path, ": pre_tokenizer");
+  }
+  // Llama 3's: a piece that is a whole vocabulary entry is that token,
+  // whatever the merges would make of it.
+  tokenizer->ignore_merges_ = model.value("ignore_merges", false);
   for (const auto& [token, id] : model["vocab"].items()) {
     if (!id.is_number_integer() || id.get<int64_t>() < 0) {
       return absl::InvalidArgumentError(
@@ -288,6 +357,15 @@ absl::Status BpeTokenizer::Finish(
 void BpeTokenizer::EncodePiece(const std::string& piece,
                                TokenSequence& out) const {
   const ByteAlphabet& alphabet = Alphabet();
+  if (ignore_merges_) {
+    std::string mapped;
+    for (unsigned char byte : piece) mapped += alphabet.of_byte[byte];
+    auto whole = vocab_.find(mapped);
+    if (whole != vocab_.end()) {
+      out.push_back(whole->second);
+      return;
+    }
+  }
   std::vector<std::string> symbols;
   for (unsigned char byte : piece) symbols.push_back(alphabet.of_byte[byte]);
   // Merge the adjacent pair of lowest rank until no pair has one.
@@ -343,7 +421,10 @@ TokenSequence BpeTokenizer::Encode(absl::string_view text) const {
     }
     const absl::string_view plain = text.substr(
         start, next == absl::string_view::npos ? text.npos : next - start);
-    for (const std::string& piece : PreTokenize(plain)) EncodePiece(piece, out);
+    const SplitPattern& pattern = pattern_ ? *pattern_ : Gpt2SplitPattern();
+    for (const std::string& piece : pattern.Split(plain)) {
+      EncodePiece(piece, out);
+    }
     if (special == nullptr) break;
     out.push_back(special->second);
     start = next + special->first.size();

@@ -1,5 +1,7 @@
-// GPT-2's byte-level BPE: the text is split by GPT-2's pattern (contractions,
-// letters, digits, other symbols, whitespace; Unicode classes through PCRE2),
+// Byte-level BPE (GPT-2, Llama 3, Qwen2): the text is split by a pattern
+// (GPT-2's: contractions, letters, digits, other symbols, whitespace; or the
+// tokenizer.json's own Split regex, as Llama 3's and Qwen2's; Unicode classes
+// through PCRE2),
 // each piece's bytes are mapped to printable characters (bytes_to_unicode),
 // then merged pair by pair in the order of the merges list.
 //
@@ -7,6 +9,10 @@
 //       BpeTokenizer::FromFolder("gpt2/");  // vocab.json + merges.txt,
 //                                           // or tokenizer.json
 //   TokenSequence ids = (*gpt2)->Encode("Hello world");  // {15496, 995}
+//
+// A tokenizer.json's "ignore_merges" (Llama 3) makes a piece that is a whole
+// vocabulary entry that token. Its "normalizer" is not applied (Qwen2's is
+// NFC, the identity on text already in NFC, which most text is).
 //
 // Special tokens (tokenizer.json's added_tokens, or "<|endoftext|>") are
 // matched in the text first, as the Hugging Face tokenizers do. bos, eos and
@@ -26,6 +32,25 @@
 #include "tasks/tokenizer.h"
 
 namespace metarm {
+
+// A compiled pre-tokenizer pattern (PCRE2, UTF and Unicode properties).
+class SplitPattern {
+ public:
+  // InvalidArgument naming the offset where the pattern fails to compile.
+  static absl::StatusOr<std::shared_ptr<const SplitPattern>> Compile(
+      const std::string& pattern);
+  ~SplitPattern();
+  SplitPattern(const SplitPattern&) = delete;
+  SplitPattern& operator=(const SplitPattern&) = delete;
+
+  // The pieces of `text`: every match, and the text between matches as
+  // pieces of their own (Hugging Face's "Isolated" behaviour).
+  std::vector<std::string> Split(absl::string_view text) const;
+
+ private:
+  explicit SplitPattern(void* code) : code_(code) {}
+  void* code_;  // pcre2_code*, kept out of this header
+};
 
 // GPT-2's pre-tokenization: the pieces of `text` (UTF-8) that BPE encodes
 // one by one, e.g. "Hello  world!!" -> {"Hello", " ", " world", "!!"}.
@@ -61,6 +86,8 @@ class BpeTokenizer : public Tokenizer {
   std::map<std::pair<std::string, std::string>, int64_t> merge_rank_;
   std::map<std::string, int64_t> special_;  // content -> id
   std::vector<bool> is_special_;
+  std::shared_ptr<const SplitPattern> pattern_;  // null: GPT-2's
+  bool ignore_merges_ = false;
   int64_t vocab_size_ = 0;
   int64_t pad_id_ = 0, bos_id_ = 0, eos_id_ = 0;
 };

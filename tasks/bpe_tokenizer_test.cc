@@ -5,6 +5,7 @@
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tasks/chat_tokenizer.h"
 #include "tasks/tokenizer_factory.h"
 #include "util/file.h"
 
@@ -188,6 +189,59 @@ TEST(BpeTokenizerTest, BadFilesAreRefusedNamingFileAndEntry) {
   ASSERT_FALSE(t.ok());
   EXPECT_NE(t.status().message().find("tokenizer \"/nonexistent/tok\": not "
                                       "\"byte\", and no such path"),
+            std::string::npos)
+      << t.status();
+}
+
+// Llama 3's and Qwen2's tokenizer.json (their own Split patterns, special
+// tokens, Llama 3's ignore_merges) against encodings by an independent BPE in
+// Python (tasks/testdata/make_bpe_tokenizers.py, the `regex` module for the
+// patterns).
+TEST(BpeTokenizerTest, Llama3AndQwen2MatchThePythonReference) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string dir = std::string(tmp ? tmp : "/tmp") + "/bpe_reference";
+  const std::string command =
+      "/usr/bin/python3 tasks/testdata/make_bpe_tokenizers.py " + dir;
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  absl::StatusOr<std::string> expected_text = ReadFile(dir + "/expected.json");
+  ASSERT_TRUE(expected_text.ok()) << expected_text.status();
+  const Json expected = Json::parse(*expected_text);
+  for (const char* kind : {"llama3", "qwen2"}) {
+    std::unique_ptr<Tokenizer> tokenizer = Load(dir + "/" + kind);
+    ASSERT_NE(tokenizer, nullptr) << kind;
+    int checked = 0;
+    for (const Json& item : expected[kind]) {
+      const std::string text = item[0].get<std::string>();
+      EXPECT_EQ(tokenizer->Encode(text), item[1].get<TokenSequence>())
+          << kind << ": " << Json(text).dump();
+      ++checked;
+    }
+    EXPECT_GE(checked, 10) << kind;
+  }
+  // Their end tokens, from tokenizer_config.json, end a reply under their
+  // chat templates.
+  absl::StatusOr<std::unique_ptr<ChatTokenizer>> llama3 = ChatTokenizer::Make(
+      Load(dir + "/llama3"), ChatFormat::kLlama3, dir + "/llama3");
+  ASSERT_TRUE(llama3.ok()) << llama3.status();
+  EXPECT_EQ((*llama3)->eos_id(), (*llama3)->Encode("<|eot_id|>")[0]);
+  EXPECT_EQ((*llama3)->bos_id(), (*llama3)->Encode("<|begin_of_text|>")[0]);
+  absl::StatusOr<std::unique_ptr<ChatTokenizer>> qwen2 = ChatTokenizer::Make(
+      Load(dir + "/qwen2"), ChatFormat::kChatMl, dir + "/qwen2");
+  ASSERT_TRUE(qwen2.ok()) << qwen2.status();
+  EXPECT_EQ((*qwen2)->eos_id(), (*qwen2)->Encode("<|im_end|>")[0]);
+}
+
+TEST(BpeTokenizerTest, UnsupportedPreTokenizerIsRefused) {
+  const std::string folder = Folder("metaspace");
+  Json json = {
+      {"model",
+       {{"type", "BPE"}, {"vocab", Vocab()}, {"merges", Json::array()}}},
+      {"pre_tokenizer", {{"type", "Metaspace"}}}};
+  ASSERT_TRUE(
+      WriteFileAtomically(folder + "/tokenizer.json", json.dump()).ok());
+  absl::StatusOr<std::unique_ptr<Tokenizer>> t = MakeTokenizer(folder);
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find("pre_tokenizer must be ByteLevel"),
             std::string::npos)
       << t.status();
 }

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
-#include "util/file.h"
+#include "tasks/json_lines.h"
 #include "util/status_macros.h"
 
 namespace metarm {
@@ -16,13 +16,6 @@ namespace {
 using Json = nlohmann::json;
 
 constexpr char kAssistantTurn[] = "\n\nAssistant:";
-
-// "path:line: reason"
-absl::Status LineError(const std::string& path, int line,
-                       const std::string& reason) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(path, ":", line, ": ", reason));
-}
 
 // A text field as tokens: a string through the tokenizer, or an array of ids.
 absl::StatusOr<TokenSequence> ReadText(const Json& value,
@@ -105,6 +98,9 @@ absl::StatusOr<PreferencePair> ParsePair(const Json& object,
   }
   METARM_ASSIGN_OR_RETURN(TokenSequence prompt,
                           ReadText(object["prompt"], "prompt", tokenizer));
+  if (prompt.empty()) {
+    return absl::InvalidArgumentError("field \"prompt\": empty prompt");
+  }
   METARM_ASSIGN_OR_RETURN(TokenSequence chosen,
                           ReadResponse(object, "chosen", tokenizer));
   METARM_ASSIGN_OR_RETURN(TokenSequence rejected,
@@ -145,46 +141,6 @@ absl::StatusOr<ResponseSet> ParseResponseSet(const Json& object,
   return set;
 }
 
-// Reads `path` line by line, parsing each non-blank line as a JSON object and
-// handing it to `parse`; errors carry the path and line.
-template <typename Record>
-absl::StatusOr<std::vector<Record>> ReadJsonLines(
-    const std::string& path,
-    const std::function<absl::StatusOr<Record>(const Json&)>& parse) {
-  METARM_ASSIGN_OR_RETURN(std::string contents, ReadMaybeGzipped(path));
-  std::vector<Record> records;
-  int line_number = 0;
-  for (absl::string_view line : absl::StrSplit(contents, '\n')) {
-    ++line_number;
-    if (absl::StripAsciiWhitespace(line).empty()) continue;
-    Json object;
-    try {
-      object = Json::parse(line.begin(), line.end());
-    } catch (const Json::exception& error) {
-      // parse_error, and out_of_range for a number too large to hold (found
-      // by tests/fuzz/preference_data_fuzzer.cc).
-      return LineError(path, line_number,
-                       absl::StrCat("invalid JSON: ", error.what()));
-    }
-    if (!object.is_object()) {
-      return LineError(
-          path, line_number,
-          absl::StrCat("expected a JSON object, got ", object.type_name()));
-    }
-    absl::StatusOr<Record> record = parse(object);
-    if (!record.ok()) {
-      return LineError(path, line_number,
-                       std::string(record.status().message()));
-    }
-    records.push_back(*std::move(record));
-  }
-  if (records.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": no records (the file is empty)"));
-  }
-  return records;
-}
-
 Json TokensToJson(const TokenSequence& tokens) { return Json(tokens); }
 
 }  // namespace
@@ -214,6 +170,31 @@ absl::StatusOr<std::vector<PreferencePair>> ReadPreferencePairs(
     const std::string& path, const Tokenizer& tokenizer) {
   return ReadJsonLines<PreferencePair>(
       path, [&](const Json& object) { return ParsePair(object, tokenizer); });
+}
+
+absl::StatusOr<std::vector<PairText>> ReadPairTexts(
+    const std::string& path, const Tokenizer& tokenizer) {
+  // The pairs are read as ReadPreferencePairs reads them, line for line;
+  // fields given as token ids are decoded.
+  METARM_ASSIGN_OR_RETURN(std::vector<PreferencePair> pairs,
+                          ReadPreferencePairs(path, tokenizer));
+  return ReadJsonLines<PairText>(
+      path, [&](const Json& object) -> absl::StatusOr<PairText> {
+        PairText text;
+        if (!object.contains("prompt")) {
+          SplitDialogues(object["chosen"].get<std::string>(),
+                         object["rejected"].get<std::string>(), &text.prompt,
+                         &text.chosen, &text.rejected);
+          return text;
+        }
+        auto field = [&](const char* name) {
+          const Json& value = object[name];
+          return value.is_string()
+                     ? value.get<std::string>()
+                     : tokenizer.Decode(value.get<TokenSequence>());
+        };
+        return PairText{field("prompt"), field("chosen"), field("rejected")};
+      });
 }
 
 absl::StatusOr<std::vector<ResponseSet>> ReadResponseSets(

@@ -12,9 +12,9 @@
 //   {"prompt": P, "responses": [S1, ..., Sk]}   a response set (meta set)
 // Each text is a string (tokenized) or an array of token ids (taken as is,
 // each checked against the vocabulary). A response must not be empty (zero
-// characters or tokens; whitespace counts as content). Every problem is an
-// InvalidArgument (or DataLoss for a corrupt gzip stream) naming the file, the
-// line and the reason.
+// characters or tokens; whitespace counts as content), nor a prompt. Every
+// problem is an InvalidArgument (or DataLoss for a corrupt gzip stream) naming
+// the file, the line and the reason.
 #ifndef METARM_TASKS_PREFERENCE_DATA_H_
 #define METARM_TASKS_PREFERENCE_DATA_H_
 
@@ -40,6 +40,16 @@ struct ResponseSet {
 
 absl::StatusOr<std::vector<PreferencePair>> ReadPreferencePairs(
     const std::string& path, const Tokenizer& tokenizer);
+
+// The same pairs as text, line for line with ReadPreferencePairs (whose
+// checks they pass first): for the prompts and demonstrations an RLHF job
+// takes from its pairs. Fields given as token ids are decoded (special
+// tokens dropped).
+struct PairText {
+  std::string prompt, chosen, rejected;
+};
+absl::StatusOr<std::vector<PairText>> ReadPairTexts(const std::string& path,
+                                                    const Tokenizer& tokenizer);
 
 // Every line must hold exactly `responses_per_prompt` responses (k).
 absl::StatusOr<std::vector<ResponseSet>> ReadResponseSets(

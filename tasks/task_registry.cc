@@ -5,7 +5,7 @@
 namespace metarm {
 
 std::vector<std::string> KnownTaskNames() {
-  std::vector<std::string> names = {"preference_file"};
+  std::vector<std::string> names = {kPreferenceFileTask};
   for (const std::string& name : TestbedTaskNames()) names.push_back(name);
   return names;
 }

@@ -9,8 +9,11 @@
 
 namespace metarm {
 
-// "preference_file": reward-model training on the pairs in task.train_pairs
-// (JSON lines); then the gold-reward testbed tasks (tasks/task.h).
+// The task of the user's own data files (task.train_pairs and the files
+// beside it, docs/datasets.md).
+inline constexpr char kPreferenceFileTask[] = "preference_file";
+
+// "preference_file", then the gold-reward testbed tasks (tasks/task.h).
 std::vector<std::string> KnownTaskNames();
 
 }  // namespace metarm

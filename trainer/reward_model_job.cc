@@ -33,14 +33,14 @@ absl::StatusOr<RewardData> LoadRewardData(const Job& job,
     METARM_ASSIGN_OR_RETURN(data.eval,
                             ReadPreferencePairs(task.eval_pairs(), tokenizer));
   } else {
-    // Hold out a tenth of the training pairs, chosen by the seed.
-    std::vector<int64_t> order =
-        Permutation(static_cast<int64_t>(data.train.size()), job.seed(), 0);
-    const size_t held_out = std::max<size_t>(1, data.train.size() / 10);
+    // Hold out task.held_out_fraction of the training pairs, chosen by the
+    // seed.
+    const IndexSplit split =
+        SplitOffHeldOut(static_cast<int64_t>(data.train.size()),
+                        task.held_out_fraction(), job.seed());
     std::vector<PreferencePair> train;
-    for (size_t i = 0; i < order.size(); ++i) {
-      (i < held_out ? data.eval : train).push_back(data.train[order[i]]);
-    }
+    for (int64_t i : split.held_out) data.eval.push_back(data.train[i]);
+    for (int64_t i : split.train) train.push_back(data.train[i]);
     data.train = std::move(train);
   }
   if (!task.shifted_pairs().empty()) {

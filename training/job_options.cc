@@ -1,5 +1,8 @@
 #include "training/job_options.h"
 
+#include "tasks/tokenizer_factory.h"
+#include "util/status_macros.h"
+
 namespace metarm {
 
 TransformerConfig ConfigFromSpec(const ModelSpec& spec,
@@ -40,6 +43,27 @@ RewardTrainerOptions RewardTrainerOptionsOf(const Job& job) {
   options.weight_decay = spec.weight_decay();
   options.shard_optimizer_state = job.topology().shard_optimizer_state();
   return options;
+}
+
+ChatFormat ChatFormatOf(const TaskSpec& task) {
+  switch (task.chat_template()) {
+    case PLAIN:
+      return ChatFormat::kPlain;
+    case CHATML:
+      return ChatFormat::kChatMl;
+    case LLAMA3:
+      return ChatFormat::kLlama3;
+    default:
+      return ChatFormat::kHh;
+  }
+}
+
+absl::StatusOr<std::unique_ptr<ChatTokenizer>> MakeJobTokenizer(
+    const TaskSpec& task) {
+  METARM_ASSIGN_OR_RETURN(std::unique_ptr<Tokenizer> base,
+                          MakeTokenizer(task.tokenizer()));
+  return ChatTokenizer::Make(std::move(base), ChatFormatOf(task),
+                             task.tokenizer());
 }
 
 }  // namespace metarm

@@ -7,10 +7,13 @@
 #define METARM_TRAINING_JOB_OPTIONS_H_
 
 #include <cstdint>
+#include <memory>
 
 #include "model/transformer_config.h"
 #include "proto/job.pb.h"
 #include "reward/reward_trainer.h"
+#include "tasks/chat_format.h"
+#include "tasks/chat_tokenizer.h"
 
 namespace metarm {
 
@@ -25,6 +28,14 @@ RewardObjective ObjectiveOf(RewardMode mode);
 // The settings of job.reward_training; shard_optimizer_state from
 // job.topology.
 RewardTrainerOptions RewardTrainerOptionsOf(const Job& job);
+
+// task.chat_template as the tasks' chat format.
+ChatFormat ChatFormatOf(const TaskSpec& task);
+
+// task.tokenizer, whose end token is task.chat_template's end of turn
+// (tasks/chat_tokenizer.h). Errors name the tokenizer's path.
+absl::StatusOr<std::unique_ptr<ChatTokenizer>> MakeJobTokenizer(
+    const TaskSpec& task);
 
 }  // namespace metarm
 

@@ -2,6 +2,9 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "util/random_streams.h"
 #include "util/status_macros.h"
 
@@ -12,6 +15,15 @@ std::vector<int64_t> Permutation(int64_t n, uint64_t seed, uint64_t stream) {
       at::detail::createCPUGenerator(SubstreamSeed(seed, stream));
   torch::Tensor order = torch::randperm(n, generator, torch::kInt64);
   return {order.data_ptr<int64_t>(), order.data_ptr<int64_t>() + n};
+}
+
+IndexSplit SplitOffHeldOut(int64_t n, double fraction, uint64_t seed) {
+  const std::vector<int64_t> order = Permutation(n, seed, 0);
+  const int64_t held_out = std::min<int64_t>(
+      n, std::max<int64_t>(1, static_cast<int64_t>(std::floor(
+                                  static_cast<double>(n) * fraction))));
+  return {{order.begin() + held_out, order.end()},
+          {order.begin(), order.begin() + held_out}};
 }
 
 std::vector<int64_t> MyShare(const std::vector<int64_t>& all,

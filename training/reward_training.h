@@ -44,6 +44,13 @@ inline constexpr char kRewardStepLog[] = "reward_steps.jsonl";
 // every rank (util/random_streams.h's SubstreamSeed).
 std::vector<int64_t> Permutation(int64_t n, uint64_t seed, uint64_t stream);
 
+// `n` records split into held-out and training indices: a permutation of
+// `seed`, its first floor(n * fraction) (at least one) held out.
+struct IndexSplit {
+  std::vector<int64_t> train, held_out;
+};
+IndexSplit SplitOffHeldOut(int64_t n, double fraction, uint64_t seed);
+
 // This learner's share of the global indices `all`.
 std::vector<int64_t> MyShare(const std::vector<int64_t>& all,
                              Communicator& learners);

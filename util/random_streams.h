@@ -45,6 +45,9 @@ enum class Stream : uint64_t {
   kTestbedPairPrompts,  // prompts: 0 training pairs, 1 held out, 2 eval
   kTestbedPairLabels,   // gold labels of its pairs
   kTestbedFileLabels,   // labels of the data files it writes
+  // preference_file RLHF jobs (rlhf/run_data.h).
+  kHeldOutSplit,  // which pairs are held out when eval_pairs is not given
+  kFilePrompts,   // prompts drawn from the prompt files
 };
 
 // Seed of stream `purpose` at position (a, b, c) of a job seeded `seed`.

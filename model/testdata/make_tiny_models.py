@@ -8,7 +8,8 @@ writes OUT_DIR/gpt2/ (config.json, model.safetensors in F32, tensor names
 without the "transformer." prefix, tied LM head), OUT_DIR/llama/ (grouped-
 query attention, rope_theta 500000, BF16 weights in two shards with
 model.safetensors.index.json, untied LM head) and OUT_DIR/reference.safetensors
-holding the input tokens and each model's logits; and, for the end-to-end job
+holding the input tokens and each model's logits (also OUT_DIR/qwen2/: q/k/v
+biases, tied head; OUT_DIR/llama3/: Llama 3's rope_scaling); and, for the end-to-end job
 test, OUT_DIR/gpt2_job, OUT_DIR/llama_job and a byte-level BPE tokenizer in
 OUT_DIR/bpe. The forward passes below
 follow the published architectures, written here from their definitions;
@@ -59,7 +60,8 @@ def causal_attention(q, k, v):
     return torch.softmax(scores.masked_fill(future, float("-inf")), -1) @ v
 
 
-def gpt2_forward(w, c, tokens):
+def gpt2_hidden(w, c, tokens):
+    """The trunk's output after the final LayerNorm, [B, T, d]."""
     d, h = c["n_embd"], c["n_head"]
     b, t = tokens.shape
     x = w["wte.weight"][tokens] + w["wpe.weight"][torch.arange(t)]
@@ -74,17 +76,41 @@ def gpt2_forward(w, c, tokens):
         x = x + conv1d(a.transpose(1, 2).reshape(b, t, d), p + "attn.c_proj")
         m = gelu_tanh(conv1d(ln(x, p + "ln_2"), p + "mlp.c_fc"))
         x = x + conv1d(m, p + "mlp.c_proj")
-    return ln(x, "ln_f") @ w["wte.weight"].T  # tied head
+    return ln(x, "ln_f")
+
+
+def gpt2_forward(w, c, tokens):
+    return gpt2_hidden(w, c, tokens) @ w["wte.weight"].T  # tied head
 
 
 def rms_norm(x, weight, eps):
     return weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
 
 
-def rotate(x, positions, theta):
+def llama3_scaled(inv, scaling):
+    """Llama 3's rope_scaling of the inverse frequencies, from its published
+    definition (wavelength bands against original_max_position_embeddings)."""
+    factor, low, high = scaling["factor"], scaling["low_freq_factor"], scaling["high_freq_factor"]
+    old = scaling["original_max_position_embeddings"]
+    out = []
+    for f in inv.tolist():
+        wavelength = 2 * math.pi / f
+        if wavelength < old / high:
+            out.append(f)
+        elif wavelength > old / low:
+            out.append(f / factor)
+        else:
+            smooth = (old / wavelength - low) / (high - low)
+            out.append((1 - smooth) * f / factor + smooth * f)
+    return torch.tensor(out, dtype=torch.float32)
+
+
+def rotate(x, positions, theta, scaling=None):
     """Rotary embedding, halves convention: (x1, x2) -> (x1 c - x2 s, x2 c + x1 s)."""
     hd = x.shape[-1]
     inv = theta ** (-torch.arange(0, hd, 2, dtype=torch.float32) / hd)
+    if scaling:
+        inv = llama3_scaled(inv, scaling)
     angles = positions[:, None].float() * inv[None, :]  # [T, hd/2]
     cos, sin = angles.cos(), angles.sin()
     x1, x2 = x[..., : hd // 2], x[..., hd // 2:]
@@ -97,14 +123,17 @@ def llama_forward(w, c, tokens):
     b, t = tokens.shape
     positions = torch.arange(t)
     x = w["model.embed_tokens.weight"][tokens]
-    lin = lambda x, name: x @ w[name].T  # [out, in], no bias
+    # [out, in]; a bias where the model has one (Qwen2's q, k, v)
+    lin = lambda x, name: x @ w[name].T + w.get(name.replace(".weight", ".bias"), 0)
+    scaling = c.get("rope_scaling")
     for i in range(c["num_hidden_layers"]):
         p = f"model.layers.{i}."
         y = rms_norm(x, w[p + "input_layernorm.weight"], c["rms_norm_eps"])
         q = lin(y, p + "self_attn.q_proj.weight").view(b, t, h, hd).transpose(1, 2)
         k = lin(y, p + "self_attn.k_proj.weight").view(b, t, kv, hd).transpose(1, 2)
         v = lin(y, p + "self_attn.v_proj.weight").view(b, t, kv, hd).transpose(1, 2)
-        q, k = rotate(q, positions, c["rope_theta"]), rotate(k, positions, c["rope_theta"])
+        q = rotate(q, positions, c["rope_theta"], scaling)
+        k = rotate(k, positions, c["rope_theta"], scaling)
         k, v = k.repeat_interleave(h // kv, 1), v.repeat_interleave(h // kv, 1)
         a = causal_attention(q, k, v).transpose(1, 2).reshape(b, t, d)
         x = x + lin(a, p + "self_attn.o_proj.weight")
@@ -112,6 +141,8 @@ def llama_forward(w, c, tokens):
         gate = torch.nn.functional.silu(lin(y, p + "mlp.gate_proj.weight"))
         x = x + lin(gate * lin(y, p + "mlp.up_proj.weight"), p + "mlp.down_proj.weight")
     x = rms_norm(x, w["model.norm.weight"], c["rms_norm_eps"])
+    if c.get("tie_word_embeddings"):
+        return x @ w["model.embed_tokens.weight"].T
     return lin(x, "lm_head.weight")
 
 
@@ -148,6 +179,12 @@ def llama_weights(c, g):
                   p + "mlp.gate_proj.weight": r(ff, d),
                   p + "mlp.up_proj.weight": r(ff, d),
                   p + "mlp.down_proj.weight": r(d, ff)})
+        if c.get("model_type") == "qwen2":
+            w.update({p + "self_attn.q_proj.bias": r(d),
+                      p + "self_attn.k_proj.bias": r(kvd),
+                      p + "self_attn.v_proj.bias": r(kvd)})
+    if c.get("tie_word_embeddings"):
+        del w["lm_head.weight"]
     # Stored in BF16: the reference computes with the same rounded values.
     return {k: t.to(torch.bfloat16) for k, t in w.items()}
 
@@ -229,9 +266,26 @@ def main(out):
         weight_map.update({n: shard for n in members})
     json.dump({"metadata": {}, "weight_map": weight_map},
               open(f"{out}/llama/model.safetensors.index.json", "w"), indent=1)
+    # Qwen2 (q/k/v biases, tied head) and Llama 3 (rope_scaling; the
+    # original length 64 puts the 4 frequencies of a head of 8 in all three
+    # bands: kept, interpolated, divided).
+    qwen2 = dict(llama, model_type="qwen2", rope_theta=1000000.0,
+                 tie_word_embeddings=True, use_sliding_window=False)
+    llama3 = dict(llama, rope_theta=10000.0, rope_scaling={
+        "rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+        "high_freq_factor": 4.0, "original_max_position_embeddings": 64})
+    extra = {}
+    for name, config in (("qwen2", qwen2), ("llama3", llama3)):
+        weights = llama_weights(config, g)
+        with torch.no_grad():
+            extra[name + "_logits"] = llama_forward(
+                {k: t.float() for k, t in weights.items()}, config, tokens)
+        os.makedirs(f"{out}/{name}", exist_ok=True)
+        json.dump(config, open(f"{out}/{name}/config.json", "w"), indent=1)
+        write_safetensors(f"{out}/{name}/model.safetensors", weights)
     write_safetensors(f"{out}/reference.safetensors",
-                      {"tokens": tokens.float(), "gpt2_logits": logits_gpt2,
-                       "llama_logits": logits_llama})
+                      dict({"tokens": tokens.float(), "gpt2_logits": logits_gpt2,
+                            "llama_logits": logits_llama}, **extra))
     write_job_models(out, g)
 
 

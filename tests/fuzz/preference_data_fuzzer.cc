@@ -1,4 +1,5 @@
-// libFuzzer target: the preference-data and response-set readers on
+// libFuzzer target: the JSON-lines readers (preference pairs and their
+// texts, response sets, prompts through the fit rule, demonstrations) on
 // arbitrary file contents (plain or gzip). Whatever the bytes, each reader
 // returns records or an error naming the file: no crash, no undefined
 // behaviour, no leak (run under ASan and UBSan).
@@ -9,7 +10,9 @@
 #include <cstdio>
 #include <string>
 
+#include "tasks/chat_format.h"
 #include "tasks/preference_data.h"
+#include "tasks/prompt_data.h"
 #include "tasks/tokenizer.h"
 
 namespace {
@@ -39,5 +42,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   metarm::ByteTokenizer tokenizer;
   CheckNamesFile(metarm::ReadPreferencePairs(path, tokenizer), path);
   CheckNamesFile(metarm::ReadResponseSets(path, tokenizer, 2), path);
+  CheckNamesFile(metarm::ReadPairTexts(path, tokenizer), path);
+  const metarm::PromptFitter fitter(metarm::ChatFormat::kChatMl, tokenizer, 64);
+  CheckNamesFile(metarm::ReadPrompts(path, fitter), path);
+  CheckNamesFile(metarm::ReadDemonstrations(path, metarm::ChatFormat::kHh),
+                 path);
   return 0;
 }

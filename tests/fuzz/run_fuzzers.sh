@@ -43,7 +43,8 @@ build job_spec_fuzzer tests/fuzz/job_spec_fuzzer.cc proto/job_io.cc \
   proto/job_defaults.cc proto/job_validation.cc util/device_spec.cc \
   "$generated/proto/job.pb.cc"
 build preference_data_fuzzer tests/fuzz/preference_data_fuzzer.cc \
-  tasks/preference_data.cc tasks/tokenizer.cc util/file.cc
+  tasks/preference_data.cc tasks/prompt_data.cc tasks/chat_format.cc \
+  tasks/tokenizer.cc util/file.cc
 
 # Seed corpora: the job files and data formats the project ships.
 mkdir -p "$work/corpus_job" "$work/corpus_data"
@@ -55,6 +56,11 @@ cat >"$work/corpus_data/pairs.jsonl" <<'JSON'
 JSON
 cat >"$work/corpus_data/sets.jsonl" <<'JSON'
 {"prompt": "sort: ba", "responses": ["ab", "ba"]}
+JSON
+cat >"$work/corpus_data/prompts.jsonl" <<'JSON'
+{"prompt": "\n\nHuman: hi\n\nAssistant:"}
+{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}, {"role": "user", "content": "bye"}]}
+{"prompt": "Q:", "response": " A"}
 JSON
 gzip -c "$work/corpus_data/pairs.jsonl" >"$work/corpus_data/pairs.jsonl.gz"
 

@@ -1,0 +1,185 @@
+#include "rlhf/run_data.h"
+
+#include "absl/strings/str_cat.h"
+#include "rollout/preference_generator.h"
+#include "training/job_options.h"
+#include "util/random_streams.h"
+#include "util/status_macros.h"
+
+namespace metarm {
+namespace {
+
+class Testbed : public RlhfData {
+ public:
+  explicit Testbed(const Task& task) : task_(task) {}
+  std::vector<std::string> TrainPrompts(int64_t n,
+                                        uint64_t seed) const override {
+    return SamplePrompts(task_, n, seed);
+  }
+  std::vector<std::string> HeldOutPrompts(int64_t n,
+                                          uint64_t seed) const override {
+    return SamplePrompts(task_, n, seed);
+  }
+  Demonstration SampleDemonstration(Rng& rng) const override {
+    std::string prompt = task_.SamplePrompt(rng);
+    std::string response = task_.Demonstration(prompt, rng);
+    return {std::move(prompt), std::move(response)};
+  }
+  const Task* gold() const override { return &task_; }
+  std::optional<RewardData> GivenPairs() const override { return std::nullopt; }
+  nlohmann::json Summary() const override { return nlohmann::json::object(); }
+
+ private:
+  const Task& task_;
+};
+
+// What the files hold once read and split.
+struct FileContents {
+  std::vector<std::string> train_prompts, eval_prompts;
+  std::vector<Demonstration> demonstrations;
+  RewardData pairs;
+  nlohmann::json summary;
+};
+
+class Files : public RlhfData {
+ public:
+  explicit Files(FileContents contents) : c_(std::move(contents)) {}
+  std::vector<std::string> TrainPrompts(int64_t n,
+                                        uint64_t seed) const override {
+    return Draw(c_.train_prompts, n, seed);
+  }
+  std::vector<std::string> HeldOutPrompts(int64_t n,
+                                          uint64_t seed) const override {
+    return Draw(c_.eval_prompts, n, seed);
+  }
+  Demonstration SampleDemonstration(Rng& rng) const override {
+    return c_.demonstrations[rng.Below(
+        static_cast<int64_t>(c_.demonstrations.size()))];
+  }
+  const Task* gold() const override { return nullptr; }
+  std::optional<RewardData> GivenPairs() const override { return c_.pairs; }
+  nlohmann::json Summary() const override { return c_.summary; }
+
+ private:
+  // n prompts in the order of a permutation of `seed`, repeated when n is
+  // larger than the set: no prompt twice before every prompt once.
+  static std::vector<std::string> Draw(const std::vector<std::string>& from,
+                                       int64_t n, uint64_t seed) {
+    const int64_t size = static_cast<int64_t>(from.size());
+    std::vector<std::string> drawn;
+    std::vector<int64_t> order;
+    for (int64_t i = 0; i < n; ++i) {
+      if (i % size == 0) {
+        order = Permutation(size, SubstreamSeed(seed, i / size), 0);
+      }
+      drawn.push_back(from[order[i % size]]);
+    }
+    return drawn;
+  }
+
+  FileContents c_;
+};
+
+nlohmann::json CountsToJson(const PromptCounts& counts) {
+  return {{"read", counts.read},
+          {"kept", counts.read - counts.dropped},
+          {"shortened", counts.shortened},
+          {"dropped_too_long", counts.dropped}};
+}
+
+// The held-out pairs: task.eval_pairs, or task.held_out_fraction of
+// task.train_pairs chosen with the seed. `texts` follows the same split.
+absl::Status ReadPairs(const Job& job, const Tokenizer& tokenizer,
+                       RewardData& pairs, std::vector<PairText>& train_texts,
+                       std::vector<PairText>& eval_texts) {
+  const TaskSpec& task = job.task();
+  METARM_ASSIGN_OR_RETURN(std::vector<PreferencePair> all,
+                          ReadPreferencePairs(task.train_pairs(), tokenizer));
+  METARM_ASSIGN_OR_RETURN(std::vector<PairText> all_texts,
+                          ReadPairTexts(task.train_pairs(), tokenizer));
+  if (!task.eval_pairs().empty()) {
+    pairs.train = std::move(all);
+    train_texts = std::move(all_texts);
+    METARM_ASSIGN_OR_RETURN(pairs.eval,
+                            ReadPreferencePairs(task.eval_pairs(), tokenizer));
+    METARM_ASSIGN_OR_RETURN(eval_texts,
+                            ReadPairTexts(task.eval_pairs(), tokenizer));
+    return absl::OkStatus();
+  }
+  const IndexSplit split = SplitOffHeldOut(
+      static_cast<int64_t>(all.size()), task.held_out_fraction(),
+      StreamSeed(job.seed(), Stream::kHeldOutSplit));
+  for (int64_t i : split.train) {
+    pairs.train.push_back(all[i]);
+    train_texts.push_back(all_texts[i]);
+  }
+  for (int64_t i : split.held_out) {
+    pairs.eval.push_back(all[i]);
+    eval_texts.push_back(all_texts[i]);
+  }
+  if (pairs.train.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        task.train_pairs(), ": ", all.size(),
+        " pairs leave none to train on after task.held_out_fraction"));
+  }
+  return absl::OkStatus();
+}
+
+// A prompt file, or the given pairs' prompts; through the fit rule.
+absl::StatusOr<PromptSet> ReadPromptSet(const std::string& path,
+                                        const std::vector<PairText>& pairs,
+                                        const std::string& pairs_source,
+                                        const PromptFitter& fitter) {
+  if (!path.empty()) return ReadPrompts(path, fitter);
+  std::vector<std::string> texts;
+  for (const PairText& pair : pairs) texts.push_back(pair.prompt);
+  PromptSet set = fitter.FitTexts(texts);
+  METARM_RETURN_IF_ERROR(CheckSomePromptFits(
+      set, absl::StrCat(pairs_source, " (its prompts)"), fitter));
+  return set;
+}
+
+}  // namespace
+
+std::unique_ptr<RlhfData> TestbedData(const Task& task) {
+  return std::make_unique<Testbed>(task);
+}
+
+absl::StatusOr<std::unique_ptr<RlhfData>> LoadFileData(
+    const Job& job, const Tokenizer& tokenizer) {
+  const TaskSpec& task = job.task();
+  FileContents c;
+  std::vector<PairText> train_texts, eval_texts;
+  METARM_RETURN_IF_ERROR(
+      ReadPairs(job, tokenizer, c.pairs, train_texts, eval_texts));
+  const ChatFormat format = ChatFormatOf(task);
+  const PromptFitter fitter(format, tokenizer, task.max_prompt_tokens());
+  METARM_ASSIGN_OR_RETURN(PromptSet train,
+                          ReadPromptSet(task.train_prompts(), train_texts,
+                                        task.train_pairs(), fitter));
+  METARM_ASSIGN_OR_RETURN(
+      PromptSet eval,
+      ReadPromptSet(
+          task.eval_prompts(), eval_texts,
+          task.eval_pairs().empty() ? task.train_pairs() : task.eval_pairs(),
+          fitter));
+  c.train_prompts = std::move(train.prompts);
+  c.eval_prompts = std::move(eval.prompts);
+  if (!task.sft_data().empty()) {
+    METARM_ASSIGN_OR_RETURN(c.demonstrations,
+                            ReadDemonstrations(task.sft_data(), format));
+  } else {
+    for (const PairText& pair : train_texts) {
+      c.demonstrations.push_back({pair.prompt, pair.chosen});
+    }
+  }
+  c.summary = {{"train_pairs", c.pairs.train.size()},
+               {"held_out_pairs", c.pairs.eval.size()},
+               {"demonstrations", c.demonstrations.size()},
+               {"train_prompts", CountsToJson(train.counts)},
+               {"held_out_prompts", CountsToJson(eval.counts)},
+               {"chat_template", ChatFormatName(format)}};
+  return std::unique_ptr<RlhfData>(new Files(std::move(c)));
+}
+
+}  // namespace metarm
