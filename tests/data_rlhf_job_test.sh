@@ -8,6 +8,8 @@
 #    eval_samples.jsonl, the judge's scores by an independent forward pass;
 #  - a run killed inside a checkpoint write and resumed ends with the same
 #    numbers as the uninterrupted run; asynchronous rollouts run too;
+#  - a judge in metarm's weights (reward_model.pt) works as a Hugging Face
+#    folder does;
 #  - without eval.judge the proxy-side metrics are written, the judged ones
 #    are absent, and the output says so;
 #  - bad data, a judge with another tokenizer, a template the tokenizer
@@ -89,6 +91,25 @@ check "no judge: exits 0" test "$code" -eq 0
 check "no judge: the output says what is not measured" has "metarm: no eval.judge: the judged metrics"
 check "no judge: proxy-side metrics written, no judged one" data_rlhf proxy_only "$work/out_nojudge"
 check "no judge: 20 demonstrations from sft.jsonl" grep -q '"demonstrations":20' "$work/out_nojudge/rounds.jsonl"
+
+# --- A judge in metarm's own weights (a REWARD_MODEL_ONLY job's). ---------
+cat >"$work/judge_pt.pbtxt" <<JOB
+name: "judge_pt"
+kind: REWARD_MODEL_ONLY
+output_dir: "$work/out_judge_pt"
+topology { learner_ranks: 1 rollout_ranks: 1 }
+task { name: "preference_file" train_pairs: "$work/data/pairs.jsonl"
+       max_prompt_tokens: 40 max_response_tokens: 12 }
+reward_model { d_model: 32 n_layers: 1 n_heads: 2 max_seq_len: 54 }
+reward_training { mode: VANILLA batch_size: 8 epochs: 1 }
+logging { progress: false }
+JOB
+run judge_pt 2
+check "the judge's REWARD_MODEL_ONLY job exits 0" test "$code" -eq 0
+write_job pt_judge 1 judge="$work/out_judge_pt/reward_model.pt" rounds=1
+run pt_judge 2
+check "a reward_model.pt judge: exits 0" test "$code" -eq 0
+check "a reward_model.pt judge: judged rounds" has "round 1: judge "
 
 # --- Bad input: exit 2 before any work, nothing written. ------------------
 refused() {  # refused NAME MESSAGE [ASSIGNMENTS...]
