@@ -70,14 +70,6 @@ class ModelJudge : public Judge {
   SequenceLimits limits_;
 };
 
-bool HasTokenizerFiles(const std::string& folder) {
-  for (const char* name :
-       {"/tokenizer.json", "/vocab.json", "/tokenizer.model"}) {
-    if (PathExists(folder + name)) return true;
-  }
-  return false;
-}
-
 absl::Status ErrorIfHeadMissing(ScalarModel& model, const std::string& path) {
   for (const auto& item : model->named_parameters()) {
     if (item.key() == "head.weight" &&
@@ -105,7 +97,7 @@ absl::StatusOr<std::unique_ptr<Judge>> LoadJudgeModel(
                           folder ? ReadHfConfig(path) : ReadWeightsConfig(path),
                           "eval.judge");
   std::unique_ptr<ChatTokenizer> own;
-  if (folder && HasTokenizerFiles(path)) {
+  if (folder && HoldsTokenizerFiles(path)) {
     METARM_ASSIGN_OR_RETURN(std::unique_ptr<Tokenizer> base,
                             MakeTokenizer(path), "eval.judge");
     METARM_ASSIGN_OR_RETURN(

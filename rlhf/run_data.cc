@@ -1,5 +1,7 @@
 #include "rlhf/run_data.h"
 
+#include <numeric>
+
 #include "absl/strings/str_cat.h"
 #include "rollout/preference_generator.h"
 #include "training/job_options.h"
@@ -93,30 +95,33 @@ absl::Status ReadPairs(const Job& job, const Tokenizer& tokenizer,
                        RewardData& pairs, std::vector<PairText>& train_texts,
                        std::vector<PairText>& eval_texts) {
   const TaskSpec& task = job.task();
-  METARM_ASSIGN_OR_RETURN(std::vector<PreferencePair> all,
-                          ReadPreferencePairs(task.train_pairs(), tokenizer));
-  METARM_ASSIGN_OR_RETURN(std::vector<PairText> all_texts,
-                          ReadPairTexts(task.train_pairs(), tokenizer));
+  METARM_ASSIGN_OR_RETURN(std::vector<PairRecord> all,
+                          ReadPairRecords(task.train_pairs(), tokenizer));
+  auto take =
+      [](std::vector<PairRecord>& from, const std::vector<int64_t>& indices,
+         std::vector<PreferencePair>& tokens, std::vector<PairText>& texts) {
+        for (int64_t i : indices) {
+          tokens.push_back(std::move(from[i].tokens));
+          texts.push_back(std::move(from[i].text));
+        }
+      };
+  auto every = [](size_t n) {
+    std::vector<int64_t> indices(n);
+    std::iota(indices.begin(), indices.end(), 0);
+    return indices;
+  };
   if (!task.eval_pairs().empty()) {
-    pairs.train = std::move(all);
-    train_texts = std::move(all_texts);
-    METARM_ASSIGN_OR_RETURN(pairs.eval,
-                            ReadPreferencePairs(task.eval_pairs(), tokenizer));
-    METARM_ASSIGN_OR_RETURN(eval_texts,
-                            ReadPairTexts(task.eval_pairs(), tokenizer));
+    take(all, every(all.size()), pairs.train, train_texts);
+    METARM_ASSIGN_OR_RETURN(std::vector<PairRecord> held_out,
+                            ReadPairRecords(task.eval_pairs(), tokenizer));
+    take(held_out, every(held_out.size()), pairs.eval, eval_texts);
     return absl::OkStatus();
   }
   const IndexSplit split = SplitOffHeldOut(
       static_cast<int64_t>(all.size()), task.held_out_fraction(),
       StreamSeed(job.seed(), Stream::kHeldOutSplit));
-  for (int64_t i : split.train) {
-    pairs.train.push_back(all[i]);
-    train_texts.push_back(all_texts[i]);
-  }
-  for (int64_t i : split.held_out) {
-    pairs.eval.push_back(all[i]);
-    eval_texts.push_back(all_texts[i]);
-  }
+  take(all, split.train, pairs.train, train_texts);
+  take(all, split.held_out, pairs.eval, eval_texts);
   if (pairs.train.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         task.train_pairs(), ": ", all.size(),

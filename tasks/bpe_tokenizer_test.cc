@@ -193,6 +193,30 @@ TEST(BpeTokenizerTest, BadFilesAreRefusedNamingFileAndEntry) {
       << t.status();
 }
 
+// A tokenizer.json with ChatML's special tokens: <|im_end|> ends a reply
+// and <|endoftext|> (its eos_token) stops generation too.
+TEST(BpeTokenizerTest, ChatMlEndOfTurnIsASpecialToken) {
+  const std::string folder = Folder("chatml_tokenizer_json");
+  Json vocab = Vocab();
+  vocab.erase("<|endoftext|>");
+  Json json = {
+      {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", Json::array()}}},
+      {"pre_tokenizer", {{"type", "ByteLevel"}}},
+      {"added_tokens",
+       {{{"id", 300}, {"content", "<|endoftext|>"}, {"special", true}},
+        {{"id", 301}, {"content", "<|im_start|>"}, {"special", true}},
+        {{"id", 302}, {"content", "<|im_end|>"}, {"special", true}}}}};
+  ASSERT_TRUE(
+      WriteFileAtomically(folder + "/tokenizer.json", json.dump()).ok());
+  absl::StatusOr<std::unique_ptr<ChatTokenizer>> chatml =
+      ChatTokenizer::Make(Load(folder), ChatFormat::kChatMl, folder);
+  ASSERT_TRUE(chatml.ok()) << chatml.status();
+  EXPECT_EQ((*chatml)->eos_id(), 302);
+  EXPECT_EQ((*chatml)->stop_ids(), (std::vector<int64_t>{300}));
+  EXPECT_EQ((*chatml)->Encode("<|im_start|>ab<|im_end|>"),
+            (TokenSequence{301, 'a', 'b', 302}));
+}
+
 // Llama 3's and Qwen2's tokenizer.json (their own Split patterns, special
 // tokens, Llama 3's ignore_merges) against encodings by an independent BPE in
 // Python (tasks/testdata/make_bpe_tokenizers.py, the `regex` module for the

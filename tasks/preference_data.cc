@@ -66,9 +66,15 @@ absl::StatusOr<TokenSequence> ReadResponse(const Json& object,
   return tokens;
 }
 
-absl::StatusOr<PreferencePair> ParsePair(const Json& object,
-                                         const Tokenizer& tokenizer) {
-  PreferencePair pair;
+// A field's text: the string, or its token ids decoded.
+std::string TextOf(const Json& value, const TokenSequence& tokens,
+                   const Tokenizer& tokenizer) {
+  return value.is_string() ? value.get<std::string>()
+                           : tokenizer.Decode(tokens);
+}
+
+absl::StatusOr<PairRecord> ParsePair(const Json& object,
+                                     const Tokenizer& tokenizer) {
   const bool whole_dialogues =
       !object.contains("prompt") && object.contains("chosen") &&
       object["chosen"].is_string() && object.contains("rejected") &&
@@ -90,8 +96,11 @@ absl::StatusOr<PreferencePair> ParsePair(const Json& object,
           absl::StrCat("field \"", chosen.empty() ? "chosen" : "rejected",
                        "\": empty response after the prompt"));
     }
-    return PreferencePair{tokenizer.Encode(prompt), tokenizer.Encode(chosen),
+    PreferencePair tokens{tokenizer.Encode(prompt), tokenizer.Encode(chosen),
                           tokenizer.Encode(rejected)};
+    return PairRecord{
+        std::move(tokens),
+        {std::move(prompt), std::move(chosen), std::move(rejected)}};
   }
   if (!object.contains("prompt")) {
     return absl::InvalidArgumentError("missing field \"prompt\"");
@@ -105,7 +114,11 @@ absl::StatusOr<PreferencePair> ParsePair(const Json& object,
                           ReadResponse(object, "chosen", tokenizer));
   METARM_ASSIGN_OR_RETURN(TokenSequence rejected,
                           ReadResponse(object, "rejected", tokenizer));
-  return PreferencePair{prompt, chosen, rejected};
+  PairText text{TextOf(object["prompt"], prompt, tokenizer),
+                TextOf(object["chosen"], chosen, tokenizer),
+                TextOf(object["rejected"], rejected, tokenizer)};
+  return PairRecord{{std::move(prompt), std::move(chosen), std::move(rejected)},
+                    std::move(text)};
 }
 
 absl::StatusOr<ResponseSet> ParseResponseSet(const Json& object,
@@ -166,35 +179,20 @@ bool SplitDialogues(const std::string& chosen, const std::string& rejected,
   return true;
 }
 
-absl::StatusOr<std::vector<PreferencePair>> ReadPreferencePairs(
+absl::StatusOr<std::vector<PairRecord>> ReadPairRecords(
     const std::string& path, const Tokenizer& tokenizer) {
-  return ReadJsonLines<PreferencePair>(
+  return ReadJsonLines<PairRecord>(
       path, [&](const Json& object) { return ParsePair(object, tokenizer); });
 }
 
-absl::StatusOr<std::vector<PairText>> ReadPairTexts(
+absl::StatusOr<std::vector<PreferencePair>> ReadPreferencePairs(
     const std::string& path, const Tokenizer& tokenizer) {
-  // The pairs are read as ReadPreferencePairs reads them, line for line;
-  // fields given as token ids are decoded.
-  METARM_ASSIGN_OR_RETURN(std::vector<PreferencePair> pairs,
-                          ReadPreferencePairs(path, tokenizer));
-  return ReadJsonLines<PairText>(
-      path, [&](const Json& object) -> absl::StatusOr<PairText> {
-        PairText text;
-        if (!object.contains("prompt")) {
-          SplitDialogues(object["chosen"].get<std::string>(),
-                         object["rejected"].get<std::string>(), &text.prompt,
-                         &text.chosen, &text.rejected);
-          return text;
-        }
-        auto field = [&](const char* name) {
-          const Json& value = object[name];
-          return value.is_string()
-                     ? value.get<std::string>()
-                     : tokenizer.Decode(value.get<TokenSequence>());
-        };
-        return PairText{field("prompt"), field("chosen"), field("rejected")};
-      });
+  METARM_ASSIGN_OR_RETURN(std::vector<PairRecord> records,
+                          ReadPairRecords(path, tokenizer));
+  std::vector<PreferencePair> pairs;
+  pairs.reserve(records.size());
+  for (PairRecord& record : records) pairs.push_back(std::move(record.tokens));
+  return pairs;
 }
 
 absl::StatusOr<std::vector<ResponseSet>> ReadResponseSets(

@@ -41,15 +41,18 @@ struct ResponseSet {
 absl::StatusOr<std::vector<PreferencePair>> ReadPreferencePairs(
     const std::string& path, const Tokenizer& tokenizer);
 
-// The same pairs as text, line for line with ReadPreferencePairs (whose
-// checks they pass first): for the prompts and demonstrations an RLHF job
-// takes from its pairs. Fields given as token ids are decoded (special
-// tokens dropped).
+// Each pair as tokens and as text, in one reading: for the prompts and
+// demonstrations an RLHF job takes from its pairs. Fields given as token
+// ids are decoded for their text (special tokens dropped).
 struct PairText {
   std::string prompt, chosen, rejected;
 };
-absl::StatusOr<std::vector<PairText>> ReadPairTexts(const std::string& path,
-                                                    const Tokenizer& tokenizer);
+struct PairRecord {
+  PreferencePair tokens;
+  PairText text;
+};
+absl::StatusOr<std::vector<PairRecord>> ReadPairRecords(
+    const std::string& path, const Tokenizer& tokenizer);
 
 // Every line must hold exactly `responses_per_prompt` responses (k).
 absl::StatusOr<std::vector<ResponseSet>> ReadResponseSets(

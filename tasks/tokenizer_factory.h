@@ -21,6 +21,10 @@ namespace metarm {
 absl::StatusOr<std::unique_ptr<Tokenizer>> MakeTokenizer(
     const std::string& name);
 
+// True when `folder` holds the files of a tokenizer MakeTokenizer reads
+// (tokenizer.model, vocab.json, tokenizer.json).
+bool HoldsTokenizerFiles(const std::string& folder);
+
 }  // namespace metarm
 
 #endif  // METARM_TASKS_TOKENIZER_FACTORY_H_

@@ -42,7 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   metarm::ByteTokenizer tokenizer;
   CheckNamesFile(metarm::ReadPreferencePairs(path, tokenizer), path);
   CheckNamesFile(metarm::ReadResponseSets(path, tokenizer, 2), path);
-  CheckNamesFile(metarm::ReadPairTexts(path, tokenizer), path);
+  CheckNamesFile(metarm::ReadPairRecords(path, tokenizer), path);
   const metarm::PromptFitter fitter(metarm::ChatFormat::kChatMl, tokenizer, 64);
   CheckNamesFile(metarm::ReadPrompts(path, fitter), path);
   CheckNamesFile(metarm::ReadDemonstrations(path, metarm::ChatFormat::kHh),
