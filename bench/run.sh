@@ -14,6 +14,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
+source deploy/common.sh
 mode=full
 out_dir=bench/out
 while [[ $# -gt 0 ]]; do
@@ -41,7 +42,7 @@ lines="$out_dir/lines.jsonl"
 if [[ -n "${METARM_BENCH_BIN:-}" ]]; then
   bin=$METARM_BENCH_BIN  # prebuilt binaries (the test suite's)
 else
-  bazel build -c opt //bench:metarm_learner_bench //bench:metarm_comm_bench >&2
+  bazel_progress build build -c opt //bench:metarm_learner_bench //bench:metarm_comm_bench >&2
   bin=$(bazel info -c opt bazel-bin 2>/dev/null)/bench
 fi
 

@@ -8,9 +8,10 @@
 #   bench/scaling.sh [OUT_DIR]     (default bench/out/scaling)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source deploy/common.sh
 out=${1:-bench/out/scaling}
 mkdir -p "$out"
-bazel build -c opt //trainer:metarm_train >&2
+bazel_progress build build -c opt //trainer:metarm_train >&2
 trainer=$(bazel info -c opt bazel-bin 2>/dev/null)/trainer/metarm_train
 for layout in 1+1 1+2 2+2; do
   learners=${layout%+*}

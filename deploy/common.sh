@@ -3,3 +3,19 @@
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # mpirun refuses to run as root unless told; containers and CI run as root.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+
+# bazel_progress LABEL COMMAND [ARGS...]: bazel COMMAND ARGS with its progress
+# as plain lines at least every 20 s (deploy/progress.py), on a terminal or in
+# a log alike.
+bazel_progress() {
+  local label=$1 command=$2
+  shift 2
+  /usr/bin/python3 "$repo_root/deploy/progress.py" --label "$label" -- \
+    bazel "$command" --curses=no --color=no --show_progress_rate_limit=5 "$@"
+}
+
+# Durations on 2 cores, said before the long steps start (measured:
+# docs/PERFORMANCE.md, "The first build and the first test run").
+first_build_minutes=11
+first_test_minutes=31
+later_test_minutes=20

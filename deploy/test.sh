@@ -5,15 +5,21 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$repo_root"
 deploy/setup.sh
+echo "deploy/test.sh: building and testing everything (on a fresh machine" \
+  "about $first_test_minutes minutes on 2 cores, most of it the first" \
+  "build; later runs about $later_test_minutes). A line every 20 s says" \
+  "which test runs and how many are done."
 # Tests always run (no results reused from the disk cache), so CI sees every
 # test pass now, not some time before.
-bazel test --cache_test_results=no "$@" //...
+bazel_progress test test --cache_test_results=no "$@" //...
 # The NCCL backend and everything else under --config=cuda build and link
 # against /usr/local/cuda (no GPU here: its test skips the GPU part, saying
 # why).
 if [[ -d "${METARM_CUDA_HOME:-/usr/local/cuda}/include" ]]; then
-  bazel test --config=cuda --cache_test_results=no //comm:nccl_communicator_test
-  bazel build --config=cuda //...
+  echo "deploy/test.sh: the NCCL test and the build of everything under --config=cuda"
+  bazel_progress cuda-test test --config=cuda --cache_test_results=no \
+    //comm:nccl_communicator_test
+  bazel_progress cuda-build build --config=cuda //...
   # The GPU smoke check's source list is Bazel's, not kept by hand.
   deploy/gpu_smoke/list_sources.sh --check
   # deploy/gpu_smoke.sh, built here against Debian's CPU LibTorch: it must

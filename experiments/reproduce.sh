@@ -16,6 +16,7 @@
 # each on one rank with one thread.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source deploy/common.sh
 profile=full
 out=""
 report=""
@@ -39,7 +40,7 @@ python=/usr/bin/python3
 trainer=${METARM_TRAINER:-}
 if [[ -z "$trainer" ]]; then
   deploy/setup.sh
-  bazel build -c opt --ui_event_filters=-info,-stdout --noshow_progress \
+  bazel_progress build build -c opt --ui_event_filters=-info,-stdout \
     //trainer:metarm_train
   trainer=bazel-bin/trainer/metarm_train
 fi

@@ -14,7 +14,7 @@ rm -rf "$out"
 mkdir -p "$out"
 
 deploy/setup.sh
-bazel build -c opt --ui_event_filters=-info,-stdout --noshow_progress //trainer:metarm_train
+bazel_progress build build -c opt --ui_event_filters=-info,-stdout //trainer:metarm_train
 trainer=bazel-bin/trainer/metarm_train
 
 configs=("VANILLA 0" "METARM 0" "METARM 0.01" "METARM 0.1" "METARM 0.3"

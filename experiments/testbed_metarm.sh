@@ -16,7 +16,7 @@ out=runs/testbed_metarm_$task
 rm -rf "$out"
 mkdir -p "$out"
 deploy/setup.sh
-bazel build -c opt --ui_event_filters=-info,-stdout --noshow_progress \
+bazel_progress build build -c opt --ui_event_filters=-info,-stdout \
   //experiments:testbed_shift //trainer:metarm_train
 
 configs=("VANILLA 0" "METARM 0.1" "METARM 1" "METARM_EXACT 0.1" "METARM_EXACT 1"

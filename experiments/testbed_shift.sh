@@ -12,7 +12,7 @@ out=runs/testbed_shift
 rm -rf "$out"
 mkdir -p "$out"
 deploy/setup.sh
-bazel build -c opt --ui_event_filters=-info,-stdout --noshow_progress //experiments:testbed_shift
+bazel_progress build build -c opt --ui_event_filters=-info,-stdout //experiments:testbed_shift
 for task in sort reverse; do
   for seed in $seeds; do
     bazel-bin/experiments/testbed_shift --task="$task" --seed="$seed" \

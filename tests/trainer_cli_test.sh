@@ -14,7 +14,9 @@ e2e() { /usr/bin/python3 "$(dirname "$0")/e2e.py" "$@"; }
 run() {
   local ranks=$1
   shift
-  out=$(timeout --kill-after=5 120 "$mpirun_local" -np "$ranks" "$trainer" "$@" 2>&1)
+  # A guard against a hang, not a speed test: the fastbuild quickstart takes
+  # about 2 minutes on 2 cores.
+  out=$(timeout --kill-after=5 400 "$mpirun_local" -np "$ranks" "$trainer" "$@" 2>&1)
   code=$?
 }
 
@@ -111,5 +113,9 @@ check "NCCL with device cpu named" has "job error: topology.backend: NCCL moves 
 out=$("$trainer" --job="$job" --print_world_size 2>&1)
 code=$?
 check "print_world_size" test "$out" = "3"
+out=$("$trainer" --job="$job" --print_output_dir 2>&1)
+check "print_output_dir: the job's" test "$out" = "$(sed -n 's/^output_dir: "\(.*\)"$/\1/p' "$job")"
+out=$("$trainer" --job="$job" --output_dir=/somewhere/else --print_output_dir 2>&1)
+check "print_output_dir: the flag's" test "$out" = "/somewhere/else"
 
 finish_checks trainer_cli

@@ -20,6 +20,9 @@ ABSL_FLAG(bool, validate_only, false,
           "Validate the job and exit: 0 if valid, 2 if not.");
 ABSL_FLAG(bool, print_world_size, false,
           "Print the number of ranks the job needs and exit (no mpirun).");
+ABSL_FLAG(bool, print_output_dir, false,
+          "Print the folder the job writes to (after --output_dir) and exit "
+          "(no mpirun).");
 ABSL_FLAG(std::string, progress, "auto",
           "Progress line: 'updating' (one line rewritten in place), 'plain' "
           "(one line per PPO iteration) or 'auto' (updating on a terminal, "
@@ -60,6 +63,7 @@ int main(int argc, char** argv) {
   options.output_dir = absl::GetFlag(FLAGS_output_dir);
   options.validate_only = absl::GetFlag(FLAGS_validate_only);
   options.print_world_size = absl::GetFlag(FLAGS_print_world_size);
+  options.print_output_dir = absl::GetFlag(FLAGS_print_output_dir);
   options.threads_per_rank = absl::GetFlag(FLAGS_threads_per_rank);
   options.resume = absl::GetFlag(FLAGS_resume);
   absl::StatusOr<metarm::ProgressStyle> progress =

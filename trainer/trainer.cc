@@ -35,15 +35,23 @@ void ApplyPlacementFlags(const TrainerOptions& options, Job& job) {
   if (options.comm_backend == "nccl") topology.set_backend(NCCL);
 }
 
-int PrintWorldSize(const TrainerOptions& options,
-                   const ValidationContext& context) {
+// --print_world_size or --print_output_dir: one fact about the job, one
+// process, no MPI traffic.
+int PrintJobFact(const TrainerOptions& options,
+                 const ValidationContext& context) {
   absl::StatusOr<Job> job =
       LoadJobFile(options.job_path, /*world_size=*/0, context);
   if (!job.ok()) {
     std::cerr << job.status().message() << "\n";
     return kExitBadInput;
   }
-  std::cout << RequiredWorldSize(job->topology()) << "\n";
+  if (options.print_world_size) {
+    std::cout << RequiredWorldSize(job->topology()) << "\n";
+  } else {
+    std::cout << (options.output_dir.empty() ? job->output_dir()
+                                             : options.output_dir)
+              << "\n";
+  }
   return kExitOk;
 }
 
@@ -59,7 +67,9 @@ absl::StatusOr<Job> LoadJob(const TrainerOptions& options, Communicator& world,
 
 int RunJob(const TrainerOptions& options) {
   const ValidationContext context{KnownTaskNames()};
-  if (options.print_world_size) return PrintWorldSize(options, context);
+  if (options.print_world_size || options.print_output_dir) {
+    return PrintJobFact(options, context);
+  }
   std::unique_ptr<MpiCommunicator> world = MpiCommunicator::World();
   const int world_rank = world->rank();
   absl::StatusOr<Job> job = LoadJob(options, *world, context);

@@ -28,6 +28,9 @@ struct TrainerOptions {
   // Print the number of ranks the job needs and exit (one process, no
   // mpirun); used by deploy/run_local.sh.
   bool print_world_size = false;
+  // Print the folder the job writes to (after output_dir) and exit; used by
+  // deploy/run_local.sh to name the run's report.
+  bool print_output_dir = false;
   // LibTorch threads per rank; 0 sizes them from the node's cores.
   int threads_per_rank = 0;
   // Require a checkpoint to resume from (RLHF jobs resume from the newest

@@ -15,6 +15,7 @@
 # METARM_TRAIN=path/to/metarm_train skips the build.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source deploy/common.sh
 here=examples/hh_rlhf
 quick=false
 [[ "${1:-}" == "--quick" ]] && quick=true
@@ -26,7 +27,7 @@ slice=$PWD/data/hh-rlhf/harmless-base-test.jsonl.gz
 trainer=${METARM_TRAIN:-}
 if [[ -z "$trainer" ]]; then
   deploy/setup.sh
-  bazel build -c opt --ui_event_filters=-info,-stdout --noshow_progress \
+  bazel_progress build build -c opt --ui_event_filters=-info,-stdout \
     //trainer:metarm_train
   trainer=bazel-bin/trainer/metarm_train
 fi
