@@ -3,7 +3,9 @@
 //
 //   mpirun -np 2 metarm_comm_bench --d_model=512 --layers=4 --repeats=5
 //
-// Rank 0 prints JSON lines like metarm_learner_bench's. Figures:
+// Rank 0 prints JSON lines like metarm_learner_bench's (bench/figure.h: the
+// median with min, max and every sample; each ratio from calls made back to
+// back, repeat after repeat). Figures:
 //  - weight sync: BroadcastWeights (25 MB buckets) / one MPI_Bcast of the
 //    whole model as a flat buffer, and one broadcast per tensor / the same;
 //  - gradient all-reduce: AllReduceTensors (pack, one all-reduce, unpack) /
@@ -42,32 +44,30 @@ namespace {
 
 using Json = nlohmann::json;
 
-// The slowest rank's seconds (a collective ends for the group when its last
-// rank is done), best of `repeats` after a warm-up.
-double BestSeconds(Communicator& group, const std::function<void()>& call,
-                   int repeats) {
-  call();
-  double best = 1e30;
-  for (int i = 0; i < repeats; ++i) {
+// The slowest rank's seconds of one call (a collective ends for the group
+// when its last rank is done): a barrier, the call, then the largest time
+// over the ranks (the sum of each rank's value in its own slot, then the max
+// of the slots).
+TimeOnce SlowestRank(Communicator& group) {
+  return [&group](const std::function<void()>& call) {
     (void)group.Barrier();
-    const auto start = std::chrono::steady_clock::now();
-    call();
-    // The group's time: this rank's, then the largest over the ranks (the
-    // sum of each rank's value in its own slot, then the max of the slots).
     torch::Tensor seconds = torch::zeros({group.size()}, torch::kFloat64);
-    seconds[group.rank()] =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-            .count();
+    seconds[group.rank()] = Stopwatch()(call);
     (void)group.AllReduce(seconds, ReduceOp::kSum);
-    best = std::min(best, seconds.max().item<double>());
-  }
-  return best;
+    return seconds.max().item<double>();
+  };
 }
 
-void Emit(Communicator& group, const std::string& name, double value,
+void Emit(Communicator& group, const std::string& name, const Samples& value,
           const std::string& unit, const Json& shapes,
           const std::string& check) {
   if (group.rank() == 0) PrintFigure(name, value, unit, shapes, check);
+}
+
+void EmitExact(Communicator& group, const std::string& name, double value,
+               const std::string& unit, const Json& shapes,
+               const std::string& check) {
+  if (group.rank() == 0) PrintExact(name, value, unit, shapes, check);
 }
 
 // Whether every rank holds rank 0's `values` (compared by checksum).
@@ -86,18 +86,24 @@ void WeightSync(Communicator& group, std::vector<torch::Tensor> parameters,
   if (group.rank() != 0) {
     for (torch::Tensor& p : parameters) p.zero_();
   }
-  const double bucketed = BestSeconds(
-      group, [&] { (void)BroadcastWeights(parameters, 1, group, 0); }, repeats);
-  const bool synced = SameEverywhere(group, FlattenParameters(parameters));
+  // Bucketed, flat and per-tensor broadcasts in turn, repeat after repeat.
   torch::Tensor flat = FlattenParameters(parameters).to(torch::kFloat32);
-  const double one_buffer = BestSeconds(
-      group, [&] { (void)group.Broadcast(flat, 0); }, repeats);
-  const double per_tensor = BestSeconds(
-      group,
-      [&] {
-        for (torch::Tensor& p : parameters) (void)group.Broadcast(p, 0);
-      },
-      repeats);
+  const TimeOnce time = SlowestRank(group);
+  auto bucketed_call = [&] { (void)BroadcastWeights(parameters, 1, group, 0); };
+  auto flat_call = [&] { (void)group.Broadcast(flat, 0); };
+  auto per_tensor_call = [&] {
+    for (torch::Tensor& p : parameters) (void)group.Broadcast(p, 0);
+  };
+  bucketed_call();
+  const bool synced = SameEverywhere(group, FlattenParameters(parameters));
+  flat_call();
+  per_tensor_call();
+  Samples bucketed, one_buffer, per_tensor;
+  for (int i = 0; i < repeats; ++i) {
+    bucketed.push_back(time(bucketed_call));
+    one_buffer.push_back(time(flat_call));
+    per_tensor.push_back(time(per_tensor_call));
+  }
   const std::string check = synced ? "ok" : "ranks hold different weights";
   const double bytes = flat.numel() * 4.0;
   Emit(group, "weight_sync_bucketed_seconds", bucketed, "s (this machine)",
@@ -106,12 +112,13 @@ void WeightSync(Communicator& group, std::vector<torch::Tensor> parameters,
        shapes, check);
   Emit(group, "weight_sync_per_tensor_seconds", per_tensor, "s (this machine)",
        shapes, check);
-  Emit(group, "weight_sync_bucketed_over_flat", bucketed / one_buffer,
-       "x (time ratio; goal <= 1.2)", shapes, check);
-  Emit(group, "weight_sync_per_tensor_over_flat", per_tensor / one_buffer,
-       "x (time ratio)", shapes, check);
-  Emit(group, "weight_sync_bucketed_bandwidth", bytes / bucketed / 1e9, "GB/s",
-       shapes, check);
+  Emit(group, "weight_sync_bucketed_over_flat", Ratios(bucketed, one_buffer),
+       "x (time ratio, same round; goal <= 1.2)", shapes, check);
+  Emit(group, "weight_sync_per_tensor_over_flat",
+       Ratios(per_tensor, one_buffer), "x (time ratio, same round)", shapes,
+       check);
+  Emit(group, "weight_sync_bucketed_bandwidth", Rates(bucketed, bytes / 1e9),
+       "GB/s", shapes, check);
 }
 
 // Returns the packed all-reduce's seconds.
@@ -132,23 +139,24 @@ double GradientAllReduce(Communicator& group, std::vector<torch::Tensor> grads,
     correct =
         correct && torch::allclose(once[i], torch::full_like(once[i], want));
   }
-  const double packed = BestSeconds(
-      group, [&] { (void)AllReduceTensors(grads, group, ReduceOp::kSum); },
-      repeats);
   torch::Tensor flat = FlattenParameters(grads).to(torch::kFloat32);
-  const double raw = BestSeconds(
-      group, [&] { (void)group.AllReduce(flat, ReduceOp::kSum); }, repeats);
+  Samples packed, raw;
+  TimePairs(
+      SlowestRank(group),
+      [&] { (void)AllReduceTensors(grads, group, ReduceOp::kSum); },
+      [&] { (void)group.AllReduce(flat, ReduceOp::kSum); }, repeats, &packed,
+      &raw);
   const std::string check = correct ? "ok" : "wrong all-reduced sums";
   const double bytes = flat.numel() * 4.0;
   Emit(group, "grad_allreduce_packed_seconds", packed, "s (this machine)",
        shapes, check);
   Emit(group, "grad_allreduce_flat_seconds", raw, "s (this machine)", shapes,
        check);
-  Emit(group, "grad_allreduce_effective_bandwidth_ratio", raw / packed,
-       "x (flat time / packed time; goal >= 0.9)", shapes, check);
-  Emit(group, "grad_allreduce_effective_bandwidth", bytes / packed / 1e9,
+  Emit(group, "grad_allreduce_effective_bandwidth_ratio", Ratios(raw, packed),
+       "x (flat time / packed time, same pair; goal >= 0.9)", shapes, check);
+  Emit(group, "grad_allreduce_effective_bandwidth", Rates(packed, bytes / 1e9),
        "GB/s", shapes, check);
-  return packed;
+  return Median(packed);
 }
 
 // Backward then the packed all-reduce, against backward with the overlapped
@@ -169,26 +177,33 @@ void OverlapWithBackward(Communicator& group, const TransformerConfig& config,
       p.mutable_grad() = torch::Tensor();
     model->forward(tokens, mask).pow(2).mean().backward();
   };
-  const double compute = BestSeconds(
-      group, [&] { backward(plain); }, repeats);
   std::vector<torch::Tensor> plain_parameters = plain->parameters();
-  const double sequential = BestSeconds(
-      group,
-      [&] {
-        backward(plain);
-        (void)AverageGradients(plain_parameters, group);
-      },
-      repeats);
   OverlappedGradientReducer reducer(hooked->parameters(), group,
                                     ReduceOp::kAverage);
   absl::Status status;
-  const double overlapped = BestSeconds(
-      group,
-      [&] {
-        backward(hooked);
-        status = reducer.Finish();
-      },
-      repeats);
+  const TimeOnce time = SlowestRank(group);
+  auto compute_call = [&] { backward(plain); };
+  auto sequential_call = [&] {
+    backward(plain);
+    (void)AverageGradients(plain_parameters, group);
+  };
+  auto overlapped_call = [&] {
+    backward(hooked);
+    status = reducer.Finish();
+  };
+  compute_call();
+  sequential_call();
+  overlapped_call();
+  Samples compute, sequential, overlapped, hidden;
+  for (int i = 0; i < repeats; ++i) {
+    compute.push_back(time(compute_call));
+    sequential.push_back(time(sequential_call));
+    overlapped.push_back(time(overlapped_call));
+    // Clamped: below 0 the overlap cost more than it hid; above 1 is noise
+    // (the overlapped run faster than backward alone).
+    hidden.push_back(std::clamp(
+        (sequential.back() - overlapped.back()) / allreduce_seconds, 0.0, 1.0));
+  }
   bool same = status.ok();
   auto a = plain->parameters();
   auto b = hooked->parameters();
@@ -205,9 +220,9 @@ void OverlapWithBackward(Communicator& group, const TransformerConfig& config,
        s, check);
   Emit(group, "backward_overlapped_allreduce_seconds", overlapped,
        "s (this machine)", s, check);
-  Emit(group, "allreduce_hidden_share",
-       std::clamp((sequential - overlapped) / allreduce_seconds, 0.0, 1.0),
-       "fraction of the all-reduce time hidden behind backward", s, check);
+  Emit(group, "allreduce_hidden_share", hidden,
+       "fraction of the all-reduce time hidden behind backward (same round)", s,
+       check);
 }
 
 // Sets each gradient to values that differ by rank and step.
@@ -244,8 +259,8 @@ void OptimizerSharding(Communicator& group, const TransformerConfig& config,
   auto shard =
       MakeDataParallelAdamW(sharded->parameters(), options, group, true);
   if (!whole.ok() || !shard.ok()) {
-    Emit(group, "zero1_optimizer_state_share", 0, "", shapes,
-         "cannot make the optimizers");
+    EmitExact(group, "zero1_optimizer_state_share", 0, "", shapes,
+              "cannot make the optimizers");
     return;
   }
   int step = 0;
@@ -268,51 +283,64 @@ void OptimizerSharding(Communicator& group, const TransformerConfig& config,
   const int64_t share = (elements + group.size() - 1) / group.size();
   const bool exact_share = (*shard)->StateBytes() == 2 * 4 * share &&
                            (*whole)->StateBytes() == 2 * 4 * elements;
-  const double replicated_seconds = BestSeconds(
-      group, [&] { (void)take_step(replicated, **whole); }, repeats);
-  const double sharded_seconds = BestSeconds(
-      group, [&] { (void)take_step(sharded, **shard); }, repeats);
+  Samples replicated_seconds, sharded_seconds;
+  TimePairs(
+      SlowestRank(group), [&] { (void)take_step(replicated, **whole); },
+      [&] { (void)take_step(sharded, **shard); }, repeats, &replicated_seconds,
+      &sharded_seconds);
   std::string check = "ok";
   if (!steps_ok) check = "a step failed";
   if (!exact_share) check = "the sharded state is not the 1/N share";
   if (difference > 1e-6) check = "sharded parameters differ from replicated";
-  Emit(group, "zero1_optimizer_state_bytes_replicated",
-       static_cast<double>((*whole)->StateBytes()), "bytes per learner", shapes,
-       check);
-  Emit(group, "zero1_optimizer_state_bytes_sharded",
-       static_cast<double>((*shard)->StateBytes()), "bytes per learner", shapes,
-       check);
-  Emit(group, "zero1_optimizer_state_share",
-       static_cast<double>((*shard)->StateBytes()) / (*whole)->StateBytes(),
-       "x (sharded / replicated state per learner; goal 1/N)", shapes, check);
-  Emit(group, "zero1_max_parameter_difference", difference,
-       "(largest |sharded - replicated| after 3 steps; goal <= 1e-6)", shapes,
-       check);
+  EmitExact(group, "zero1_optimizer_state_bytes_replicated",
+            static_cast<double>((*whole)->StateBytes()), "bytes per learner",
+            shapes, check);
+  EmitExact(group, "zero1_optimizer_state_bytes_sharded",
+            static_cast<double>((*shard)->StateBytes()), "bytes per learner",
+            shapes, check);
+  EmitExact(
+      group, "zero1_optimizer_state_share",
+      static_cast<double>((*shard)->StateBytes()) / (*whole)->StateBytes(),
+      "x (sharded / replicated state per learner; goal 1/N)", shapes, check);
+  EmitExact(group, "zero1_max_parameter_difference", difference,
+            "(largest |sharded - replicated| after 3 steps; goal <= 1e-6)",
+            shapes, check);
   Emit(group, "zero1_step_seconds_replicated", replicated_seconds,
        "s (this machine; all-reduce + AdamW)", shapes, check);
   Emit(group, "zero1_step_seconds_sharded", sharded_seconds,
        "s (this machine; reduce-scatter + AdamW on 1/N + all-gather)", shapes,
        check);
   Emit(group, "zero1_step_sharded_over_replicated",
-       sharded_seconds / replicated_seconds, "x (time)", shapes, check);
+       Ratios(sharded_seconds, replicated_seconds), "x (time, same pair)",
+       shapes, check);
 }
 
 // The α of the α-β model: the time of an all-reduce of one float64 (best
 // of 200), and β from a 64 MB one (docs/scaling.md uses both).
-void LatencyAndBandwidth(Communicator& group, const Json& shapes) {
+void LatencyAndBandwidth(Communicator& group, const Json& shapes, int repeats) {
+  const TimeOnce time = SlowestRank(group);
   torch::Tensor one = torch::ones({1}, torch::kFloat64);
-  const double alpha = BestSeconds(
-      group, [&] { (void)group.AllReduce(one, ReduceOp::kSum); }, 200);
+  // α: the best of 200 tiny all-reduces, `repeats` times over.
+  Samples alpha;
+  for (int i = 0; i < repeats; ++i) {
+    const Samples tries = TimeRepeats(
+        time, [&] { (void)group.AllReduce(one, ReduceOp::kSum); }, 200);
+    alpha.push_back(*std::min_element(tries.begin(), tries.end()));
+  }
   torch::Tensor big = torch::ones({int64_t{16} << 20}, torch::kFloat32);
-  const double large = BestSeconds(
-      group, [&] { (void)group.AllReduce(big, ReduceOp::kSum); }, 5);
+  const Samples large = TimeRepeats(
+      time, [&] { (void)group.AllReduce(big, ReduceOp::kSum); }, repeats);
   const double bytes = big.numel() * 4.0;
   const double p = group.size();
   // Ring all-reduce moves 2 (p - 1) / p of the bytes through each rank.
-  const double bus = 2 * (p - 1) / p * bytes / std::max(1e-12, large - alpha);
+  Samples bus;
+  for (double seconds : large) {
+    bus.push_back(2 * (p - 1) / p * bytes /
+                  std::max(1e-12, seconds - Median(alpha)) / 1e9);
+  }
   Emit(group, "allreduce_latency_seconds", alpha, "s (this machine; alpha)",
        shapes, "ok");
-  Emit(group, "allreduce_bus_bandwidth", bus / 1e9,
+  Emit(group, "allreduce_bus_bandwidth", bus,
        "GB/s (this machine; 1/beta, 64 MB all-reduce)", shapes, "ok");
 }
 
@@ -342,7 +370,7 @@ int Run() {
   OverlapWithBackward(*world, config, allreduce, shapes,
                       absl::GetFlag(FLAGS_repeats));
   OptimizerSharding(*world, config, shapes, absl::GetFlag(FLAGS_repeats));
-  LatencyAndBandwidth(*world, shapes);
+  LatencyAndBandwidth(*world, shapes, absl::GetFlag(FLAGS_repeats));
   return 0;
 }
 

@@ -9,6 +9,7 @@ same JSON lines, names prefixed "python_".
 import argparse
 import json
 import math
+import statistics
 import time
 
 import torch
@@ -172,19 +173,26 @@ def generate(policy, prompts, new_tokens):
     return tokens
 
 
-def best_seconds(call, repeats):
+def repeat_seconds(call, repeats):
+    """The seconds of `repeats` calls after one untimed warm-up."""
     call()
-    best = float("inf")
+    seconds = []
     for _ in range(repeats):
         start = time.perf_counter()
         call()
-        best = min(best, time.perf_counter() - start)
-    return best
+        seconds.append(time.perf_counter() - start)
+    return seconds
 
 
-def emit(name, value, unit, shapes):
-    print(json.dumps({"name": "python_" + name, "value": value, "unit": unit,
-                      "shapes": shapes, "check": "ok"}), flush=True)
+def emit(name, samples, unit, shapes):
+    """One figure as bench/figure.h prints it: the median, its range and
+    every sample."""
+    median = statistics.median(samples)
+    print(json.dumps({"name": "python_" + name, "value": median,
+                      "median": median, "min": min(samples),
+                      "max": max(samples), "repeats": len(samples),
+                      "samples": samples, "unit": unit, "shapes": shapes,
+                      "check": "ok"}), flush=True)
 
 
 def main():
@@ -220,10 +228,10 @@ def main():
             prof.export_chrome_trace(args.profile)
             return
         emit("vanilla_rm_step_seconds",
-             best_seconds(lambda: vanilla_step(reward, opt, chosen, rejected),
+             repeat_seconds(lambda: vanilla_step(reward, opt, chosen, rejected),
                           args.repeats), "s (this machine)", shapes)
         emit("metarm_step_seconds",
-             best_seconds(lambda: metarm_step(reward, opt, chosen, rejected, meta, k),
+             repeat_seconds(lambda: metarm_step(reward, opt, chosen, rejected, meta, k),
                           args.repeats), "s (this machine)", shapes)
         policy, critic = LanguageModel(*shape), ScalarModel(*shape)
         popt = torch.optim.AdamW(policy.parameters(), lr=1e-5, weight_decay=0.0)
@@ -234,15 +242,15 @@ def main():
             old_lp = response_logprobs(policy, seqs, prompt)[0]
             scores = critic.score(seqs)
         emit("ppo_update_seconds",
-             best_seconds(lambda: ppo_update(policy, critic, popt, copt, seqs, prompt,
+             repeat_seconds(lambda: ppo_update(policy, critic, popt, copt, seqs, prompt,
                                              old_lp, scores, batch // 2),
                           args.repeats), "s (this machine)", shapes)
         policy.eval()
         prompts = torch.randint(3, 259, (batch, 16))
-        seconds = best_seconds(lambda: generate(policy, prompts, args.new_tokens),
-                               args.repeats)
+        seconds = repeat_seconds(lambda: generate(policy, prompts, args.new_tokens),
+                                 args.repeats)
         emit("generation_kv_cache_tokens_per_second",
-             batch * args.new_tokens / seconds, "tokens/s",
+             [batch * args.new_tokens / s for s in seconds], "tokens/s",
              dict(shapes, new_tokens=args.new_tokens, prompt_tokens=16))
 
 

@@ -3,14 +3,16 @@
 # generation against this machine's GEMM peak (bench/learner_bench.cc), the
 # same steps in Python PyTorch (bench/python_peer.py), and the collectives
 # against plain MPI calls under mpirun -np 2 (bench/comm_bench.cc). Prints a
-# table and writes bench/out/results.json (one entry per figure: name,
-# value, unit, shapes, check). docs/PERFORMANCE.md defines every figure.
+# table and writes bench/out/results.json (one entry per figure: name, the
+# median with min, max, repeats and samples, unit, shapes, check).
+# docs/PERFORMANCE.md defines every figure and the method.
 #
-#   bench/run.sh            d_model 128 and 512, 4 layers, 128 tokens
-#   bench/run.sh --quick    the same shapes, fewer repetitions (< 3 minutes)
+#   bench/run.sh            d_model 128 and 512, 4 layers, 128 tokens, 3 passes
+#   bench/run.sh --quick    the same shapes, fewer pairs (20 min on a slow day)
 #   bench/run.sh --smoke    tiny shapes, seconds; the test suite runs this
 #
-# Exit 1 if any benchmark's own correctness check failed.
+# Exit 1 if any benchmark's own correctness check failed, or a figure broke
+# its physical bound (an MFU above 1, a share outside [0, 1]).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -27,12 +29,12 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 case $mode in
-  full)  learner=(--sizes=128,512 --layers=4 --seq=128 --batch=16 --new_tokens=128 --repeats=5)
-         comm=(--d_model=512 --layers=4 --repeats=10) ;;
+  full)  learner=(--sizes=128,512 --layers=4 --seq=128 --batch=16 --new_tokens=128 --repeats=4)
+         comm=(--d_model=512 --layers=4 --repeats=10) passes=3 ;;
   quick) learner=(--sizes=128,512 --layers=4 --seq=128 --batch=16 --new_tokens=128 --repeats=2)
-         comm=(--d_model=512 --layers=4 --repeats=3) ;;
-  smoke) learner=(--sizes=32 --layers=1 --seq=16 --batch=4 --new_tokens=8 --repeats=1 --gemm=128)
-         comm=(--d_model=32 --layers=1 --repeats=1) ;;
+         comm=(--d_model=512 --layers=4 --repeats=5) passes=3 ;;
+  smoke) learner=(--sizes=32 --layers=1 --seq=16 --batch=4 --new_tokens=8 --repeats=2 --gemm=128)
+         comm=(--d_model=32 --layers=1 --repeats=2) passes=2 ;;
 esac
 threads=${METARM_BENCH_THREADS:-$(nproc)}
 mkdir -p "$out_dir"
@@ -50,10 +52,10 @@ python_args=()
 for arg in "${learner[@]}"; do
   case $arg in --gemm=*) ;; --*=*) python_args+=("${arg%%=*}" "${arg#*=}") ;; esac
 done
-# C++ and Python alternate (twice in the full run) and each figure keeps its
-# best value: the machine is shared, and a burst of load during one side's
-# turn would otherwise decide the ratio.
-passes=$([[ $mode == full ]] && echo 2 || echo 1)
+# C++ and Python alternate, pass after pass: each Python/C++ ratio is taken
+# within a pass (the two ran back to back), and the spread over the passes is
+# reported (bench/summarize.py). Within a pass every ratio of the C++
+# benchmarks is itself measured in interleaved pairs (bench/figure.h).
 for pass in $(seq "$passes"); do
   echo "bench/run.sh ($mode): learner steps, $threads threads (pass $pass)" >&2
   "$bin/metarm_learner_bench" "${learner[@]}" --threads="$threads" >>"$lines"

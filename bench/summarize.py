@@ -1,12 +1,23 @@
 #!/usr/bin/env python3
 """Joins the benchmarks' JSON lines into bench/out/results.json, adds the
-Python/C++ ratios, prints the table, and exits 1 if a correctness check
-failed.
+Python/C++ ratios, checks every figure against its physical bounds, prints
+the table with each figure's spread, and exits 1 if a check failed.
 
     summarize.py LINES RESULTS --machine TEXT --command TEXT --mode MODE
+
+Every line carries the median of its repeats, their min and max and every
+sample (bench/figure.h). bench/run.sh runs the C++ benchmark and the Python
+peer in alternating passes: a figure's samples are pooled over the passes,
+and each Python/C++ ratio is taken pass by pass (the two ran back to back),
+then reported as the median of the per-pass ratios with their range.
+
+A goal counts as met only when the whole range clears it, missed when the
+whole range falls short, and "unclear" otherwise.
 """
 import argparse
+import collections
 import json
+import statistics
 import sys
 
 GOALS = {  # name: (comparison, goal) from the performance issue
@@ -26,6 +37,13 @@ GOALS = {  # name: (comparison, goal) from the performance issue
     "zero1_max_parameter_difference@512": ("<=", 1e-6),
 }
 
+# Physical bounds: (low, high, low inclusive). A median outside its bound
+# means the measurement or its FLOP count is wrong, and fails the run.
+BOUNDS = {
+    "_mfu": (0.0, 1.0, False),
+    "_share": (0.0, 1.0, True),
+}
+
 
 def key(entry):
     d = entry["shapes"].get("d_model")
@@ -33,23 +51,87 @@ def key(entry):
     return f"{name}@{d}" if d is not None and not name.startswith(("weight_", "grad_")) else name
 
 
-def best_of_passes(entries):
-    """One entry per figure: the lowest time, the highest rate; a failed
+def figure(name, samples, unit, shapes, check="ok"):
+    return {"name": name, "value": statistics.median(samples),
+            "median": statistics.median(samples), "min": min(samples),
+            "max": max(samples), "repeats": len(samples), "samples": samples,
+            "unit": unit, "shapes": shapes, "check": check}
+
+
+def pool_passes(lines):
+    """{key: [entry of pass 1, entry of pass 2, ...]} in first-seen order."""
+    passes = collections.OrderedDict()
+    for e in lines:
+        passes.setdefault(key(e), []).append(e)
+    return passes
+
+
+def pooled(entries):
+    """One figure from the same figure's passes: every sample; a failed
     check in any pass is kept."""
-    best = {}
-    for e in entries:
-        k = key(e)
-        if k not in best:
-            best[k] = e
-            continue
-        old = best[k]
-        lower_is_better = e["unit"].startswith("s ")
-        better = e["value"] < old["value"] if lower_is_better else e["value"] > old["value"]
-        if old["check"] != "ok":
-            continue
-        if e["check"] != "ok" or better:
-            best[k] = e
-    return list(best.values())
+    samples = [s for e in entries for s in e["samples"]]
+    failed = [e["check"] for e in entries if e["check"] != "ok"]
+    first = entries[0]
+    return figure(first["name"], samples, first["unit"], first["shapes"],
+                  failed[0] if failed else "ok")
+
+
+def per_pass_ratios(passes, d):
+    """Python against C++ at d_model d, one ratio per pass (above 1: C++
+    faster)."""
+    out = []
+    for step in ("metarm_step", "vanilla_rm_step", "ppo_update"):
+        cpp = passes.get(f"{step}_seconds@{d}")
+        py = passes.get(f"python_{step}_seconds@{d}")
+        if cpp and py:
+            ratios = [p["median"] / c["median"] for c, p in zip(cpp, py)]
+            out.append(figure(f"python_over_cpp_{step}", ratios,
+                              "x (Python time / C++ time, per pass)",
+                              cpp[0]["shapes"]))
+    cpp = passes.get(f"generation_kv_cache_tokens_per_second@{d}")
+    py = passes.get(f"python_generation_kv_cache_tokens_per_second@{d}")
+    if cpp and py:
+        ratios = [c["median"] / p["median"] for c, p in zip(cpp, py)]
+        out.append(figure("python_over_cpp_generation", ratios,
+                          "x (C++ tokens/s / Python tokens/s, per pass)",
+                          cpp[0]["shapes"]))
+    return out
+
+
+def bound_check(e):
+    """The figure's check, or why its median breaks its physical bound."""
+    if e["check"] != "ok":
+        return e["check"]
+    for suffix, (low, high, low_inclusive) in BOUNDS.items():
+        if e["name"].endswith(suffix):
+            m = e["median"]
+            inside = (m >= low if low_inclusive else m > low) and m <= high
+            if not inside:
+                return "median %.4g outside its bound %s%g, %g]" % (
+                    m, "[" if low_inclusive else "(", low, high)
+    if e["unit"].startswith("x (") and not e["median"] > 0:
+        return "a ratio must be positive, got %.4g" % e["median"]
+    return "ok"
+
+
+def goal_verdict(e, op, target):
+    """met, missed or unclear: does the whole range clear the goal?"""
+    if op == ">=":
+        if e["min"] >= target:
+            return "met"
+        return "missed" if e["max"] < target else "unclear"
+    if e["max"] <= target:
+        return "met"
+    return "missed" if e["min"] > target else "unclear"
+
+
+def spread(e):
+    exact = e["unit"].startswith(("bytes", "x (sharded", "("))
+    if exact and e["min"] == e["max"]:
+        return "(exact)"
+    if e["repeats"] <= 1:
+        return "(n=1)"
+    return f"[{e['min']:.4g} .. {e['max']:.4g}] n={e['repeats']}"
 
 
 def main():
@@ -60,37 +142,28 @@ def main():
     p.add_argument("--command", default="")
     p.add_argument("--mode", default="")
     args = p.parse_args()
-    entries = best_of_passes(
-        [json.loads(line) for line in open(args.lines) if line.strip()])
-    by_key = {key(e): e for e in entries}
-    # The Python peer against C++: time ratios (> 1: C++ faster).
-    for d in sorted({e["shapes"].get("d_model") for e in entries if e["shapes"].get("d_model")}):
-        for step in ("metarm_step", "vanilla_rm_step", "ppo_update"):
-            cpp, py = by_key.get(f"{step}_seconds@{d}"), by_key.get(f"python_{step}_seconds@{d}")
-            if cpp and py:
-                entries.append({"name": f"python_over_cpp_{step}", "value": py["value"] / cpp["value"],
-                                "unit": "x (Python time / C++ time)", "shapes": cpp["shapes"],
-                                "check": "ok"})
-        cpp = by_key.get(f"generation_kv_cache_tokens_per_second@{d}")
-        py = by_key.get(f"python_generation_kv_cache_tokens_per_second@{d}")
-        if cpp and py:
-            entries.append({"name": "python_over_cpp_generation", "value": cpp["value"] / py["value"],
-                            "unit": "x (C++ tokens/s / Python tokens/s)", "shapes": cpp["shapes"],
-                            "check": "ok"})
-    failed = [e for e in entries if e["check"] != "ok"]
+    lines = [json.loads(line) for line in open(args.lines) if line.strip()]
+    passes = pool_passes(lines)
+    entries = [pooled(group) for group in passes.values()]
+    for d in sorted({e["shapes"].get("d_model") for e in entries
+                     if e["shapes"].get("d_model")}):
+        entries += per_pass_ratios(passes, d)
     for e in entries:
+        e["check"] = bound_check(e)
         goal = GOALS.get(key(e))
         if goal:
             op, target = goal
             e["goal"] = f"{op} {target}"
-            e["goal_met"] = e["value"] >= target if op == ">=" else e["value"] <= target
+            e["goal_verdict"] = goal_verdict(e, op, target)
+            e["goal_met"] = e["goal_verdict"] == "met"
+    failed = [e for e in entries if e["check"] != "ok"]
     json.dump({"machine": args.machine, "command": args.command, "mode": args.mode,
                "figures": entries}, open(args.results, "w"), indent=1)
-    print(f"{'figure':58} {'value':>12}  unit / goal")
+    print(f"{'figure':52} {'median':>11}  {'spread (min .. max, n)':30} unit / goal")
     for e in entries:
-        goal = f"  [goal {e['goal']}: {'met' if e['goal_met'] else 'NOT met'}]" if "goal" in e else ""
+        goal = f"  [goal {e['goal']}: {e['goal_verdict']}]" if "goal" in e else ""
         check = "" if e["check"] == "ok" else f"  CHECK FAILED: {e['check']}"
-        print(f"{key(e):58} {e['value']:12.4g}  {e['unit']}{goal}{check}")
+        print(f"{key(e):52} {e['median']:11.4g}  {spread(e):30} {e['unit']}{goal}{check}")
     print(f"\n{len(entries)} figures in {args.results}; {len(failed)} failed checks")
     sys.exit(1 if failed else 0)
 

@@ -296,6 +296,30 @@ def bench_figures(results):
     return 0
 
 
+def bench_spreads_and_bounds(results):
+    """Every figure of results.json carries its spread (median inside
+    [min, max], the repeats and their samples), every ratio pooled from at
+    least two pairs or passes, and the bounded figures inside their bounds,
+    checked here apart from bench/summarize.py: MFU in (0, 1], shares in
+    [0, 1], ratios positive."""
+    for f in json.load(open(results))["figures"]:
+        name = f["name"]
+        if not all(k in f for k in ("median", "min", "max", "repeats", "samples")):
+            return fail(name, "has no spread:", sorted(f))
+        if len(f["samples"]) != f["repeats"] or not f["min"] <= f["median"] <= f["max"]:
+            return fail(name, "spread inconsistent:", f["min"], f["median"], f["max"], f["repeats"])
+        if f["unit"].startswith("x (") and "sharded / replicated state" not in f["unit"]:
+            if f["repeats"] < 2:
+                return fail(name, "a ratio from one pair")
+            if not f["median"] > 0:
+                return fail(name, "ratio not positive:", f["median"])
+        if name.endswith("_mfu") and not 0 < f["median"] <= 1:
+            return fail(name, "MFU outside (0, 1]:", f["median"])
+        if name.endswith("_share") and not 0 <= f["median"] <= 1:
+            return fail(name, "share outside [0, 1]:", f["median"])
+    return 0
+
+
 def testbed_result(path):
     """experiments/testbed_shift's result.json (--task=reverse, n 1, 2, 4)."""
     r = json.load(open(path))
@@ -322,7 +346,7 @@ COMMANDS = {f.__name__: f for f in [
     job, keys, same, agree, rounds_complete, reward_steps, staleness_schedule,
     differs_after_first, improves, final, tensorboard_matches,
     checkpoint_intact, flip_byte, llama_reward_export, chosen_texts,
-    bench_figures, testbed_result, meta_set]}
+    bench_figures, bench_spreads_and_bounds, testbed_result, meta_set]}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""How far two bench/run.sh runs are apart, figure by figure.
+
+    compare_runs.py A/results.json B/results.json [--within 0.15]
+
+Prints, for every ratio figure (MFU, Python/C++, speedups, the collectives'
+ratios) in both runs, the two medians and their relative difference
+|a - b| / min(a, b); marks those beyond --within. Exits 0 (it reports; the
+judgement is the reader's, written in docs/PERFORMANCE.md).
+"""
+import argparse
+import json
+
+
+def key(f):
+    d = f["shapes"].get("d_model")
+    name = f["name"]
+    return f"{name}@{d}" if d is not None and not name.startswith(("weight_", "grad_")) else name
+
+
+def is_ratio(f):
+    return f["name"].endswith(("_mfu", "_share")) or (
+        f["unit"].startswith("x (") and "sharded / replicated state" not in f["unit"])
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("a")
+    p.add_argument("b")
+    p.add_argument("--within", type=float, default=0.15)
+    args = p.parse_args()
+    a = {key(f): f for f in json.load(open(args.a))["figures"]}
+    b = {key(f): f for f in json.load(open(args.b))["figures"]}
+    print(f"{'ratio figure':52} {'run A':>9} {'run B':>9} {'apart':>7}")
+    beyond = 0
+    for k, fa in a.items():
+        fb = b.get(k)
+        if fb is None or not is_ratio(fa):
+            continue
+        low = min(abs(fa["median"]), abs(fb["median"]))
+        if fa["median"] == fb["median"]:
+            apart = 0.0
+        else:
+            apart = abs(fa["median"] - fb["median"]) / low if low > 0 else float("inf")
+        mark = "" if apart <= args.within else f"  beyond {args.within:.0%}"
+        beyond += bool(mark)
+        print(f"{k:52} {fa['median']:9.4g} {fb['median']:9.4g} {apart:7.1%}{mark}")
+    print(f"\n{beyond} ratio figures more than {args.within:.0%} apart")
+
+
+if __name__ == "__main__":
+    main()
