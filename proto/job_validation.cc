@@ -75,8 +75,10 @@ class Problems {
   std::vector<std::string> lines_;
 };
 
+// The name becomes a folder (runs/<name>) and file names: "." and ".."
+// would put the outputs in runs/ itself or above it.
 bool IsValidName(const std::string& name) {
-  if (name.empty()) return false;
+  if (name.empty() || name == "." || name == "..") return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
     return absl::ascii_isalnum(c) || c == '_' || c == '-' || c == '.';
   });
@@ -320,7 +322,7 @@ std::vector<std::string> ValidateJob(const Job& job,
   if (!IsValidName(job.name())) {
     problems.Add("name",
                  absl::StrCat("must be non-empty letters, digits, '_', '-' or "
-                              "'.', got \"",
+                              "'.', and not \".\" or \"..\", got \"",
                               job.name(), "\""));
   }
   if (job.output_dir().empty()) problems.Add("output_dir", "must be set");

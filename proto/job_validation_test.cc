@@ -58,6 +58,20 @@ TEST(ValidateJobTest, ReportsEveryProblemAtOnce) {
       Contains(problems, "policy.n_heads: must divide d_model (64), got 5"));
 }
 
+TEST(ValidateJobTest, NamesThatLeaveTheRunsFolderAreRefused) {
+  for (const std::string name : {"..", ".", "a/b", ""}) {
+    Job job = ValidJob();
+    job.set_name(name);
+    std::vector<std::string> problems = ValidateJob(job, kContext);
+    ASSERT_EQ(problems.size(), 1u) << name << "\n" << Joined(problems);
+    EXPECT_EQ(problems[0].rfind("name: must be non-empty letters", 0), 0u)
+        << problems[0];
+  }
+  Job dotted = ValidJob();
+  dotted.set_name("v1.2");
+  EXPECT_TRUE(ValidateJob(dotted, kContext).empty());
+}
+
 TEST(ValidateJobTest, UnknownTaskListsTheKnownOnes) {
   Job job = ValidJob();
   job.mutable_task()->set_name("chess");

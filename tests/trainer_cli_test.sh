@@ -113,6 +113,10 @@ check "NCCL with device cpu named" has "job error: topology.backend: NCCL moves 
 out=$("$trainer" --job="$job" --print_world_size 2>&1)
 code=$?
 check "print_world_size" test "$out" = "3"
+out=$("$trainer" --job="$job" --threads_per_rank=-3 --print_world_size 2>&1)
+code=$?
+check "negative --threads_per_rank exits 2" test "$code" -eq 2
+check "negative --threads_per_rank named" has "--threads_per_rank must be 0 (sized from the node's cores) or positive, got -3"
 out=$("$trainer" --job="$job" --print_output_dir 2>&1)
 check "print_output_dir: the job's" test "$out" = "$(sed -n 's/^output_dir: "\(.*\)"$/\1/p' "$job")"
 out=$("$trainer" --job="$job" --output_dir=/somewhere/else --print_output_dir 2>&1)

@@ -65,6 +65,14 @@ int main(int argc, char** argv) {
   options.print_world_size = absl::GetFlag(FLAGS_print_world_size);
   options.print_output_dir = absl::GetFlag(FLAGS_print_output_dir);
   options.threads_per_rank = absl::GetFlag(FLAGS_threads_per_rank);
+  if (options.threads_per_rank < 0) {
+    if (rank == 0) {
+      std::cerr << "metarm_train: --threads_per_rank must be 0 (sized from "
+                   "the node's cores) or positive, got "
+                << options.threads_per_rank << "\n";
+    }
+    return metarm::kExitBadInput;
+  }
   options.resume = absl::GetFlag(FLAGS_resume);
   absl::StatusOr<metarm::ProgressStyle> progress =
       metarm::ParseProgressStyle(absl::GetFlag(FLAGS_progress));
