@@ -10,12 +10,11 @@ judgement is the reader's, written in docs/PERFORMANCE.md).
 """
 import argparse
 import json
+import os
+import sys
 
-
-def key(f):
-    d = f["shapes"].get("d_model")
-    name = f["name"]
-    return f"{name}@{d}" if d is not None and not name.startswith(("weight_", "grad_")) else name
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from summarize import key  # noqa: E402  the table's figure names
 
 
 def is_ratio(f):

@@ -23,7 +23,7 @@ packages=(
   python3-torch            # PyTorch 1.13.1 for the numerical reference scripts
   python3-crc32c           # the independent TensorBoard-file reader in the tests
   python3-regex            # Unicode patterns of the tokenizer reference (tasks/testdata/)
-  python3-matplotlib       # the plots of experiments/reproduce.sh
+  python3-matplotlib       # the plots of experiments/reproduce.sh and deploy/report.sh
 )
 
 missing=()
