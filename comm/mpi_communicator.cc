@@ -92,6 +92,15 @@ absl::Status MpiCommunicator::CheckPeer(int peer, const char* what) const {
                    "' (size ", size_, "), called on rank ", rank_));
 }
 
+CallWatchdog::Guard MpiCommunicator::Watch(const char* call,
+                                           const char* peer_relation,
+                                           int peer) const {
+  if (watchdog_ == nullptr) return CallWatchdog::Guard(nullptr, 0);
+  return watchdog_->Watch(absl::StrCat(
+      call, peer >= 0 ? absl::StrCat(" ", peer_relation, " rank ", peer) : "",
+      " on group '", name_, "' (rank ", rank_, " of ", size_, ")"));
+}
+
 absl::StatusOr<std::unique_ptr<MpiCommunicator>> MpiCommunicator::Split(
     int color, int key, std::string name) {
   MPI_Comm split = MPI_COMM_NULL;
@@ -100,8 +109,10 @@ absl::StatusOr<std::unique_ptr<MpiCommunicator>> MpiCommunicator::Split(
                            key, &split),
             "MPI_Comm_split"));
   if (split == MPI_COMM_NULL) return std::unique_ptr<MpiCommunicator>();
-  return std::unique_ptr<MpiCommunicator>(
+  std::unique_ptr<MpiCommunicator> group(
       new MpiCommunicator(split, std::move(name), /*owned=*/true));
+  group->SetWatchdog(watchdog_);
+  return group;
 }
 
 absl::StatusOr<std::unique_ptr<MpiCommunicator>>
@@ -110,11 +121,14 @@ MpiCommunicator::SplitByNode() {
   METARM_RETURN_IF_ERROR(Check(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED,
                                                    rank_, MPI_INFO_NULL, &node),
                                "MPI_Comm_split_type"));
-  return std::unique_ptr<MpiCommunicator>(
+  std::unique_ptr<MpiCommunicator> group(
       new MpiCommunicator(node, name_ + "/node", /*owned=*/true));
+  group->SetWatchdog(watchdog_);
+  return group;
 }
 
 absl::Status MpiCommunicator::AllReduce(at::Tensor& tensor, ReduceOp op) {
+  const CallWatchdog::Guard watch = Watch("MPI_Allreduce");
   METARM_ASSIGN_OR_RETURN(MPI_Datatype type, MpiTypeOf(tensor.scalar_type()));
   if (op == ReduceOp::kAverage && !IsFloating(tensor)) {
     return absl::InvalidArgumentError(
@@ -135,6 +149,7 @@ absl::Status MpiCommunicator::AllReduce(at::Tensor& tensor, ReduceOp op) {
 
 absl::Status MpiCommunicator::ReduceScatter(const at::Tensor& input,
                                             at::Tensor& output, ReduceOp op) {
+  const CallWatchdog::Guard watch = Watch("MPI_Reduce_scatter_block");
   METARM_RETURN_IF_ERROR(CheckBlocks(*this, input, output, "ReduceScatter"));
   METARM_ASSIGN_OR_RETURN(MPI_Datatype type, MpiTypeOf(output.scalar_type()));
   if (op == ReduceOp::kAverage && !IsFloating(output)) {
@@ -163,6 +178,7 @@ absl::Status MpiCommunicator::ReduceScatter(const at::Tensor& input,
 
 absl::Status MpiCommunicator::AllGather(const at::Tensor& input,
                                         at::Tensor& output) {
+  const CallWatchdog::Guard watch = Watch("MPI_Allgather");
   METARM_RETURN_IF_ERROR(CheckBlocks(*this, output, input, "AllGather"));
   METARM_ASSIGN_OR_RETURN(MPI_Datatype type, MpiTypeOf(input.scalar_type()));
   const int64_t block = input.numel();
@@ -189,6 +205,7 @@ absl::Status MpiCommunicator::AllGather(const at::Tensor& input,
 }
 
 absl::Status MpiCommunicator::Broadcast(at::Tensor& tensor, int root) {
+  const CallWatchdog::Guard watch = Watch("MPI_Bcast", "from", root);
   METARM_RETURN_IF_ERROR(CheckPeer(root, "broadcast root"));
   METARM_ASSIGN_OR_RETURN(MPI_Datatype type, MpiTypeOf(tensor.scalar_type()));
   at::Tensor buffer = tensor.contiguous();
@@ -203,6 +220,7 @@ absl::Status MpiCommunicator::Broadcast(at::Tensor& tensor, int root) {
 
 absl::Status MpiCommunicator::Send(const at::Tensor& tensor, int destination,
                                    int tag) {
+  const CallWatchdog::Guard watch = Watch("MPI_Send", "to", destination);
   METARM_RETURN_IF_ERROR(CheckPeer(destination, "destination"));
   METARM_ASSIGN_OR_RETURN(MPI_Datatype type, MpiTypeOf(tensor.scalar_type()));
   at::Tensor buffer = tensor.contiguous();
@@ -215,6 +233,7 @@ absl::Status MpiCommunicator::Send(const at::Tensor& tensor, int destination,
 }
 
 absl::Status MpiCommunicator::Recv(at::Tensor& tensor, int source, int tag) {
+  const CallWatchdog::Guard watch = Watch("MPI_Recv", "from", source);
   METARM_RETURN_IF_ERROR(CheckPeer(source, "source"));
   METARM_ASSIGN_OR_RETURN(MPI_Datatype type, MpiTypeOf(tensor.scalar_type()));
   at::Tensor buffer = tensor.is_contiguous() ? tensor : tensor.contiguous();
@@ -244,6 +263,7 @@ absl::Status MpiCommunicator::Recv(at::Tensor& tensor, int source, int tag) {
 
 absl::Status MpiCommunicator::SendBytes(absl::string_view bytes,
                                         int destination, int tag) {
+  const CallWatchdog::Guard watch = Watch("MPI_Send", "to", destination);
   METARM_RETURN_IF_ERROR(CheckPeer(destination, "destination"));
   // A length header, then the bytes in chunks: lengths beyond INT_MAX work.
   uint64_t length = bytes.size();
@@ -258,6 +278,7 @@ absl::Status MpiCommunicator::SendBytes(absl::string_view bytes,
 }
 
 absl::StatusOr<std::string> MpiCommunicator::RecvBytes(int source, int tag) {
+  const CallWatchdog::Guard watch = Watch("MPI_Recv", "from", source);
   METARM_RETURN_IF_ERROR(CheckPeer(source, "source"));
   uint64_t length = 0;
   METARM_RETURN_IF_ERROR(Check(
@@ -275,6 +296,7 @@ absl::StatusOr<std::string> MpiCommunicator::RecvBytes(int source, int tag) {
 }
 
 absl::Status MpiCommunicator::BroadcastBytes(std::string& bytes, int root) {
+  const CallWatchdog::Guard watch = Watch("MPI_Bcast", "from", root);
   METARM_RETURN_IF_ERROR(CheckPeer(root, "broadcast root"));
   uint64_t length = bytes.size();
   absl::Status status =
@@ -290,6 +312,7 @@ absl::Status MpiCommunicator::BroadcastBytes(std::string& bytes, int root) {
 }
 
 absl::Status MpiCommunicator::Barrier() {
+  const CallWatchdog::Guard watch = Watch("MPI_Barrier");
   return Check(MPI_Barrier(comm_), "MPI_Barrier");
 }
 

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "comm/call_watchdog.h"
 #include "comm/communicator.h"
 
 namespace metarm {
@@ -40,6 +41,13 @@ class MpiCommunicator : public Communicator {
 
   // The ranks on this rank's node (MPI_Comm_split_type, shared memory).
   absl::StatusOr<std::unique_ptr<MpiCommunicator>> SplitByNode();
+
+  // Arms `watchdog` around every call of this group and of the groups split
+  // from it afterwards (comm/call_watchdog.h): a call that hangs is reported
+  // with this group's name and this rank. Null: no watchdog.
+  void SetWatchdog(std::shared_ptr<CallWatchdog> watchdog) {
+    watchdog_ = std::move(watchdog);
+  }
 
   int rank() const override { return rank_; }
   int size() const override { return size_; }
@@ -67,12 +75,18 @@ class MpiCommunicator : public Communicator {
   absl::Status Check(int mpi_result, const char* call) const;
   // InvalidArgument naming this rank, for a peer index outside the group.
   absl::Status CheckPeer(int peer, const char* what) const;
+  // The watchdog armed for `call` until the guard goes ("MPI_Send to rank 2
+  // on group 'world' (rank 0 of 3)" with peer_relation "to" and peer 2; no
+  // peer when it is -1); a guard of nothing without a watchdog.
+  CallWatchdog::Guard Watch(const char* call, const char* peer_relation = "",
+                            int peer = -1) const;
 
   MPI_Comm comm_;
   std::string name_;
   bool owned_;
   int rank_ = 0;
   int size_ = 1;
+  std::shared_ptr<CallWatchdog> watchdog_;
 };
 
 }  // namespace metarm

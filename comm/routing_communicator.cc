@@ -142,9 +142,11 @@ absl::Status ConnectDeviceBackend(RoutingCommunicator& group) {
         routing.device.str(),
         "; use backend auto or mpi, or give the ranks GPUs"));
   }
+  NcclOptions options;
+  options.timeout = routing.collective_timeout;
   METARM_ASSIGN_OR_RETURN(
       std::unique_ptr<Communicator> nccl,
-      CreateNcclCommunicator(group.host(), routing.device.index()));
+      CreateNcclCommunicator(group.host(), routing.device.index(), options));
   group.SetDeviceBackend(std::move(nccl));
   return absl::OkStatus();
 }

@@ -21,6 +21,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "comm/communicator.h"
 
 namespace metarm {
@@ -36,6 +37,9 @@ enum class TensorBackend {
 struct TensorRouting {
   TensorBackend backend = TensorBackend::kAuto;
   torch::Device device = torch::kCPU;
+  // The NCCL backend's collective timeout
+  // (topology.collective_timeout_seconds).
+  absl::Duration collective_timeout = absl::Minutes(30);
 };
 
 // "auto", "mpi" or "nccl" (the names of --comm_backend and topology.backend).

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "util/archive_file.h"
 
 namespace metarm {
 namespace {
@@ -113,27 +114,19 @@ std::map<std::string, torch::Tensor> NamedState(torch::nn::Module& module) {
 absl::Status SaveWeights(torch::nn::Module& module,
                          const TransformerConfig& config,
                          const std::string& path) {
-  const std::string temporary = absl::StrCat(path, ".tmp.", ::getpid());
+  torch::serialize::OutputArchive archive;
   try {
-    torch::serialize::OutputArchive archive;
     archive.write(kConfigKey, EncodeConfig(config));
     archive.write(kArchitectureKey, EncodeArchitecture(config));
     archive.write(kArchitectureRealsKey, EncodeArchitectureReals(config));
     for (const auto& [name, tensor] : NamedState(module)) {
       archive.write(name, tensor.detach().cpu());
     }
-    archive.save_to(temporary);
   } catch (const c10::Error& error) {
-    std::remove(temporary.c_str());
-    return absl::InternalError(
-        absl::StrCat(path, ": cannot write weights: ", error.msg()));
+    return absl::InternalError(absl::StrCat(
+        path, ": cannot write weights: ", error.what_without_backtrace()));
   }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    std::remove(temporary.c_str());
-    return absl::InternalError(
-        absl::StrCat(path, ": cannot rename the written weights into place"));
-  }
-  return absl::OkStatus();
+  return WriteArchiveAtomically(archive, path);
 }
 
 namespace {

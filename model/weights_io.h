@@ -19,7 +19,8 @@
 
 namespace metarm {
 
-// Writes atomically (a temporary file renamed into place).
+// Writes atomically (util/archive_file.h): a failed write, a full disk
+// included, is an error naming `path` and leaves the old file intact.
 absl::Status SaveWeights(torch::nn::Module& module,
                          const TransformerConfig& config,
                          const std::string& path);

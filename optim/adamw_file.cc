@@ -1,6 +1,7 @@
 #include "optim/adamw_file.h"
 
 #include "absl/strings/str_cat.h"
+#include "util/archive_file.h"
 
 namespace metarm {
 namespace {
@@ -15,13 +16,15 @@ std::string StateKey(const torch::Tensor& parameter) {
 
 absl::Status SaveAdamW(torch::optim::AdamW& optimizer,
                        const std::string& path) {
+  torch::serialize::OutputArchive archive;
   try {
-    torch::save(optimizer, path);
+    optimizer.save(archive);
   } catch (const c10::Error& e) {
-    return absl::UnavailableError(
-        absl::StrCat(path, ": cannot write: ", e.what_without_backtrace()));
+    return absl::InternalError(
+        absl::StrCat(path, ": cannot serialize the optimizer state: ",
+                     e.what_without_backtrace()));
   }
-  return absl::OkStatus();
+  return WriteArchiveAtomically(archive, path);
 }
 
 absl::Status LoadAdamW(torch::optim::AdamW& optimizer, const std::string& path,

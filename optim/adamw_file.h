@@ -1,5 +1,5 @@
-// Reading and writing an AdamW's state with torch::save / torch::load, with
-// errors that name the file; and access to its per-parameter state.
+// Reading and writing an AdamW's state (written through util/archive_file.h),
+// with errors that name the file; and access to its per-parameter state.
 #ifndef METARM_OPTIM_ADAMW_FILE_H_
 #define METARM_OPTIM_ADAMW_FILE_H_
 
@@ -11,7 +11,8 @@
 
 namespace metarm {
 
-// Unavailable when the file cannot be written.
+// Written atomically (util/archive_file.h): ResourceExhausted naming the file
+// when the disk is full, the old file intact.
 absl::Status SaveAdamW(torch::optim::AdamW& optimizer, const std::string& path);
 
 // The state goes to `device` (a file written on one device type loads on

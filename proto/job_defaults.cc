@@ -20,6 +20,7 @@ void ApplyTopologyDefaults(Topology* topology) {
   }
   METARM_DEFAULT(topology, device, "auto");
   METARM_DEFAULT(topology, shard_optimizer_state, false);
+  METARM_DEFAULT(topology, collective_timeout_seconds, 1800);
 }
 
 void ApplyModelDefaults(ModelSpec* model) {

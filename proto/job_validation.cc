@@ -95,6 +95,9 @@ void ValidateTopology(const Topology& topology, Problems& problems) {
   }
   problems.AtLeast("topology.learner_ranks", topology.learner_ranks(), 1);
   problems.AtLeast("topology.rollout_ranks", topology.rollout_ranks(), 1);
+  problems.InRange("topology.collective_timeout_seconds",
+                   topology.collective_timeout_seconds(), 1, 604800, false,
+                   false);
   if (topology.placement() == COLOCATED) {
     if (topology.rollout_ranks() != topology.learner_ranks()) {
       problems.Add(

@@ -22,6 +22,7 @@
 #include "training/model_factory.h"
 #include "util/file.h"
 #include "util/status_macros.h"
+#include "util/stop_signals.h"
 #include "util/test_crash.h"
 
 namespace metarm {
@@ -121,21 +122,23 @@ std::unique_ptr<PpoLearner> MakePpoLearner(const Job& job,
                                       job.topology().shard_optimizer_state());
 }
 
-// A checkpoint at `at`, where one is due: at every round's end and, with
-// checkpoint.every_iterations = N, after every N-th PPO iteration of a round.
-// None while updates are being skipped: that state may be broken. Every
-// learner takes part (a sharded optimizer's state is gathered for learner 0).
+// A checkpoint at `at`, where one is due: at every round's end, with
+// checkpoint.every_iterations = N after every N-th PPO iteration of a round,
+// and wherever the run stops for a signal (`stopping`). None while updates
+// are being skipped: that state may be broken. Every learner takes part (a
+// sharded optimizer's state is gathered for learner 0).
 absl::Status CheckpointIfDue(const Job& job, const RankGroups& ranks,
                              RlhfModels& models, LearnerParts& learner,
                              const PolicyCounters& counters, RunOutput& output,
-                             RunPosition at, bool round_end) {
+                             RunPosition at, bool round_end, bool stopping) {
   if (!ranks.learner() || counters.skipped_in_a_row > 0) {
     return absl::OkStatus();
   }
   const int every = static_cast<int>(job.checkpoint().every_iterations());
   const int iterations = static_cast<int>(job.ppo().iterations_per_round());
-  const bool due = round_end || (every > 0 && at.iterations_done % every == 0 &&
-                                 at.iterations_done < iterations);
+  const bool due = round_end || stopping ||
+                   (every > 0 && at.iterations_done % every == 0 &&
+                    at.iterations_done < iterations);
   if (!due) return absl::OkStatus();
   METARM_RETURN_IF_ERROR(SaveRlhfCheckpoint(job, *ranks.groups.learners, models,
                                             learner, counters, output, at),
@@ -144,10 +147,52 @@ absl::Status CheckpointIfDue(const Job& job, const RankGroups& ranks,
   return absl::OkStatus();
 }
 
+// Collective over the world, at a safe point: the stop signal (SIGTERM or
+// SIGUSR1) that any rank has received, if the run can stop here. It cannot
+// while updates are being skipped (no checkpoint of that state is written);
+// the signal then waits for the next safe point.
+absl::StatusOr<std::optional<int>> AgreeOnStop(const RankGroups& ranks,
+                                               const PolicyCounters& counters,
+                                               const StopSignals* stop) {
+  const int received = stop != nullptr ? stop->received() : 0;
+  torch::Tensor votes = torch::zeros({3}, torch::kInt32);
+  votes[0] = received == SIGTERM ? 1 : 0;
+  votes[1] = received != 0 && received != SIGTERM ? 1 : 0;
+  votes[2] = ranks.learner() && counters.skipped_in_a_row > 0 ? 1 : 0;
+  METARM_RETURN_IF_ERROR(ranks.groups.world->AllReduce(votes, ReduceOp::kSum),
+                         "agreeing on a stop signal");
+  if (votes[2].item<int>() > 0) return std::nullopt;
+  if (votes[0].item<int>() > 0) return SIGTERM;
+  if (votes[1].item<int>() > 0) return SIGUSR1;
+  return std::nullopt;
+}
+
+// A safe point: after a PPO iteration inside a round, and at a round's end
+// (after its evaluation). Writes the checkpoint that is due; when a rank has
+// received a stop signal, writes one here in any case and stops the run.
+absl::Status SafePoint(const RunInputs& in, const RankGroups& ranks,
+                       RlhfModels& models, LearnerParts& learner,
+                       const PolicyCounters& counters, RunOutput& output,
+                       const StopSignals* stop, RunPosition at,
+                       bool round_end) {
+  METARM_ASSIGN_OR_RETURN(std::optional<int> signal,
+                          AgreeOnStop(ranks, counters, stop));
+  METARM_RETURN_IF_ERROR(CheckpointIfDue(in.job, ranks, models, learner,
+                                         counters, output, at, round_end,
+                                         signal.has_value()));
+  if (!signal.has_value()) return absl::OkStatus();
+  return StoppedBySignal(absl::StrFormat(
+      "stopped by %s after round %d, %d PPO iterations done; the checkpoint "
+      "is the newest in %s: run the same command again to continue",
+      SignalName(*signal), at.round, at.iterations_done,
+      CheckpointRoot(in.job)));
+}
+
 // Round 0 of a new run: SFT, the frozen reference, the original pairs.
 absl::Status StartRun(const RunInputs& in, const RankGroups& ranks,
                       RlhfModels& models, LearnerParts& learner,
-                      PolicyCounters& counters, RunOutput& output) {
+                      PolicyCounters& counters, RunOutput& output,
+                      const StopSignals* stop) {
   if (ranks.writer()) {
     METARM_ASSIGN_OR_RETURN(output.log,
                             RunLog::Start(in.job.output_dir(), RlhfLogFiles(),
@@ -165,8 +210,8 @@ absl::Status StartRun(const RunInputs& in, const RankGroups& ranks,
   if (ranks.learner()) {
     learner.reward_data = MakePreferenceData(in, models.policy);
   }
-  return CheckpointIfDue(in.job, ranks, models, learner, counters, output,
-                         {0, 0}, true);
+  return SafePoint(in, ranks, models, learner, counters, output, stop, {0, 0},
+                   /*round_end=*/true);
 }
 
 // One round from its `first` PPO iteration (0 unless resumed inside it):
@@ -174,7 +219,7 @@ absl::Status StartRun(const RunInputs& in, const RankGroups& ranks,
 absl::Status RunRound(const RunInputs& in, int round, int first,
                       const RankGroups& ranks, RlhfModels& models,
                       LearnerParts& learner, PolicyCounters& counters,
-                      RunOutput& output) {
+                      RunOutput& output, const StopSignals* stop) {
   if (ranks.learner() && first == 0) {
     if (in.job.reward_training().mode() != VANILLA) {
       learner.reward_data.meta = SampleMetaSet(in, models.policy, round);
@@ -190,21 +235,24 @@ absl::Status RunRound(const RunInputs& in, int round, int first,
       SendWeights(ranks, *models.reward_model, counters.policy_version)
           .status(),
       "round ", round, ": sending the reward model to the rollout workers");
-  METARM_RETURN_IF_ERROR(
-      RunPpoIterations(in, round, first, ranks, models, learner.ppo.get(),
-                       counters, output, [&](RunPosition at) {
-                         return CheckpointIfDue(in.job, ranks, models, learner,
-                                                counters, output, at, false);
-                       }));
+  const int iterations = static_cast<int>(in.job.ppo().iterations_per_round());
+  METARM_RETURN_IF_ERROR(RunPpoIterations(
+      in, round, first, ranks, models, learner.ppo.get(), counters, output,
+      [&](RunPosition at) -> absl::Status {
+        // The round's last iteration is followed by its evaluation: its
+        // safe point is the round's end.
+        if (at.iterations_done == iterations) return absl::OkStatus();
+        return SafePoint(in, ranks, models, learner, counters, output, stop, at,
+                         /*round_end=*/false);
+      }));
   if (ranks.writer()) {
     CrashPointForTest("round_end");
     METARM_RETURN_IF_ERROR(
         EvaluateRound(in, round, models, learner.reward_data.eval, output),
         "round ", round, " evaluation");
   }
-  const int iterations = static_cast<int>(in.job.ppo().iterations_per_round());
-  return CheckpointIfDue(in.job, ranks, models, learner, counters, output,
-                         {round, iterations}, true);
+  return SafePoint(in, ranks, models, learner, counters, output, stop,
+                   {round, iterations}, /*round_end=*/true);
 }
 
 // Learner 0: the final weights, and their Hugging Face exports if asked.
@@ -247,12 +295,13 @@ absl::StatusOr<std::optional<RunPosition>> FindResumePoint(
 absl::Status RunRounds(const RunInputs& in, std::optional<RunPosition> resumed,
                        const RankGroups& ranks, RlhfModels& models,
                        LearnerParts& learner, PolicyCounters& counters,
-                       RunOutput& output) {
+                       RunOutput& output, const StopSignals* stop) {
   if (resumed.has_value()) {
     METARM_RETURN_IF_ERROR(SyncPolicy(ranks, models, counters));
   } else {
     METARM_RETURN_IF_ERROR(
-        StartRun(in, ranks, models, learner, counters, output), "round 0");
+        StartRun(in, ranks, models, learner, counters, output, stop),
+        "round 0");
   }
   const int iterations = static_cast<int>(in.job.ppo().iterations_per_round());
   const RunPosition at = resumed.value_or(RunPosition{});
@@ -260,8 +309,8 @@ absl::Status RunRounds(const RunInputs& in, std::optional<RunPosition> resumed,
   int first = round_done ? 0 : at.iterations_done;
   for (int round = round_done ? at.round + 1 : at.round;
        round <= static_cast<int>(in.job.rounds()); ++round, first = 0) {
-    METARM_RETURN_IF_ERROR(
-        RunRound(in, round, first, ranks, models, learner, counters, output));
+    METARM_RETURN_IF_ERROR(RunRound(in, round, first, ranks, models, learner,
+                                    counters, output, stop));
   }
   if (ranks.writer()) METARM_RETURN_IF_ERROR(SaveFinalModels(in.job, models));
   return absl::OkStatus();
@@ -316,8 +365,13 @@ absl::Status RunRlhfJob(const Job& job, ProcessGroups& groups,
   METARM_ASSIGN_OR_RETURN(std::optional<RunPosition> resumed,
                           FindResumePoint(in, ranks, options.require_resume,
                                           models, learner, counters, output));
-  absl::Status result =
-      RunRounds(in, resumed, ranks, models, learner, counters, output);
+  absl::Status result = RunRounds(in, resumed, ranks, models, learner, counters,
+                                  output, options.stop);
+  if (IsStoppedBySignal(result)) {
+    // Every rank agreed to stop here and the checkpoint is written.
+    METARM_RETURN_IF_ERROR(groups.world->Barrier());
+    return result;
+  }
   if (!result.ok()) {
     // Other ranks may be waiting for this one in a collective: end the job.
     MpiEnvironment::FailJob(std::string(result.message()), 1);

@@ -30,6 +30,7 @@
 #include "cluster/roles.h"
 #include "metrics/progress.h"
 #include "proto/job.pb.h"
+#include "util/stop_signals.h"
 
 namespace metarm {
 
@@ -38,6 +39,11 @@ struct RlhfOptions {
   // Fail (FailedPrecondition) when the output folder holds no checkpoint.
   // Either way a run continues from the newest checkpoint there.
   bool require_resume = false;
+  // SIGTERM / SIGUSR1 received by any rank stop the run at the next safe
+  // point (after a PPO iteration, or at a round's end) with a checkpoint;
+  // RunRlhfJob then returns StoppedBySignal's status on every rank. Null:
+  // signals are not watched.
+  const StopSignals* stop = nullptr;
 };
 
 // Collective over the world. Continues from the newest checkpoint in

@@ -24,6 +24,18 @@ check() {  # check NAME COMMAND...: passes when COMMAND succeeds
 has() { grep -qF -- "$1" <<<"$out"; }        # the output holds this text
 count() { grep -cF -- "$1" <<<"$out"; }      # lines of output holding it
 
+# job_pids JOB_FILE COMM [RANK]: the pids of the processes named COMM
+# (metarm_train, or mpirun) started with --job=JOB_FILE;
+# with RANK, only the rank of that MPI world rank.
+job_pids() {
+  local p
+  for p in $(pgrep -f -- "--job=$1"); do
+    [[ "$(cat /proc/"$p"/comm 2>/dev/null)" == "$2" ]] || continue
+    if [[ -z "${3:-}" ]] || tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null |
+      grep -qx "OMPI_COMM_WORLD_RANK=$3"; then echo "$p"; fi
+  done
+}
+
 finish_checks() {  # finish_checks NAME
   echo "$1: $passes passed, $failures failed"
   test "$failures" -eq 0

@@ -2,7 +2,9 @@
 //
 //   mpirun -np 3 bazel-bin/trainer/metarm_train --job=jobs/quickstart.pbtxt
 //
-// Exit codes: 0 done, 1 run-time failure, 2 bad job, data or flags.
+// Exit codes: 0 done, 1 run-time failure, 2 bad job, data or flags, 3
+// stopped by SIGTERM or SIGUSR1 after writing a checkpoint (run it again to
+// continue). docs/operations.md has the table.
 #include <iostream>
 
 #include "absl/flags/flag.h"

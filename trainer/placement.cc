@@ -55,7 +55,9 @@ absl::Status PlaceRank(const Topology& topology, ProcessGroups& groups) {
   METARM_RETURN_IF_ERROR(CheckOneDeviceKind(*groups.world, device->is_cuda()));
   return AgreeOnStatus(
       *groups.world,
-      ConnectDeviceBackends(groups, {BackendOf(topology), *device}));
+      ConnectDeviceBackends(
+          groups, {BackendOf(topology), *device,
+                   absl::Seconds(topology.collective_timeout_seconds())}));
 }
 
 }  // namespace metarm

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "cluster/roles.h"
 #include "cluster/threads.h"
+#include "comm/call_watchdog.h"
 #include "comm/messages.h"
 #include "comm/mpi_communicator.h"
 #include "comm/mpi_environment.h"
@@ -16,6 +17,7 @@
 #include "trainer/placement.h"
 #include "trainer/reward_model_job.h"
 #include "util/device_spec.h"
+#include "util/stop_signals.h"
 
 namespace metarm {
 namespace {
@@ -88,6 +90,13 @@ int RunJob(const TrainerOptions& options) {
     return kExitOk;
   }
 
+  // From here on a call that hangs ends the job (every group split from the
+  // world shares the watchdog).
+  world->SetWatchdog(std::make_shared<CallWatchdog>(
+      absl::Seconds(job->topology().collective_timeout_seconds()),
+      [world_rank](const std::string& message) {
+        ExitOnHungCall(world_rank, MpiEnvironment::HostName(), message);
+      }));
   absl::StatusOr<ProcessGroups> groups =
       CreateProcessGroups(job->topology(), std::move(world));
   if (!groups.ok())
@@ -117,12 +126,20 @@ int RunJob(const TrainerOptions& options) {
   } else if (job->kind() == REWARD_MODEL_ONLY) {
     result = RunRewardModelJob(*job, *groups);
   } else {
+    // Watched only here: the other jobs have no checkpoint to stop at, and
+    // end on the signal as usual.
+    StopSignals stop;
     RlhfOptions rlhf;
     rlhf.progress = options.progress;
     rlhf.require_resume = options.resume;
+    rlhf.stop = &stop;
     result = RunRlhfJob(*job, *groups, rlhf);
   }
   if (result.ok()) return kExitOk;
+  if (IsStoppedBySignal(result)) {
+    if (world_rank == 0) std::cout << "metarm: " << result.message() << "\n";
+    return kExitStopped;
+  }
   // Every rank holds the same status (the jobs agree on it); rank 0 prints.
   if (world_rank == 0) std::cerr << "metarm: " << result.message() << "\n";
   return IsBadInput(result) ? kExitBadInput : kExitFailure;

@@ -17,6 +17,9 @@ namespace metarm {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;   // a run-time failure (the job aborts)
 inline constexpr int kExitBadInput = 2;  // bad job file, data or flags
+// Stopped by SIGTERM or SIGUSR1 after writing a checkpoint: run the same
+// command again to continue (a requeued Slurm job does).
+inline constexpr int kExitStopped = 3;
 
 struct TrainerOptions {
   std::string job_path;

@@ -98,15 +98,16 @@ absl::StatusOr<std::string> ReadMaybeGzipped(const std::string& path) {
 
 absl::Status WriteFileAtomically(const std::string& path,
                                  absl::string_view contents) {
+  // Errors name `path`, the file the caller asked for, not the temporary.
   const std::string temporary = absl::StrCat(path, ".tmp.", ::getpid());
   int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) return ErrnoStatus("cannot create", temporary, errno);
-  absl::Status status = WriteAll(fd, contents, temporary);
+  if (fd < 0) return ErrnoStatus("cannot create", path, errno);
+  absl::Status status = WriteAll(fd, contents, path);
   if (status.ok() && ::fsync(fd) != 0) {
-    status = ErrnoStatus("cannot flush", temporary, errno);
+    status = ErrnoStatus("cannot write", path, errno);
   }
   if (::close(fd) != 0 && status.ok()) {
-    status = ErrnoStatus("cannot close", temporary, errno);
+    status = ErrnoStatus("cannot write", path, errno);
   }
   if (status.ok() && ::rename(temporary.c_str(), path.c_str()) != 0) {
     status = ErrnoStatus("cannot rename into place", path, errno);
@@ -118,9 +119,15 @@ absl::Status WriteFileAtomically(const std::string& path,
 absl::Status AppendLine(const std::string& path, absl::string_view line) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   if (fd < 0) return ErrnoStatus("cannot open for appending", path, errno);
+  // A failed append is cut back to where the file ended, so that a reader
+  // never meets half a line (a full disk may take part of it).
+  const off_t end = ::lseek(fd, 0, SEEK_END);
   absl::Status status = WriteAll(fd, line, path);
   if (status.ok() && ::fsync(fd) != 0) {
-    status = ErrnoStatus("cannot flush", path, errno);
+    status = ErrnoStatus("cannot write", path, errno);
+  }
+  if (!status.ok() && end >= 0 && ::ftruncate(fd, end) != 0) {
+    // Keep the write's error: it is the one that says what went wrong.
   }
   ::close(fd);
   return status;

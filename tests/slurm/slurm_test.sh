@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # A real one-machine Slurm cluster (munged, slurmctld, slurmd from Debian's
 # packages, configured in a scratch folder): the quickstart job submitted
-# through deploy/slurm/metarm.sbatch with 3 tasks runs to the end; a second,
-# long job cancelled with scancel stops cleanly, leaving no rank behind.
+# through deploy/slurm/metarm.sbatch with 3 tasks runs to the end; a short
+# job sent SIGUSR1 (pre-emption) stops with a checkpoint, is requeued and ends
+# with an uninterrupted run's numbers; a long job cancelled with scancel
+# stops cleanly, leaving no rank behind.
 # Every daemon started here is stopped by its pid. If the daemons cannot
 # start, the test fails and prints their logs.
 set -uo pipefail
@@ -13,6 +15,7 @@ work=${TEST_TMPDIR:-$(mktemp -d)}
 # From the repository root (or the runfiles root under bazel test).
 source tests/check_lib.sh
 source tests/slurm/slurm_cluster.sh
+e2e_py=$(realpath tests/e2e.py)
 trap stop_slurm EXIT
 
 if ! start_slurm "$work/slurm"; then
@@ -54,6 +57,45 @@ check "exit code 0:0" test "$code" == "0:0"
 check "3 ranks under srun" has "3 ranks, 2 learners and 1 rollout worker"
 check "rounds.jsonl has rounds 0-2" test "$(wc -l <"$work/out_quickstart/rounds.jsonl" 2>/dev/null)" -eq 3
 check "the final policy is saved" test -s "$work/out_quickstart/policy.pt"
+
+# --- Pre-emption: SIGUSR1 (what --signal=USR1@120 sends before the time
+# limit) stops the run at its next safe point with a checkpoint and exit 3;
+# metarm.sbatch requeues the job, which continues from the checkpoint and
+# ends with the numbers of an uninterrupted run of the same job. ----------
+sed -e 's/steps: 600/steps: 50/' -e 's/iterations_per_round: 20/iterations_per_round: 6/' \
+  -e 's/num_preference_pairs: 2048/num_preference_pairs: 512/' "$job" >"$work/short.pbtxt"
+id=$(METARM_TRAINER=$trainer sbatch --parsable --ntasks=3 \
+  --output="$work/short-%j.out" "$sbatch_script" "$work/short.pbtxt" "$work/out_whole")
+wait_for_state "$id" 300 COMPLETED FAILED CANCELLED TIMEOUT NODE_FAIL
+check "the uninterrupted short job completes" test "$(job_field "$id" JobState)" == COMPLETED
+
+id=$(METARM_TRAINER=$trainer sbatch --parsable --ntasks=3 --open-mode=append \
+  --output="$work/preempted-%j.out" "$sbatch_script" "$work/short.pbtxt" "$work/out_preempted")
+wait_for_state "$id" 60 RUNNING
+for _ in $(seq 600); do [[ -s "$work/out_preempted/metrics.jsonl" ]] && break; sleep 0.2; done
+check "the pre-empted job is training" test -s "$work/out_preempted/metrics.jsonl"
+scancel --signal=USR1 "$id"
+# Slurm holds a requeued job until a begin time a little in the future (so
+# that the old run's step is gone everywhere before the new one starts).
+wait_for_state "$id" 120 PENDING
+check "the stopped job was requeued" test "$(job_field "$id" Restarts)" -ge 1
+requeued_at=$(date +%s)
+wait_for_state "$id" 300 RUNNING COMPLETED
+echo "the requeued job started $(($(date +%s) - requeued_at)) s after it was requeued"
+wait_for_state "$id" 300 COMPLETED FAILED CANCELLED TIMEOUT NODE_FAIL
+out=$(cat "$work/preempted-$id.out" 2>/dev/null)
+stopped_at=$(grep -o "stopped by SIGUSR1 after round [0-9]*, [0-9]* PPO iterations done" <<<"$out")
+echo "pre-emption under Slurm: ${stopped_at:-no stop message}; then $(job_field "$id" JobState)"
+check "the run stopped for SIGUSR1, saying where" test -n "$stopped_at"
+check "the script requeued it" has "requeueing job $id"
+check "the requeued run resumed where it stopped" \
+  has "resuming from the checkpoint in $work/out_preempted/checkpoints: ${stopped_at#stopped by SIGUSR1 after }"
+check "the requeued job completes" test "$(job_field "$id" JobState)" == COMPLETED
+check "pre-empted and requeued: the same numbers as uninterrupted" \
+  /usr/bin/python3 "$e2e_py" same "$work/out_whole" "$work/out_preempted" \
+  metrics.jsonl rounds.jsonl reward_model.jsonl reward_steps.jsonl eval_samples.jsonl
+check "pre-empted and requeued: the same final policy" \
+  cmp -s "$work/out_whole/policy.pt" "$work/out_preempted/policy.pt"
 
 # --- A long job cancelled with scancel stops cleanly. ---------------------
 sed -e 's/^rounds: 2/rounds: 50/' -e 's/steps: 600/steps: 50/' "$job" >"$work/long.pbtxt"
