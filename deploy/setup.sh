@@ -24,6 +24,7 @@ packages=(
   python3-crc32c           # the independent TensorBoard-file reader in the tests
   python3-regex            # Unicode patterns of the tokenizer reference (tasks/testdata/)
   python3-matplotlib       # the plots of experiments/reproduce.sh and deploy/report.sh
+  time                     # a rank's peak memory (tests/memory_plan_test.sh)
 )
 
 missing=()

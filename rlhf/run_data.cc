@@ -3,6 +3,7 @@
 #include <numeric>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "rollout/preference_generator.h"
 #include "training/job_options.h"
 #include "util/random_streams.h"
@@ -154,30 +155,47 @@ absl::StatusOr<std::unique_ptr<RlhfData>> LoadFileData(
     const Job& job, const Tokenizer& tokenizer) {
   const TaskSpec& task = job.task();
   FileContents c;
+  // Every file is read and every file's problem reported at once (the
+  // first of each file), so that one run of --validate_only finds them all.
+  std::vector<std::string> problems;
+  auto note = [&problems](const absl::Status& status) {
+    if (!status.ok()) problems.emplace_back(status.message());
+    return status.ok();
+  };
   std::vector<PairText> train_texts, eval_texts;
-  METARM_RETURN_IF_ERROR(
-      ReadPairs(job, tokenizer, c.pairs, train_texts, eval_texts));
+  const bool pairs_read =
+      note(ReadPairs(job, tokenizer, c.pairs, train_texts, eval_texts));
   const ChatFormat format = ChatFormatOf(task);
   const PromptFitter fitter(format, tokenizer, task.max_prompt_tokens());
-  METARM_ASSIGN_OR_RETURN(PromptSet train,
-                          ReadPromptSet(task.train_prompts(), train_texts,
-                                        task.train_pairs(), fitter));
-  METARM_ASSIGN_OR_RETURN(
-      PromptSet eval,
-      ReadPromptSet(
-          task.eval_prompts(), eval_texts,
-          task.eval_pairs().empty() ? task.train_pairs() : task.eval_pairs(),
-          fitter));
-  c.train_prompts = std::move(train.prompts);
-  c.eval_prompts = std::move(eval.prompts);
+  // Prompts taken from the pairs need the pairs; a prompt file does not.
+  auto read_prompts = [&](const std::string& path,
+                          const std::vector<PairText>& texts,
+                          const std::string& source, PromptSet& set) {
+    if (path.empty() && !pairs_read) return;
+    absl::StatusOr<PromptSet> read =
+        ReadPromptSet(path, texts, source, fitter);
+    if (note(read.status())) set = *std::move(read);
+  };
+  PromptSet train, eval;
+  read_prompts(task.train_prompts(), train_texts, task.train_pairs(), train);
+  read_prompts(
+      task.eval_prompts(), eval_texts,
+      task.eval_pairs().empty() ? task.train_pairs() : task.eval_pairs(),
+      eval);
   if (!task.sft_data().empty()) {
-    METARM_ASSIGN_OR_RETURN(c.demonstrations,
-                            ReadDemonstrations(task.sft_data(), format));
+    absl::StatusOr<std::vector<Demonstration>> demonstrations =
+        ReadDemonstrations(task.sft_data(), format);
+    if (note(demonstrations.status())) c.demonstrations = *demonstrations;
   } else {
     for (const PairText& pair : train_texts) {
       c.demonstrations.push_back({pair.prompt, pair.chosen});
     }
   }
+  if (!problems.empty()) {
+    return absl::InvalidArgumentError(absl::StrJoin(problems, "\n"));
+  }
+  c.train_prompts = std::move(train.prompts);
+  c.eval_prompts = std::move(eval.prompts);
   c.summary = {{"train_pairs", c.pairs.train.size()},
                {"held_out_pairs", c.pairs.eval.size()},
                {"demonstrations", c.demonstrations.size()},

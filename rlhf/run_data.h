@@ -52,7 +52,8 @@ class RlhfData {
 std::unique_ptr<RlhfData> TestbedData(const Task& task);
 
 // Reads every file the job's task names, through the fit rule
-// (tasks/prompt_data.h). Errors name the file, the line and the reason.
+// (tasks/prompt_data.h). Errors name the file, the line and the reason;
+// every file with a problem is reported (one line each), not only the first.
 absl::StatusOr<std::unique_ptr<RlhfData>> LoadFileData(
     const Job& job, const Tokenizer& tokenizer);
 

@@ -8,6 +8,7 @@
 #include "tasks/chat_tokenizer.h"
 #include "tasks/tokenizer_factory.h"
 #include "util/file.h"
+#include "util/gzip_file.h"
 
 namespace metarm {
 namespace {

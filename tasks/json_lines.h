@@ -16,16 +16,19 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
+#include "util/excerpt.h"
 #include "util/file.h"
+#include "util/gzip_file.h"
 #include "util/status_macros.h"
 
 namespace metarm {
 
-// "path:line: reason"
+// "path:line: reason", the reason cut to a readable excerpt (a parser's
+// message may quote the whole line, which may be megabytes long).
 inline absl::Status LineError(const std::string& path, int line,
                               const std::string& reason) {
   return absl::InvalidArgumentError(
-      absl::StrCat(path, ":", line, ": ", reason));
+      absl::StrCat(path, ":", line, ": ", Excerpt(reason)));
 }
 
 // Reads `path` line by line, parsing each non-blank line as a JSON object and

@@ -105,6 +105,17 @@ TEST(ReadPreferencePairsTest, BadInputNamesFileLineAndReason) {
             std::string::npos);
 }
 
+// A huge bad line is quoted as an excerpt, not whole.
+TEST(ReadPreferencePairsTest, AHugeBadLineGivesAShortMessage) {
+  const std::string huge(5 << 20, 'x');  // 5 MB in an unterminated string
+  const std::string error =
+      PairsError("{\"prompt\": \"a\", \"chosen\": \"" + huge);
+  EXPECT_NE(error.find("bad.jsonl:1: invalid JSON"), std::string::npos)
+      << error.size();
+  EXPECT_LT(error.size(), 1000u);
+  EXPECT_NE(error.find("more bytes)"), std::string::npos);
+}
+
 TEST(ReadResponseSetsTest, ExactlyKResponses) {
   ByteTokenizer tokenizer;
   const std::string good =

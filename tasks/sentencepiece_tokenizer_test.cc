@@ -8,6 +8,7 @@
 #include "nlohmann/json.hpp"
 #include "tasks/tokenizer_factory.h"
 #include "util/file.h"
+#include "util/gzip_file.h"
 
 namespace metarm {
 namespace {

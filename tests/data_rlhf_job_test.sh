@@ -35,9 +35,11 @@ write_job() {  # write_job NAME LEARNERS [ASSIGNMENTS...]
     >"$work/$name.pbtxt"
 }
 
-run() {  # run NAME RANKS: in the foreground
+run() {  # run NAME RANKS [FLAGS...]: in the foreground
+  local name=$1 ranks=$2
+  shift 2
   out=$(timeout --kill-after=5 300 "$mpirun_local" -x METARM_TEST_CRASH \
-    -np "$2" "$trainer" --job="$work/$1.pbtxt" --threads_per_rank=1 2>&1)
+    -np "$ranks" "$trainer" --job="$work/$name.pbtxt" --threads_per_rank=1 "$@" 2>&1)
   code=$?
 }
 
@@ -135,5 +137,17 @@ refused chatml_byte "task.chat_template CHATML ends a reply with <|im_end|>, whi
   template=CHATML
 refused no_end_token "tokenizer_no_end/tokenizer.json: no token \"<|endoftext|>\" for bos_token" \
   task_extra="tokenizer: \"$work/data/tokenizer_no_end\""
+
+# Two bad files at once: both named, by --validate_only (which reads the
+# data files) as by a run.
+write_job two_bad 1 prompts=prompts_empty.jsonl \
+  task_extra="eval_prompts: \"$work/data/prompts_role.jsonl\""
+for flags in --validate_only ""; do
+  run two_bad 2 $flags
+  check "two bad files (${flags:-a run}): exit 2" test "$code" -eq 2
+  check "two bad files (${flags:-a run}): the first named" has "prompts_empty.jsonl:2: field \"prompt\": empty prompt"
+  check "two bad files (${flags:-a run}): the second named" has "prompts_role.jsonl:1: messages[0]: unknown role \"robot\""
+done
+check "two bad files: no output folder" test ! -e "$work/out_two_bad"
 
 finish_checks data_rlhf_job_test

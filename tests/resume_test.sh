@@ -223,7 +223,7 @@ check "skipped steps are counted" grep -q '"skipped_steps":[1-9]' "$work/out_nan
 touch "$work/a_file"
 write_job unwritable "" "$work/a_file/out"
 run unwritable
-check "an unwritable output folder exits non-zero" test "$code" -ne 0
+check "an output folder below a file exits 2 (bad input)" test "$code" -eq 2
 check "it names the folder" has "$work/a_file/out"
 
 finish_checks resume

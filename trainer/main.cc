@@ -40,6 +40,10 @@ ABSL_FLAG(std::string, device, "",
 ABSL_FLAG(std::string, comm_backend, "",
           "Which backend moves tensors: auto (NCCL for CUDA tensors, MPI for "
           "CPU ones), mpi or nccl; overrides topology.backend.");
+ABSL_FLAG(double, memory_limit_gib, 0,
+          "The memory one rank may use, in GiB: a job whose memory plan "
+          "needs more is refused (exit 2). 0: this machine's memory divided "
+          "by the ranks on it.");
 ABSL_FLAG(int, threads_per_rank, 0,
           "LibTorch threads per rank; 0 sizes them from the node's cores.");
 
@@ -72,6 +76,15 @@ int main(int argc, char** argv) {
       std::cerr << "metarm_train: --threads_per_rank must be 0 (sized from "
                    "the node's cores) or positive, got "
                 << options.threads_per_rank << "\n";
+    }
+    return metarm::kExitBadInput;
+  }
+  options.memory_limit_gib = absl::GetFlag(FLAGS_memory_limit_gib);
+  if (!(options.memory_limit_gib >= 0)) {
+    if (rank == 0) {
+      std::cerr << "metarm_train: --memory_limit_gib must be 0 (this "
+                   "machine's memory / its ranks) or positive, got "
+                << options.memory_limit_gib << "\n";
     }
     return metarm::kExitBadInput;
   }

@@ -10,13 +10,18 @@
 #include "comm/messages.h"
 #include "comm/mpi_communicator.h"
 #include "comm/mpi_environment.h"
+#include "comm/status_consensus.h"
 #include "rlhf/rlhf_job.h"
+#include "rlhf/run_data.h"
 #include "tasks/task_registry.h"
 #include "trainer/job_distribution.h"
 #include "trainer/layout.h"
 #include "trainer/placement.h"
 #include "trainer/reward_model_job.h"
+#include "training/job_options.h"
+#include "training/memory_plan.h"
 #include "util/device_spec.h"
+#include "util/status_macros.h"
 #include "util/stop_signals.h"
 
 namespace metarm {
@@ -57,6 +62,26 @@ int PrintJobFact(const TrainerOptions& options,
   return kExitOk;
 }
 
+// A preference_file job's data files, read as the run would read them, every
+// file's problem reported (for --validate_only; a run reads them itself).
+absl::Status CheckJobData(const Job& job) {
+  if (job.task().name() != kPreferenceFileTask) return absl::OkStatus();
+  METARM_ASSIGN_OR_RETURN(std::unique_ptr<ChatTokenizer> tokenizer,
+                          MakeJobTokenizer(job.task()), "task.tokenizer");
+  return LoadFileData(job, *tokenizer).status();
+}
+
+// The job's memory plan (training/memory_plan.h), printed when `print`,
+// against what one of `ranks_here` ranks on this machine may use.
+absl::Status CheckJobMemory(const Job& job, const TrainerOptions& options,
+                            int ranks_here, bool print,
+                            const std::string& limit_source) {
+  METARM_ASSIGN_OR_RETURN(MemoryPlan plan, PlanJobMemory(job));
+  const double limit = RankMemoryLimit(options.memory_limit_gib, ranks_here);
+  if (print) std::cout << FormatMemoryPlan(plan, limit) << std::flush;
+  return CheckMemoryPlan(plan, limit, limit_source);
+}
+
 // Loads the job on every rank. The world-size check is skipped only for
 // --validate_only in a one-process run (validating a file on a login node).
 absl::StatusOr<Job> LoadJob(const TrainerOptions& options, Communicator& world,
@@ -83,9 +108,26 @@ int RunJob(const TrainerOptions& options) {
   if (!options.output_dir.empty()) job->set_output_dir(options.output_dir);
   ApplyPlacementFlags(options, *job);
   if (options.validate_only) {
+    // The memory plan as if every rank ran on this machine (mpirun_local),
+    // unless --memory_limit_gib says what a rank gets where it will run.
+    const int ranks = RequiredWorldSize(job->topology());
+    absl::Status data = CheckJobData(*job);
+    if (!data.ok()) {
+      if (world_rank == 0) std::cerr << data.message() << "\n";
+      return kExitBadInput;
+    }
+    absl::Status fits = CheckJobMemory(
+        *job, options, ranks, world_rank == 0,
+        options.memory_limit_gib > 0
+            ? "--memory_limit_gib"
+            : absl::StrCat("this machine's memory / the job's ", ranks,
+                           " ranks; --memory_limit_gib sets it"));
+    if (!fits.ok()) {
+      if (world_rank == 0) std::cerr << "metarm: " << fits.message() << "\n";
+      return kExitBadInput;
+    }
     if (world_rank == 0) {
-      std::cout << options.job_path << ": valid; needs "
-                << RequiredWorldSize(job->topology()) << " ranks\n";
+      std::cout << options.job_path << ": valid; needs " << ranks << " ranks\n";
     }
     return kExitOk;
   }
@@ -117,6 +159,19 @@ int RunJob(const TrainerOptions& options) {
   if (!layout.ok())
     MpiEnvironment::FailJob(layout.status().ToString(), kExitFailure);
   if (world_rank == 0) std::cout << FormatLayout(*job, *layout) << std::flush;
+  // Before any model is built: a job that cannot fit is bad input.
+  absl::Status fits = AgreeOnStatus(
+      *groups->world,
+      CheckJobMemory(*job, options, groups->node->size(), world_rank == 0,
+                     options.memory_limit_gib > 0
+                         ? "--memory_limit_gib"
+                         : absl::StrCat("this machine's memory / its ",
+                                        groups->node->size(),
+                                        " ranks; --memory_limit_gib sets it")));
+  if (!fits.ok()) {
+    if (world_rank == 0) std::cerr << "metarm: " << fits.message() << "\n";
+    return IsBadInput(fits) ? kExitBadInput : kExitFailure;
+  }
 
   absl::Status result = absl::OkStatus();
   if (job->kind() == REWARD_MODEL_ONLY && options.resume) {

@@ -45,6 +45,9 @@ struct TrainerOptions {
   std::string comm_backend;
   // How rank 0 shows progress.
   ProgressStyle progress = ProgressStyle::kPlain;
+  // The memory one rank may use, in GiB; 0: this machine's memory (or its
+  // cgroup's limit) divided by the ranks on it (training/memory_plan.h).
+  double memory_limit_gib = 0;
 };
 
 // InvalidArgument naming the flag when --device or --comm_backend is

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <cerrno>
 #include <cstring>
@@ -60,42 +59,6 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return contents.str();
 }
 
-absl::StatusOr<std::string> ReadMaybeGzipped(const std::string& path) {
-  METARM_ASSIGN_OR_RETURN(std::string raw, ReadFile(path));
-  if (raw.size() < 2 || static_cast<unsigned char>(raw[0]) != 0x1f ||
-      static_cast<unsigned char>(raw[1]) != 0x8b) {
-    return raw;
-  }
-  z_stream stream{};
-  // 16 + MAX_WBITS: expect a gzip header.
-  if (inflateInit2(&stream, 16 + MAX_WBITS) != Z_OK) {
-    return absl::InternalError(absl::StrCat(path, ": zlib init failed"));
-  }
-  stream.next_in = reinterpret_cast<Bytef*>(raw.data());
-  stream.avail_in = static_cast<uInt>(raw.size());
-  std::string out;
-  char buffer[1 << 16];
-  int result = Z_OK;
-  while (result == Z_OK) {
-    stream.next_out = reinterpret_cast<Bytef*>(buffer);
-    stream.avail_out = sizeof(buffer);
-    result = inflate(&stream, Z_NO_FLUSH);
-    out.append(buffer, sizeof(buffer) - stream.avail_out);
-    // Concatenated gzip members: start the next one.
-    if (result == Z_STREAM_END && stream.avail_in > 0) {
-      result = inflateReset(&stream);
-    }
-  }
-  const std::string message = stream.msg != nullptr ? stream.msg : "";
-  inflateEnd(&stream);
-  if (result != Z_STREAM_END) {
-    return absl::DataLossError(
-        absl::StrCat(path, ": gzip data is truncated or corrupt",
-                     message.empty() ? "" : absl::StrCat(" (", message, ")")));
-  }
-  return out;
-}
-
 absl::Status WriteFileAtomically(const std::string& path,
                                  absl::string_view contents) {
   // Errors name `path`, the file the caller asked for, not the temporary.
@@ -144,6 +107,14 @@ absl::Status MakeDirectories(const std::string& path) {
     start = slash + 1;
     if (prefix.empty()) continue;
     if (::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) {
+      if (errno == ENOTDIR) {
+        // A file where a folder of the path should be: the path given is
+        // wrong (bad input), like a path that is itself a file below.
+        return absl::FailedPreconditionError(absl::StrCat(
+            path,
+            ": cannot create it: a part of the path is a file, not a "
+            "directory"));
+      }
       return ErrnoStatus("cannot create directory", prefix, errno);
     }
   }

@@ -16,11 +16,6 @@ namespace metarm {
 // failures carry strerror.
 absl::StatusOr<std::string> ReadFile(const std::string& path);
 
-// Reads the whole file, decompressing it when it is gzip (by its magic bytes,
-// whatever its name). A truncated or corrupt gzip stream is DataLoss naming
-// the path.
-absl::StatusOr<std::string> ReadMaybeGzipped(const std::string& path);
-
 // Writes `contents` to `path` through a temporary file in the same folder,
 // flushed to disk and renamed over `path`: readers see the old file or the new
 // one, never a half-written one.

@@ -53,7 +53,9 @@ SlurmdPort=$((base + 1))
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
-AuthInfo=socket=$munge_dir/munge.socket
+# cred_expire is also how long a requeued job waits before it may start
+# again (default 120 s); 20 s keeps the pre-emption test short.
+AuthInfo=socket=$munge_dir/munge.socket,cred_expire=20
 CredType=cred/munge
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none

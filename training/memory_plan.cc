@@ -1,0 +1,330 @@
+#include "training/memory_plan.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "training/job_options.h"
+#include "training/model_factory.h"
+#include "util/status_macros.h"
+
+namespace metarm {
+namespace {
+
+constexpr double kFloatBytes = 4;
+// Rows the learners sample at once (rollout/preference_generator.h's default
+// batch of prompts), each prompt k times for the meta set.
+constexpr double kLearnerSamplePrompts = 64;
+
+double NormParameters(const TransformerConfig& c) {
+  return c.norm == NormKind::kLayerNorm ? 2.0 * c.d_model : c.d_model;
+}
+
+double MlpWidth(const TransformerConfig& c) {
+  return c.mlp == MlpKind::kSwiGlu ? 2.0 * c.d_ff : c.d_ff;
+}
+
+// Tokens of the longest sequence the job makes: prompt, response, BOS, EOS,
+// as far as the model holds them.
+double SequenceTokens(const Job& job, const TransformerConfig& config) {
+  const double longest = static_cast<double>(job.task().max_prompt_tokens()) +
+                         job.task().max_response_tokens() + 2;
+  return std::min<double>(longest, config.max_seq_len);
+}
+
+// Floats autograd keeps per token of one sequence in a training step: per
+// block the normed inputs, q, k, v, the attention output and its
+// projection, the residual sums, the MLP's hidden layer before and after its
+// activation, and two T-long rows of attention scores per head (the scores
+// and their softmax); then the logits, their log-softmax and gradient.
+double TrainingFloatsPerToken(const TransformerConfig& c, double tokens,
+                              bool lm_head) {
+  const double per_block =
+      9.0 * c.d_model + MlpWidth(c) + c.d_ff + 2.0 * c.n_heads * tokens;
+  return c.n_layers * per_block + (lm_head ? 3.0 * c.vocab_size : 1.0);
+}
+
+double TrainingActivations(const TransformerConfig& c, double sequences,
+                           double tokens, bool lm_head) {
+  return kFloatBytes * sequences * tokens *
+         TrainingFloatsPerToken(c, tokens, lm_head);
+}
+
+// A forward pass without gradients keeps one block's working set at a time
+// and the logits.
+double ScoringActivations(const TransformerConfig& c, double sequences,
+                          double tokens, bool lm_head) {
+  const double per_token = 6.0 * c.d_model + MlpWidth(c) + c.d_ff +
+                           2.0 * c.n_heads * tokens +
+                           (lm_head ? 2.0 * c.vocab_size : 1.0);
+  return kFloatBytes * sequences * tokens * per_token;
+}
+
+// Keys and values of every layer for `rows` sequences of `tokens`.
+double KvCache(const TransformerConfig& c, double rows, double tokens) {
+  return kFloatBytes * 2.0 * c.n_layers * c.kv_heads() * c.head_dim() * rows *
+         tokens;
+}
+
+double PerLearner(double count, double learners) {
+  return std::ceil(count / learners);
+}
+
+bool MetaMode(const Job& job) {
+  return job.reward_training().mode() != VANILLA;
+}
+
+// The largest training step of a learner: SFT, a reward-model step (both
+// sides of its pairs, and the meta batch's k responses per prompt for the
+// MetaRM modes), or a PPO minibatch (policy and critic).
+MemoryItem LargestTrainingStep(const Job& job, const TransformerConfig& policy,
+                               const TransformerConfig& reward) {
+  const double n = job.topology().learner_ranks();
+  const double t_policy = SequenceTokens(job, policy);
+  const double t_reward = SequenceTokens(job, reward);
+  const RewardTraining& rt = job.reward_training();
+  double reward_sequences = 2.0 * rt.batch_size();
+  if (MetaMode(job)) {
+    reward_sequences +=
+        static_cast<double>(rt.meta_batch_size()) * rt.responses_per_prompt();
+  }
+  const double minibatch = PerLearner(job.ppo().minibatch_size(), n);
+  std::vector<MemoryItem> steps = {
+      {"activations of an SFT step",
+       TrainingActivations(policy, PerLearner(job.sft().batch_size(), n),
+                           t_policy, true)},
+      {"activations of a reward-model step",
+       TrainingActivations(reward, PerLearner(reward_sequences, n), t_reward,
+                           false)},
+      {"activations of a PPO minibatch",
+       TrainingActivations(policy, minibatch, t_policy, true) +
+           TrainingActivations(reward, minibatch, t_reward, false)},
+  };
+  if (job.kind() == REWARD_MODEL_ONLY) return steps[1];
+  return *std::max_element(steps.begin(), steps.end(),
+                           [](const MemoryItem& a, const MemoryItem& b) {
+                             return a.bytes < b.bytes;
+                           });
+}
+
+void AddLearnerItems(const Job& job, const TransformerConfig& policy,
+                     const TransformerConfig& reward, RankMemory& rank) {
+  const double n = job.topology().learner_ranks();
+  const double moments_share = job.topology().shard_optimizer_state() ? n : 1;
+  const double p = ParameterCount(policy, true) * kFloatBytes;
+  const double r = ParameterCount(reward, false) * kFloatBytes;
+  auto add = [&rank](std::string name, double bytes) {
+    rank.items.push_back({std::move(name), bytes});
+  };
+  add("reward model weights + gradients", 2 * r);
+  add("reward model AdamW moments", 2 * r / moments_share);
+  if (MetaMode(job)) add("MetaRM's adapted weights and saved gradient", 2 * r);
+  rank.items.push_back(LargestTrainingStep(job, policy, reward));
+  if (job.kind() == REWARD_MODEL_ONLY) return;
+  add("policy weights + gradients", 2 * p);
+  add("policy AdamW moments", 2 * p / moments_share);
+  add("reference policy", p);
+  add("critic weights + gradients + AdamW moments",
+      2 * r + 2 * r / moments_share);
+  // Every learner holds the whole iteration's batch: tokens, masks, old and
+  // reference log-probabilities, scores, values, advantages, returns.
+  add("the PPO experience batch", kFloatBytes * 8.0 *
+                                      job.ppo().rollout_batch_size() *
+                                      SequenceTokens(job, policy));
+  const double rows =
+      kLearnerSamplePrompts *
+      std::max<double>(2, job.reward_training().responses_per_prompt());
+  add("KV cache of the learners' sampling (meta set, pairs, evaluation)",
+      KvCache(policy, rows, SequenceTokens(job, policy)));
+}
+
+void AddRolloutItems(const Job& job, const TransformerConfig& policy,
+                     const TransformerConfig& reward, bool also_learner,
+                     RankMemory& rank) {
+  const double p = ParameterCount(policy, true) * kFloatBytes;
+  const double r = ParameterCount(reward, false) * kFloatBytes;
+  const double share =
+      std::ceil(static_cast<double>(job.ppo().rollout_batch_size()) /
+                job.topology().rollout_ranks());
+  const double t = SequenceTokens(job, policy);
+  if (!also_learner) {
+    rank.items.push_back({"policy weights", p});
+    rank.items.push_back({"reference policy", p});
+    rank.items.push_back({"reward model weights", r});
+  } else if (job.ppo().max_staleness() > 0) {
+    rank.items.push_back({"rollout copy of the policy", p});
+  }
+  rank.items.push_back(
+      {"KV cache of the rollout batch", KvCache(policy, share, t)});
+  rank.items.push_back({"scoring the rollout batch",
+                        ScoringActivations(policy, share, t, true)});
+}
+
+double ReadMemTotal() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  double kib = 0;
+  while (meminfo >> key >> kib) {
+    if (key == "MemTotal:") return kib * 1024;
+    meminfo.ignore(256, '\n');
+  }
+  const double pages = ::sysconf(_SC_PHYS_PAGES);
+  return pages * ::sysconf(_SC_PAGESIZE);
+}
+
+// The cgroup (v2) memory limit, or 0 without one.
+double ReadCgroupLimit() {
+  std::ifstream limit("/sys/fs/cgroup/memory.max");
+  std::string text;
+  if (!(limit >> text) || text == "max") return 0;
+  return std::atof(text.c_str());
+}
+
+}  // namespace
+
+double RankMemory::TotalBytes() const {
+  double total = 0;
+  for (const MemoryItem& item : items) total += item.bytes;
+  return total;
+}
+
+const MemoryItem& RankMemory::Largest() const {
+  return *std::max_element(items.begin(), items.end(),
+                           [](const MemoryItem& a, const MemoryItem& b) {
+                             return a.bytes < b.bytes;
+                           });
+}
+
+double ParameterCount(const TransformerConfig& c, bool lm_head) {
+  const double d = c.d_model;
+  const double attention_width = static_cast<double>(c.n_heads) * c.head_dim();
+  const double qkv_width = double(c.n_heads + 2 * c.kv_heads()) * c.head_dim();
+  double block = 2 * NormParameters(c);
+  block += d * qkv_width + (c.bias || c.qkv_bias ? qkv_width : 0);
+  block += attention_width * d + (c.bias ? d : 0);
+  block += d * MlpWidth(c) + (c.bias ? MlpWidth(c) : 0);
+  block += static_cast<double>(c.d_ff) * d + (c.bias ? d : 0);
+  double total = static_cast<double>(c.vocab_size) * d;  // token embedding
+  if (!c.rotary)
+    total += static_cast<double>(c.max_seq_len) * d;  // learned positions
+  total += c.n_layers * block + NormParameters(c);
+  if (lm_head) {
+    if (!c.tie_embeddings) total += d * c.vocab_size;
+  } else {
+    total += d + 1;  // the scalar head
+  }
+  return total;
+}
+
+MemoryPlan PlanMemory(const Job& job, const TransformerConfig& policy,
+                      const TransformerConfig& reward_model) {
+  MemoryPlan plan;
+  const bool colocated = job.topology().placement() == COLOCATED;
+  if (job.kind() == REWARD_MODEL_ONLY) {
+    RankMemory rank{"rank", {}};
+    AddLearnerItems(job, policy, reward_model, rank);
+    plan.ranks.push_back(std::move(rank));
+    return plan;
+  }
+  RankMemory learner{colocated ? "learner + rollout worker" : "learner", {}};
+  AddLearnerItems(job, policy, reward_model, learner);
+  if (colocated) {
+    AddRolloutItems(job, policy, reward_model, true, learner);
+    plan.ranks.push_back(std::move(learner));
+    return plan;
+  }
+  plan.ranks.push_back(std::move(learner));
+  RankMemory rollout{"rollout worker", {}};
+  AddRolloutItems(job, policy, reward_model, false, rollout);
+  plan.ranks.push_back(std::move(rollout));
+  return plan;
+}
+
+absl::StatusOr<MemoryPlan> PlanJobMemory(const Job& job) {
+  METARM_ASSIGN_OR_RETURN(std::unique_ptr<ChatTokenizer> tokenizer,
+                          MakeJobTokenizer(job.task()), "task.tokenizer");
+  const SequenceLimits limits{job.task().max_prompt_tokens(),
+                              job.task().max_response_tokens()};
+  METARM_ASSIGN_OR_RETURN(
+      TransformerConfig policy,
+      ModelConfig(job.policy(), "policy", *tokenizer, limits));
+  METARM_ASSIGN_OR_RETURN(
+      TransformerConfig reward,
+      ModelConfig(job.reward_model(), "reward_model", *tokenizer, limits));
+  return PlanMemory(job, policy, reward);
+}
+
+double RankMemoryLimit(double limit_gib, int ranks_on_this_machine) {
+  if (limit_gib > 0) return limit_gib * (1 << 30);
+  double machine = ReadMemTotal();
+  const double cgroup = ReadCgroupLimit();
+  if (cgroup > 0) machine = std::min(machine, cgroup);
+  return machine / std::max(1, ranks_on_this_machine);
+}
+
+std::string FormatBytes(double bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  int unit = 0;
+  while (bytes >= 1024 && unit < 6) {
+    bytes /= 1024;
+    ++unit;
+  }
+  return absl::StrFormat(bytes < 10 && unit > 0 ? "%.1f %s" : "%.0f %s", bytes,
+                         units[unit]);
+}
+
+std::string FormatMemoryPlan(const MemoryPlan& plan, double limit_bytes) {
+  std::string text = absl::StrCat("memory per rank (estimate; limit ",
+                                  FormatBytes(limit_bytes), "):\n");
+  for (const RankMemory& rank : plan.ranks) {
+    std::vector<MemoryItem> items = rank.items;
+    std::sort(items.begin(), items.end(),
+              [](const MemoryItem& a, const MemoryItem& b) {
+                return a.bytes > b.bytes;
+              });
+    // The four largest items, then the rest together.
+    std::vector<std::string> parts;
+    double rest = 0;
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (i < 4) {
+        parts.push_back(
+            absl::StrCat(items[i].name, " ", FormatBytes(items[i].bytes)));
+      } else {
+        rest += items[i].bytes;
+      }
+    }
+    if (items.size() > 4) {
+      const size_t more = items.size() - 4;
+      parts.push_back(absl::StrCat(
+          more, more == 1 ? " more item " : " more items ", FormatBytes(rest)));
+    }
+    absl::StrAppend(&text, "  ", rank.role, ": ",
+                    FormatBytes(rank.TotalBytes()), " (",
+                    absl::StrJoin(parts, ", "), ")\n");
+  }
+  return text;
+}
+
+absl::Status CheckMemoryPlan(const MemoryPlan& plan, double limit_bytes,
+                             const std::string& limit_source) {
+  for (const RankMemory& rank : plan.ranks) {
+    if (rank.TotalBytes() <= limit_bytes) continue;
+    const MemoryItem& largest = rank.Largest();
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the job does not fit in memory: a ", rank.role, " needs about ",
+        FormatBytes(rank.TotalBytes()), " (the largest item: ", largest.name,
+        ", ", FormatBytes(largest.bytes), "), and a rank may use ",
+        FormatBytes(limit_bytes), " (", limit_source,
+        "). Make the models or batches smaller, shard the optimizer state "
+        "(topology.shard_optimizer_state) or use more learners"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace metarm
