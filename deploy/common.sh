@@ -17,5 +17,5 @@ bazel_progress() {
 # Durations on 2 cores, said before the long steps start (measured:
 # docs/PERFORMANCE.md, "The first build and the first test run").
 first_build_minutes=11
-first_test_minutes=31
-later_test_minutes=20
+first_test_minutes=39
+later_test_minutes=28

@@ -44,7 +44,7 @@ build job_spec_fuzzer tests/fuzz/job_spec_fuzzer.cc proto/job_io.cc \
   "$generated/proto/job.pb.cc"
 build preference_data_fuzzer tests/fuzz/preference_data_fuzzer.cc \
   tasks/preference_data.cc tasks/prompt_data.cc tasks/chat_format.cc \
-  tasks/tokenizer.cc util/file.cc
+  tasks/tokenizer.cc util/file.cc util/gzip_file.cc
 
 # Seed corpora: the job files and data formats the project ships.
 mkdir -p "$work/corpus_job" "$work/corpus_data"
