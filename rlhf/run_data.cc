@@ -172,16 +172,14 @@ absl::StatusOr<std::unique_ptr<RlhfData>> LoadFileData(
                           const std::vector<PairText>& texts,
                           const std::string& source, PromptSet& set) {
     if (path.empty() && !pairs_read) return;
-    absl::StatusOr<PromptSet> read =
-        ReadPromptSet(path, texts, source, fitter);
+    absl::StatusOr<PromptSet> read = ReadPromptSet(path, texts, source, fitter);
     if (note(read.status())) set = *std::move(read);
   };
   PromptSet train, eval;
   read_prompts(task.train_prompts(), train_texts, task.train_pairs(), train);
   read_prompts(
       task.eval_prompts(), eval_texts,
-      task.eval_pairs().empty() ? task.train_pairs() : task.eval_pairs(),
-      eval);
+      task.eval_pairs().empty() ? task.train_pairs() : task.eval_pairs(), eval);
   if (!task.sft_data().empty()) {
     absl::StatusOr<std::vector<Demonstration>> demonstrations =
         ReadDemonstrations(task.sft_data(), format);

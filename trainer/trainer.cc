@@ -72,14 +72,20 @@ absl::Status CheckJobData(const Job& job) {
 }
 
 // The job's memory plan (training/memory_plan.h), printed when `print`,
-// against what one of `ranks_here` ranks on this machine may use.
+// against what one of `ranks_here` ranks on this machine may use
+// (`ranks_are` says whose ranks they are, for the message).
 absl::Status CheckJobMemory(const Job& job, const TrainerOptions& options,
-                            int ranks_here, bool print,
-                            const std::string& limit_source) {
+                            int ranks_here, const std::string& ranks_are,
+                            bool print) {
   METARM_ASSIGN_OR_RETURN(MemoryPlan plan, PlanJobMemory(job));
   const double limit = RankMemoryLimit(options.memory_limit_gib, ranks_here);
   if (print) std::cout << FormatMemoryPlan(plan, limit) << std::flush;
-  return CheckMemoryPlan(plan, limit, limit_source);
+  return CheckMemoryPlan(
+      plan, limit,
+      options.memory_limit_gib > 0
+          ? "--memory_limit_gib"
+          : absl::StrCat("this machine's memory / ", ranks_are, " ", ranks_here,
+                         " ranks; --memory_limit_gib sets it"));
 }
 
 // Loads the job on every rank. The world-size check is skipped only for
@@ -116,12 +122,8 @@ int RunJob(const TrainerOptions& options) {
       if (world_rank == 0) std::cerr << data.message() << "\n";
       return kExitBadInput;
     }
-    absl::Status fits = CheckJobMemory(
-        *job, options, ranks, world_rank == 0,
-        options.memory_limit_gib > 0
-            ? "--memory_limit_gib"
-            : absl::StrCat("this machine's memory / the job's ", ranks,
-                           " ranks; --memory_limit_gib sets it"));
+    absl::Status fits =
+        CheckJobMemory(*job, options, ranks, "the job's", world_rank == 0);
     if (!fits.ok()) {
       if (world_rank == 0) std::cerr << "metarm: " << fits.message() << "\n";
       return kExitBadInput;
@@ -161,13 +163,8 @@ int RunJob(const TrainerOptions& options) {
   if (world_rank == 0) std::cout << FormatLayout(*job, *layout) << std::flush;
   // Before any model is built: a job that cannot fit is bad input.
   absl::Status fits = AgreeOnStatus(
-      *groups->world,
-      CheckJobMemory(*job, options, groups->node->size(), world_rank == 0,
-                     options.memory_limit_gib > 0
-                         ? "--memory_limit_gib"
-                         : absl::StrCat("this machine's memory / its ",
-                                        groups->node->size(),
-                                        " ranks; --memory_limit_gib sets it")));
+      *groups->world, CheckJobMemory(*job, options, groups->node->size(), "its",
+                                     world_rank == 0));
   if (!fits.ok()) {
     if (world_rank == 0) std::cerr << "metarm: " << fits.message() << "\n";
     return IsBadInput(fits) ? kExitBadInput : kExitFailure;

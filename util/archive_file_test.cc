@@ -71,8 +71,7 @@ TEST(ArchiveFileTest, RefusedWriteIsAStatusAndKeepsTheOldFile) {
   ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &saved), 0);
 
   ASSERT_FALSE(status.ok());
-  EXPECT_NE(status.message().find(path + ": cannot write: "),
-            std::string::npos)
+  EXPECT_NE(status.message().find(path + ": cannot write: "), std::string::npos)
       << status;
   EXPECT_EQ(*ReadFile(path), "old");
   EXPECT_EQ(FilesIn(dir), std::vector<std::string>{"weights.pt"});
