@@ -36,20 +36,29 @@ class CollectingErrorCollector : public google::protobuf::io::ErrorCollector {
 
 }  // namespace
 
-absl::StatusOr<Job> ParseJobText(absl::string_view text,
-                                 absl::string_view source_name) {
+absl::Status ParseTextInto(absl::string_view text,
+                           absl::string_view source_name,
+                           google::protobuf::Message* message) {
   CollectingErrorCollector collector(source_name);
   google::protobuf::TextFormat::Parser parser;
   parser.RecordErrorsTo(&collector);
-  Job job;
-  const bool parsed = parser.ParseFromString(std::string(text), &job);
+  const bool parsed = parser.ParseFromString(std::string(text), message);
   if (!parsed || !collector.errors().empty()) {
     if (collector.errors().empty()) {
       return absl::InvalidArgumentError(
-          absl::StrCat(source_name, ": not a valid job (text format)"));
+          absl::StrCat(source_name, ": not a valid ",
+                       message->GetDescriptor()->name(), " (text format)"));
     }
     return absl::InvalidArgumentError(absl::StrJoin(collector.errors(), "\n"));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Job> ParseJobText(absl::string_view text,
+                                 absl::string_view source_name) {
+  Job job;
+  absl::Status parsed = ParseTextInto(text, source_name, &job);
+  if (!parsed.ok()) return parsed;
   return job;
 }
 

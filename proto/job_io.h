@@ -10,11 +10,19 @@
 
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "google/protobuf/message.h"
 #include "proto/job.pb.h"
 
 namespace metarm {
+
+// Parses `text` (protobuf text format) into `message` (any message type),
+// with the errors reported as below. InvalidArgument on any problem.
+absl::Status ParseTextInto(absl::string_view text,
+                           absl::string_view source_name,
+                           google::protobuf::Message* message);
 
 // Parses `text` (protobuf text format) as a Job. `source_name` (usually the
 // file path) prefixes every error. InvalidArgument on any problem.

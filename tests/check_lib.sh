@@ -28,8 +28,10 @@ count() { grep -cF -- "$1" <<<"$out"; }      # lines of output holding it
 # (metarm_train, or mpirun) started with --job=JOB_FILE;
 # with RANK, only the rank of that MPI world rank.
 job_pids() {
-  local p
-  for p in $(pgrep -f -- "--job=$1"); do
+  local p pattern
+  # pgrep takes a regular expression: the path's own . + ( ) match literally.
+  pattern=$(sed 's/[][\\.*^$+?(){}|]/\\&/g' <<<"--job=$1")
+  for p in $(pgrep -f -- "$pattern"); do
     [[ "$(cat /proc/"$p"/comm 2>/dev/null)" == "$2" ]] || continue
     if [[ -z "${3:-}" ]] || tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null |
       grep -qx "OMPI_COMM_WORLD_RANK=$3"; then echo "$p"; fi

@@ -246,18 +246,23 @@ MemoryPlan PlanMemory(const Job& job, const TransformerConfig& policy,
   return plan;
 }
 
-absl::StatusOr<MemoryPlan> PlanJobMemory(const Job& job) {
+absl::StatusOr<JobModelConfigs> MakeJobModelConfigs(const Job& job) {
   METARM_ASSIGN_OR_RETURN(std::unique_ptr<ChatTokenizer> tokenizer,
                           MakeJobTokenizer(job.task()), "task.tokenizer");
   const SequenceLimits limits{job.task().max_prompt_tokens(),
                               job.task().max_response_tokens()};
+  JobModelConfigs configs;
   METARM_ASSIGN_OR_RETURN(
-      TransformerConfig policy,
-      ModelConfig(job.policy(), "policy", *tokenizer, limits));
+      configs.policy, ModelConfig(job.policy(), "policy", *tokenizer, limits));
   METARM_ASSIGN_OR_RETURN(
-      TransformerConfig reward,
+      configs.reward_model,
       ModelConfig(job.reward_model(), "reward_model", *tokenizer, limits));
-  return PlanMemory(job, policy, reward);
+  return configs;
+}
+
+absl::StatusOr<MemoryPlan> PlanJobMemory(const Job& job) {
+  METARM_ASSIGN_OR_RETURN(JobModelConfigs configs, MakeJobModelConfigs(job));
+  return PlanMemory(job, configs.policy, configs.reward_model);
 }
 
 double RankMemoryLimit(double limit_gib, int ranks_on_this_machine) {

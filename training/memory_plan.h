@@ -58,8 +58,15 @@ double ParameterCount(const TransformerConfig& config, bool lm_head);
 MemoryPlan PlanMemory(const Job& job, const TransformerConfig& policy,
                       const TransformerConfig& reward_model);
 
-// The same, the configurations made as the job would make them (the
+// The job's two models' configurations, made as the job would make them (the
 // tokenizer's vocabulary, a checkpoint's config.json): errors name the field.
+struct JobModelConfigs {
+  TransformerConfig policy;
+  TransformerConfig reward_model;
+};
+absl::StatusOr<JobModelConfigs> MakeJobModelConfigs(const Job& job);
+
+// PlanMemory with the configurations MakeJobModelConfigs makes.
 absl::StatusOr<MemoryPlan> PlanJobMemory(const Job& job);
 
 // The bytes one rank may use: `limit_gib` when positive, else this machine's

@@ -4,14 +4,19 @@
 # through deploy/slurm/metarm.sbatch with 3 tasks runs to the end; a short
 # job sent SIGUSR1 (pre-emption) stops with a checkpoint, is requeued and ends
 # with an uninterrupted run's numbers; a long job cancelled with scancel
-# stops cleanly, leaving no rank behind.
+# stops cleanly, leaving no rank behind; a 3-point scaling sweep runs as one
+# job array (experiments/scaling/sweep.py --slurm), each task sized to its
+# point, and its report lists the point made to fail.
 # Every daemon started here is stopped by its pid. If the daemons cannot
 # start, the test fails and prints their logs.
 set -uo pipefail
 trainer=$(realpath "$1")
 sbatch_script=$(realpath "$2")
 job=$(realpath "$3")
+plan_tool=$(realpath "$4")
+sweep_base_job=$(realpath "$5")
 work=${TEST_TMPDIR:-$(mktemp -d)}
+runfiles=$PWD
 # From the repository root (or the runfiles root under bazel test).
 source tests/check_lib.sh
 source tests/slurm/slurm_cluster.sh
@@ -118,6 +123,49 @@ echo "scancel: the job was CANCELLED and its ranks gone after $elapsed s"
 check "scancel leaves the job CANCELLED" test "$(job_field "$id" JobState)" == CANCELLED
 check "no rank is left running" test "$stopped" -eq 1
 check "the last checkpoint is complete" test -n "$(ls "$work/out_long/checkpoints" | grep -v tmp)"
+
+# --- A scaling sweep as one job array: 3 points of 2, 3 and 2 ranks, the
+# last one too large for memory (its trainer refuses it: exit 2). ---------
+cat >"$work/grid.pbtxt" <<GRID
+name: "arraytest"
+base_job: "$sweep_base_job"
+axis {
+  name: "case"
+  value { label: "1+1" set { field: "topology" value: "{ learner_ranks: 1 rollout_ranks: 1 }" } }
+  value { label: "2+1" set { field: "topology" value: "{ learner_ranks: 2 rollout_ranks: 1 }" } }
+  value {
+    label: "huge"
+    set { field: "topology" value: "{ learner_ranks: 1 rollout_ranks: 1 }" }
+    set { field: "policy" value: "{ d_model: 8192 n_layers: 48 n_heads: 64 }" }
+  }
+}
+GRID
+sweep_dir=$work/sweep
+out=$(/usr/bin/python3 "$runfiles/experiments/scaling/sweep.py" --slurm "$work/grid.pbtxt" \
+  --output_dir "$sweep_dir" --trainer "$trainer" --plan_tool "$plan_tool" \
+  --no_calibration --wait 2>&1)
+code=$?
+echo "$out"
+check "the sweep with a failed point exits 1" test "$code" -eq 1
+check "one array of 3 tasks" has "tasks 0,1,2"
+check "the failed point is named with its exit code" has "case-huge: failed (exit code 2)"
+array_id=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['array_job_id'])" "$sweep_dir/slurm_array.json")
+for point in 1+1:2 2+1:3 huge:2; do
+  name=case-${point%:*}
+  ranks=${point#*:}
+  out=$(cat "$sweep_dir/points/$name/log.txt" 2>/dev/null)
+  check "$name ran as a task of array $array_id" has "=== sweep: array task ${array_id}_"
+  check "$name: its task was sized to $ranks ranks" has "metarm.sbatch: job "
+  check "$name: srun started $ranks ranks" grep -q "metarm.sbatch: job [0-9]*, $ranks ranks on" <<<"$out"
+done
+out=$(cat "$sweep_dir/points/case-2+1/log.txt")
+check "the 3-rank point ran 3 ranks" has "3 ranks, 2 learners and 1 rollout worker"
+out=$(cat "$sweep_dir/points/case-1+1/log.txt")
+check "the 2-rank point ran 2 ranks" has "2 ranks, 1 learner and 1 rollout worker"
+out=$(cat "$sweep_dir/report.md")
+check "the report has the two completed points" test "$(count "| completed |")" -eq 2
+check "and lists the failure" has "**case-huge**: failed, exit code 2"
+check "with the trainer's reason" has "does not fit in memory"
 
 stop_slurm
 alive=""
