@@ -85,12 +85,13 @@ LanguageModel TrainSft(const Task& task, const Tokenizer& tokenizer,
       prompts.push_back(task.SamplePrompt(rng));
       demonstrations.push_back(task.Demonstration(prompts.back(), rng));
     }
-    absl::StatusOr<double> loss =
+    absl::StatusOr<SftStepResult> result =
         SftStep(policy, *optimizer,
-                MakeSftBatch(prompts, demonstrations, kUncut, tokenizer), self);
+                MakeSftBatch(prompts, demonstrations, kUncut, tokenizer), self,
+                LrSchedule{1e-3}, step, /*max_grad_norm=*/0);
     if ((step + 1) % 200 == 0) {
       std::cout << absl::StrFormat("  sft step %d: loss %.3f\n", step + 1,
-                                   *loss);
+                                   result->loss);
     }
   }
   return policy;

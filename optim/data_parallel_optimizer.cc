@@ -1,5 +1,7 @@
 #include "optim/data_parallel_optimizer.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "optim/replicated_adamw.h"
 #include "optim/sharded_adamw.h"
@@ -69,6 +71,29 @@ int64_t AdamWStateBytes(const torch::optim::AdamW& optimizer) {
     }
   }
   return bytes;
+}
+
+absl::StatusOr<StepReport> ScheduledStep(DataParallelOptimizer& optimizer,
+                                         const LrSchedule& schedule,
+                                         int64_t step, double max_grad_norm) {
+  StepReport report;
+  report.learning_rate = schedule.At(step);
+  optimizer.SetLearningRate(report.learning_rate);
+  METARM_ASSIGN_OR_RETURN(report.grad_norm,
+                          optimizer.ClipGradientNorm(max_grad_norm));
+  METARM_RETURN_IF_ERROR(optimizer.Step());
+  return report;
+}
+
+void SetAdamWLearningRate(torch::optim::AdamW& adam, double learning_rate) {
+  for (torch::optim::OptimizerParamGroup& group : adam.param_groups()) {
+    static_cast<torch::optim::AdamWOptions&>(group.options()).lr(learning_rate);
+  }
+}
+
+double ClipCoefficient(double norm, double max_norm) {
+  if (max_norm <= 0) return 1;
+  return std::min(1.0, max_norm / (norm + 1e-6));
 }
 
 }  // namespace metarm

@@ -35,6 +35,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "comm/communicator.h"
+#include "optim/lr_schedule.h"
 
 namespace metarm {
 
@@ -61,6 +62,15 @@ class DataParallelOptimizer {
   // Whether every element of the reduced gradient is finite, the same answer
   // on every learner.
   virtual absl::StatusOr<bool> ReducedGradientsFinite() = 0;
+
+  // The L2 norm of the whole reduced gradient, the same on every learner.
+  // When `max_norm` > 0 and the norm exceeds it, the gradient is first
+  // scaled by max_norm / (norm + 1e-6), as torch.nn.utils.clip_grad_norm_
+  // does. Between ReduceGradients and Step.
+  virtual absl::StatusOr<double> ClipGradientNorm(double max_norm) = 0;
+
+  // The learning rate of the following steps. Local.
+  virtual void SetLearningRate(double learning_rate) = 0;
 
   // One AdamW step with the reduced gradient; afterwards every learner holds
   // the same parameters.
@@ -94,6 +104,27 @@ std::unique_ptr<DataParallelOptimizer> MakeModelAdamW(
     std::vector<torch::Tensor> parameters,
     const torch::optim::AdamWOptions& options, Communicator& group,
     bool shard_state);
+
+// What one scheduled step did, for the step logs.
+struct StepReport {
+  double learning_rate = 0;
+  double grad_norm = 0;  // before clipping
+};
+
+// One step of a schedule (optim/lr_schedule.h): the rate of step `step`,
+// the gradient clipped to `max_grad_norm` (0: not clipped, the norm still
+// measured), then Step. Collective, after ReduceGradients.
+absl::StatusOr<StepReport> ScheduledStep(DataParallelOptimizer& optimizer,
+                                         const LrSchedule& schedule,
+                                         int64_t step, double max_grad_norm);
+
+// The factor clipping applies to a gradient of L2 norm `norm`: 1 when
+// `max_norm` <= 0 or the norm is within it, else max_norm / (norm + 1e-6)
+// (torch.nn.utils.clip_grad_norm_'s).
+double ClipCoefficient(double norm, double max_norm);
+
+// Sets the learning rate of every parameter group of `adam`.
+void SetAdamWLearningRate(torch::optim::AdamW& adam, double learning_rate);
 
 // The bytes of an AdamW's moments (exp_avg, exp_avg_sq, max_exp_avg_sq).
 int64_t AdamWStateBytes(const torch::optim::AdamW& optimizer);

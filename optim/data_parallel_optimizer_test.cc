@@ -52,6 +52,54 @@ TEST_P(DataParallelOptimizerTest, StepsAsTorchAdamW) {
   EXPECT_EQ(optimizer->StateBytes(), AdamWStateBytes(adam));
 }
 
+// Clipping and the scheduled rate against LibTorch's own
+// clip_grad_norm_ and AdamW at that rate, step by step.
+TEST_P(DataParallelOptimizerTest, ScheduledClippedStepsAsTorch) {
+  LanguageModel model = SmallModel(5), reference = SmallModel(5);
+  auto optimizer = Make(model, sharded());
+  torch::optim::AdamW adam(reference->parameters(), TestAdamWOptions());
+  const LrSchedule schedule{2e-3, 2, 5, LrDecay::kCosine, 0.1};
+  const double max_norm = 0.005;
+  for (int step = 0; step < 5; ++step) {
+    optimizer->ZeroGrad();
+    SeededBackward(model, 1000 * step);
+    ASSERT_TRUE(optimizer->ReduceGradients(GradientReduction::kAverage).ok());
+    absl::StatusOr<StepReport> report =
+        ScheduledStep(*optimizer, schedule, step, max_norm);
+    ASSERT_TRUE(report.ok()) << report.status();
+
+    adam.zero_grad();
+    SeededBackward(reference, 1000 * step);
+    const double norm =
+        torch::nn::utils::clip_grad_norm_(reference->parameters(), max_norm);
+    SetAdamWLearningRate(adam, schedule.At(step));
+    adam.step();
+    EXPECT_NEAR(report->grad_norm, norm, 1e-5 * norm) << "step " << step;
+    EXPECT_GT(norm, max_norm) << "the test must clip";
+    EXPECT_DOUBLE_EQ(report->learning_rate, schedule.At(step));
+  }
+  EXPECT_LE(MaxParameterDifference(model, reference), 1e-6);
+}
+
+TEST_P(DataParallelOptimizerTest, NoClippingBelowTheLimit) {
+  LanguageModel model = SmallModel(5), reference = SmallModel(5);
+  auto optimizer = Make(model, sharded());
+  auto plain = Make(reference, sharded());
+  for (DataParallelOptimizer* o : {optimizer.get(), plain.get()}) {
+    o->ZeroGrad();
+  }
+  SeededBackward(model, 7);
+  SeededBackward(reference, 7);
+  ASSERT_TRUE(optimizer->ReduceGradients(GradientReduction::kAverage).ok());
+  ASSERT_TRUE(plain->ReduceGradients(GradientReduction::kAverage).ok());
+  absl::StatusOr<double> norm = optimizer->ClipGradientNorm(1e9);
+  ASSERT_TRUE(norm.ok());
+  EXPECT_GT(*norm, 0);
+  ASSERT_TRUE(optimizer->Step().ok());
+  ASSERT_TRUE(plain->Step().ok());
+  EXPECT_EQ(MaxParameterDifference(model, reference), 0);
+}
+
 TEST_P(DataParallelOptimizerTest, CheckpointLoadsIntoEitherKind) {
   LanguageModel model = SmallModel(3);
   auto optimizer = Make(model, sharded());

@@ -1,5 +1,7 @@
 #include "optim/replicated_adamw.h"
 
+#include <cmath>
+
 #include "comm/gradient_sync.h"
 #include "optim/adamw_file.h"
 
@@ -30,6 +32,25 @@ absl::StatusOr<bool> ReplicatedAdamW::ReducedGradientsFinite() {
     }
   }
   return true;
+}
+
+absl::StatusOr<double> ReplicatedAdamW::ClipGradientNorm(double max_norm) {
+  // The reduced gradient is whole on every learner: no communication.
+  torch::NoGradGuard no_grad;
+  double squares = 0;
+  for (const torch::Tensor& p : parameters_) {
+    if (!p.grad().defined()) continue;
+    const double norm = p.grad().norm().item<double>();
+    squares += norm * norm;
+  }
+  const double norm = std::sqrt(squares);
+  const double scale = ClipCoefficient(norm, max_norm);
+  if (scale < 1) {
+    for (const torch::Tensor& p : parameters_) {
+      if (p.grad().defined()) p.grad().mul_(scale);
+    }
+  }
+  return norm;
 }
 
 absl::Status ReplicatedAdamW::Step() {

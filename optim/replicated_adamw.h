@@ -17,6 +17,10 @@ class ReplicatedAdamW final : public DataParallelOptimizer {
   absl::Status ReduceGradients(GradientReduction how) override;
   // Local: the reduced gradients are the same on every learner.
   absl::StatusOr<bool> ReducedGradientsFinite() override;
+  absl::StatusOr<double> ClipGradientNorm(double max_norm) override;
+  void SetLearningRate(double learning_rate) override {
+    SetAdamWLearningRate(adam_, learning_rate);
+  }
   absl::Status Step() override;
   int64_t StateBytes() const override { return AdamWStateBytes(adam_); }
   // Local: every learner holds the whole state; rank 0 writes it.

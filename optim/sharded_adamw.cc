@@ -1,5 +1,7 @@
 #include "optim/sharded_adamw.h"
 
+#include <cmath>
+
 #include "optim/adamw_file.h"
 #include "util/status_macros.h"
 
@@ -66,6 +68,23 @@ absl::StatusOr<bool> ShardedAdamW::ReducedGradientsFinite() {
           .reshape({1});
   METARM_RETURN_IF_ERROR(group_.AllReduce(non_finite, ReduceOp::kSum));
   return non_finite.item<int64_t>() == 0;
+}
+
+absl::StatusOr<double> ShardedAdamW::ClipGradientNorm(double max_norm) {
+  if (!shard_gradient_.defined()) {
+    return absl::FailedPreconditionError(
+        "ClipGradientNorm before ReduceGradients");
+  }
+  // Each learner holds one shard (the padding is zeros): the squares are
+  // summed over the group.
+  torch::NoGradGuard no_grad;
+  const double local = shard_gradient_.norm().item<double>();
+  torch::Tensor squares = torch::tensor({local * local}, torch::kFloat64);
+  METARM_RETURN_IF_ERROR(group_.AllReduce(squares, ReduceOp::kSum));
+  const double norm = std::sqrt(squares.item<double>());
+  const double scale = ClipCoefficient(norm, max_norm);
+  if (scale < 1) shard_gradient_.mul_(scale);
+  return norm;
 }
 
 absl::Status ShardedAdamW::Step() {

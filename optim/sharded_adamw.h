@@ -27,6 +27,10 @@ class ShardedAdamW final : public DataParallelOptimizer {
   void ZeroGrad() override;
   absl::Status ReduceGradients(GradientReduction how) override;
   absl::StatusOr<bool> ReducedGradientsFinite() override;
+  absl::StatusOr<double> ClipGradientNorm(double max_norm) override;
+  void SetLearningRate(double learning_rate) override {
+    SetAdamWLearningRate(adam_, learning_rate);
+  }
   absl::Status Step() override;
   int64_t StateBytes() const override { return AdamWStateBytes(adam_); }
   // Rank 0 receives the other learners' moments and writes the file.

@@ -12,7 +12,8 @@ namespace metarm {
 
 PpoLearner::PpoLearner(LanguageModel policy, ScalarModel critic,
                        const PpoSpec& spec, Communicator& learners,
-                       bool shard_optimizer_state)
+                       bool shard_optimizer_state,
+                       std::optional<PpoSchedules> schedules)
     : policy_(std::move(policy)),
       critic_(std::move(critic)),
       spec_(spec),
@@ -27,13 +28,17 @@ PpoLearner::PpoLearner(LanguageModel policy, ScalarModel critic,
                          torch::optim::AdamWOptions(spec.value_learning_rate())
                              .weight_decay(0.0),
                          learners, shard_optimizer_state)),
+      schedules_(schedules.value_or(
+          PpoSchedules{LrSchedule{spec.policy_learning_rate()},
+                       LrSchedule{spec.value_learning_rate()}, 0})),
       kl_(spec.kl_coef(), spec.kl_target()) {}
 
 absl::StatusOr<PpoStats> PpoLearner::Minibatch(const Experience& batch,
                                                const torch::Tensor& advantages,
                                                const torch::Tensor& returns,
                                                const torch::Tensor& old_values,
-                                               double total_tokens) {
+                                               double total_tokens,
+                                               int64_t step) {
   policy_optimizer_->ZeroGrad();
   critic_optimizer_->ZeroGrad();
   auto [logprobs, entropy] =
@@ -73,8 +78,16 @@ absl::StatusOr<PpoStats> PpoLearner::Minibatch(const Experience& batch,
     finite = finite && reduced_finite;
   }
   if (finite) {
-    METARM_RETURN_IF_ERROR(policy_optimizer_->Step());
-    METARM_RETURN_IF_ERROR(critic_optimizer_->Step());
+    METARM_ASSIGN_OR_RETURN(StepReport policy_step,
+                            ScheduledStep(*policy_optimizer_, schedules_.policy,
+                                          step, schedules_.max_grad_norm));
+    METARM_ASSIGN_OR_RETURN(StepReport critic_step,
+                            ScheduledStep(*critic_optimizer_, schedules_.critic,
+                                          step, schedules_.max_grad_norm));
+    stats.policy_learning_rate = policy_step.learning_rate;
+    stats.value_learning_rate = critic_step.learning_rate;
+    stats.policy_grad_norm = policy_step.grad_norm;
+    stats.value_grad_norm = critic_step.grad_norm;
   }
   stats.skipped_steps = finite ? 0 : 1;
   stats.policy_loss = losses.policy.item<double>() * weight;
@@ -86,7 +99,7 @@ absl::StatusOr<PpoStats> PpoLearner::Minibatch(const Experience& batch,
 }
 
 absl::StatusOr<PpoStats> PpoLearner::Update(const Experience& shared,
-                                            uint64_t seed) {
+                                            uint64_t seed, int64_t iteration) {
   const Experience experience = shared.To(ModuleDevice(*policy_));
   const int64_t batch = experience.size();
   torch::Tensor advantages, returns, old_values;
@@ -113,6 +126,8 @@ absl::StatusOr<PpoStats> PpoLearner::Update(const Experience& shared,
   }
   const int64_t minibatch = spec_.minibatch_size();
   const int64_t share = minibatch / learners_.size();
+  // The schedules count every minibatch step of the run, taken or skipped.
+  const int64_t first_step = iteration * spec_.epochs() * (batch / minibatch);
   int64_t steps = 0;
   for (uint32_t epoch = 0; epoch < spec_.epochs(); ++epoch) {
     at::Generator generator =
@@ -131,13 +146,19 @@ absl::StatusOr<PpoStats> PpoLearner::Update(const Experience& shared,
           Minibatch(experience.Select(rows), advantages.index_select(0, rows),
                     returns.index_select(0, rows),
                     old_values.index_select(0, rows),
-                    std::max(1.0, total_tokens)));
+                    std::max(1.0, total_tokens), first_step + steps));
       totals.policy_loss += step.policy_loss;
       totals.value_loss += step.value_loss;
       totals.entropy += step.entropy;
       totals.clip_fraction += step.clip_fraction;
       totals.approx_kl += step.approx_kl;
       totals.skipped_steps += step.skipped_steps;
+      if (step.skipped_steps == 0) {
+        totals.policy_learning_rate = step.policy_learning_rate;
+        totals.value_learning_rate = step.value_learning_rate;
+        totals.policy_grad_norm += step.policy_grad_norm;
+        totals.value_grad_norm += step.value_grad_norm;
+      }
       ++steps;
       ++totals.steps;
     }
@@ -156,6 +177,11 @@ absl::StatusOr<PpoStats> PpoLearner::Update(const Experience& shared,
   totals.entropy = summary[2].item<double>() / n;
   totals.clip_fraction = summary[3].item<double>() / n;
   totals.approx_kl = summary[4].item<double>() / n;
+  // The norms are global (the same on every learner): means over the steps
+  // taken.
+  const double taken = std::max<int64_t>(1, steps - totals.skipped_steps);
+  totals.policy_grad_norm /= taken;
+  totals.value_grad_norm /= taken;
   kl_.Update(totals.kl_to_reference, batch);
   return totals;
 }

@@ -14,6 +14,8 @@
 
 #include <torch/torch.h>
 
+#include <optional>
+
 #include "absl/status/statusor.h"
 #include "comm/communicator.h"
 #include "model/token_batch.h"
@@ -35,20 +37,38 @@ struct PpoStats {
   double mean_score = 0;       // mean reward-model score of the batch
   int64_t steps = 0;           // minibatch steps in the update
   int64_t skipped_steps = 0;  // of which skipped: non-finite loss or gradient
+  // The last step's learning rates (from the schedules) and the gradient
+  // norms (global, before clipping), means over the steps taken.
+  double policy_learning_rate = 0;
+  double value_learning_rate = 0;
+  double policy_grad_norm = 0;
+  double value_grad_norm = 0;
+};
+
+// The learning-rate schedules of the policy and the critic, over the run's
+// minibatch steps, and the gradient clipping of both.
+struct PpoSchedules {
+  LrSchedule policy;
+  LrSchedule critic;
+  double max_grad_norm = 0;  // 0: no clipping
 };
 
 class PpoLearner {
  public:
   // `shard_optimizer_state`: ZeRO stage 1 for both optimizers
-  // (topology.shard_optimizer_state).
+  // (topology.shard_optimizer_state). Without `schedules`: the spec's
+  // learning rates, constant, no clipping.
   PpoLearner(LanguageModel policy, ScalarModel critic, const PpoSpec& spec,
-             Communicator& learners, bool shard_optimizer_state = false);
+             Communicator& learners, bool shard_optimizer_state = false,
+             std::optional<PpoSchedules> schedules = std::nullopt);
   PpoLearner(const PpoLearner&) = delete;
   PpoLearner& operator=(const PpoLearner&) = delete;
 
   // ppo.epochs passes over `experience` in minibatches of
-  // ppo.minibatch_size. Collective over the learners.
-  absl::StatusOr<PpoStats> Update(const Experience& experience, uint64_t seed);
+  // ppo.minibatch_size. `iteration` (from 0 over the run) places its steps
+  // on the schedules. Collective over the learners.
+  absl::StatusOr<PpoStats> Update(const Experience& experience, uint64_t seed,
+                                  int64_t iteration = 0);
 
   LanguageModel& policy() { return policy_; }
   ScalarModel& critic() { return critic_; }
@@ -65,7 +85,7 @@ class PpoLearner {
                                      const torch::Tensor& advantages,
                                      const torch::Tensor& returns,
                                      const torch::Tensor& old_values,
-                                     double total_tokens);
+                                     double total_tokens, int64_t step);
 
   LanguageModel policy_;
   ScalarModel critic_;
@@ -73,6 +93,7 @@ class PpoLearner {
   Communicator& learners_;
   std::unique_ptr<DataParallelOptimizer> policy_optimizer_;
   std::unique_ptr<DataParallelOptimizer> critic_optimizer_;
+  PpoSchedules schedules_;
   KlController kl_;
 };
 

@@ -246,8 +246,16 @@ void ValidateSequenceLengths(const Job& job, Problems& problems) {
   }
 }
 
+void ValidateSchedule(const std::string& path,
+                      const TrainingSchedule& schedule, Problems& problems) {
+  problems.NonNegative(path + ".max_grad_norm", schedule.max_grad_norm());
+  problems.InRange(path + ".min_lr_ratio", schedule.min_lr_ratio(), 0, 1,
+                   false, false);
+}
+
 void ValidateSft(const SftSpec& sft, const Topology& topology,
                  Problems& problems) {
+  ValidateSchedule("sft.schedule", sft.schedule(), problems);
   problems.Positive("sft.learning_rate", sft.learning_rate());
   problems.AtLeast("sft.batch_size", sft.batch_size(), 1);
   problems.MultipleOf("sft.batch_size", sft.batch_size(),
@@ -256,6 +264,7 @@ void ValidateSft(const SftSpec& sft, const Topology& topology,
 
 void ValidateRewardTraining(const RewardTraining& reward,
                             const Topology& topology, Problems& problems) {
+  ValidateSchedule("reward_training.schedule", reward.schedule(), problems);
   problems.NonNegative("reward_training.eta", reward.eta());
   problems.NonNegative("reward_training.gap_lambda", reward.gap_lambda());
   problems.Positive("reward_training.learning_rate", reward.learning_rate());
@@ -275,6 +284,7 @@ void ValidateRewardTraining(const RewardTraining& reward,
 
 void ValidatePpo(const PpoSpec& ppo, const Topology& topology,
                  Problems& problems) {
+  ValidateSchedule("ppo.schedule", ppo.schedule(), problems);
   problems.Positive("ppo.policy_learning_rate", ppo.policy_learning_rate());
   problems.Positive("ppo.value_learning_rate", ppo.value_learning_rate());
   problems.InRange("ppo.clip_range", ppo.clip_range(), 0, 1, true, true);

@@ -1,6 +1,7 @@
 #include "proto/job_validation.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "gtest/gtest.h"
 #include "proto/job_defaults.h"
@@ -70,6 +71,29 @@ TEST(ValidateJobTest, NamesThatLeaveTheRunsFolderAreRefused) {
   Job dotted = ValidJob();
   dotted.set_name("v1.2");
   EXPECT_TRUE(ValidateJob(dotted, kContext).empty());
+}
+
+TEST(ValidateJobTest, SchedulesAreChecked) {
+  Job job = ValidJob();
+  job.mutable_sft()->mutable_schedule()->set_max_grad_norm(-1);
+  job.mutable_reward_training()->mutable_schedule()->set_min_lr_ratio(1.5);
+  job.mutable_ppo()->mutable_schedule()->set_max_grad_norm(
+      std::numeric_limits<double>::quiet_NaN());
+  std::vector<std::string> problems = ValidateJob(job, kContext);
+  const std::string all = Joined(problems);
+  ASSERT_EQ(problems.size(), 3u) << all;
+  EXPECT_NE(all.find("sft.schedule.max_grad_norm"), std::string::npos) << all;
+  EXPECT_NE(all.find("reward_training.schedule.min_lr_ratio"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("ppo.schedule.max_grad_norm"), std::string::npos) << all;
+  Job fine = ValidJob();
+  TrainingSchedule* schedule = fine.mutable_ppo()->mutable_schedule();
+  schedule->set_max_grad_norm(1);
+  schedule->set_warmup_steps(10);
+  schedule->set_decay(COSINE);
+  schedule->set_min_lr_ratio(1);
+  EXPECT_TRUE(ValidateJob(fine, kContext).empty());
 }
 
 TEST(ValidateJobTest, UnknownTaskListsTheKnownOnes) {

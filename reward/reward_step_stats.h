@@ -23,6 +23,8 @@ struct RewardStepStats {
   double objective_after = 0;     // J after the optimizer step
   double gradient_cosine = 0;     // cos(∇L, ∇J); ∇L at θ' for METARM*
   double meta_step_ratio = 0;  // η ‖∇J‖ / ‖θ‖ (METARM, METARM_EXACT)
+  double learning_rate = 0;    // the step's, from the schedule
+  double grad_norm = 0;        // ‖the applied gradient‖, before clipping
 };
 
 struct RewardStatField {
@@ -31,7 +33,7 @@ struct RewardStatField {
   const char* epoch_key;  // its key in an epoch's line (the epoch's mean)
 };
 
-inline constexpr std::array<RewardStatField, 7> kRewardStatFields = {{
+inline constexpr std::array<RewardStatField, 9> kRewardStatFields = {{
     {&RewardStepStats::loss, "loss", "train_loss"},
     {&RewardStepStats::accuracy, "accuracy", "train_accuracy"},
     {&RewardStepStats::objective, "meta_objective", "meta_objective"},
@@ -41,6 +43,8 @@ inline constexpr std::array<RewardStatField, 7> kRewardStatFields = {{
      "meta_objective_after"},
     {&RewardStepStats::gradient_cosine, "gradient_cosine", "gradient_cosine"},
     {&RewardStepStats::meta_step_ratio, "meta_step_ratio", "meta_step_ratio"},
+    {&RewardStepStats::learning_rate, "learning_rate", "learning_rate"},
+    {&RewardStepStats::grad_norm, "grad_norm", "grad_norm"},
 }};
 
 // Field-wise sum and division (for epoch totals and means).

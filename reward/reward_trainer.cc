@@ -53,7 +53,8 @@ RewardTrainer::RewardTrainer(ScalarModel model,
           MakeModelAdamW(model_->parameters(),
                          torch::optim::AdamWOptions(options.learning_rate)
                              .weight_decay(options.weight_decay),
-                         learners, options.shard_optimizer_state)) {}
+                         learners, options.shard_optimizer_state)),
+      schedule_{options.learning_rate} {}
 
 namespace {
 
@@ -239,9 +240,14 @@ absl::StatusOr<RewardStepStats> RewardTrainer::Step(
   RewardStepStats stats;
   METARM_ASSIGN_OR_RETURN(GradientReduction how,
                           LocalGradient(pairs, meta, &stats));
-  // Algorithm 1, step 5: the optimizer step at θ with the gradient.
+  // Algorithm 1, step 5: the optimizer step at θ with the gradient (its rate
+  // from the schedule, its norm clipped when the job says so).
   METARM_RETURN_IF_ERROR(optimizer_->ReduceGradients(how));
-  METARM_RETURN_IF_ERROR(optimizer_->Step());
+  METARM_ASSIGN_OR_RETURN(
+      StepReport step, ScheduledStep(*optimizer_, schedule_, schedule_step_++,
+                                     options_.max_grad_norm));
+  stats.learning_rate = step.learning_rate;
+  stats.grad_norm = step.grad_norm;
   const bool logs_j = meta != nullptr && meta->prompts() > 0 &&
                       options_.mode != RewardObjective::kVanilla;
   if (logs_j) {

@@ -63,6 +63,8 @@ struct RewardTrainerOptions {
   double weight_decay = 0.0;
   // ZeRO stage 1 over the learners (topology.shard_optimizer_state).
   bool shard_optimizer_state = false;
+  // Clip the applied gradient's global L2 norm to this; 0: no clipping.
+  double max_grad_norm = 0;
 };
 
 class RewardTrainer {
@@ -83,6 +85,13 @@ class RewardTrainer {
   // diagnostics. Fills the stats that do not need the step.
   absl::Status ComputeGradient(const PreferenceBatch& pairs,
                                const MetaBatch* meta, RewardStepStats* stats);
+
+  // The learning-rate schedule of the steps from here on, counted from 0
+  // (a round's training). Until called: learning_rate, constant.
+  void StartSchedule(const LrSchedule& schedule) {
+    schedule_ = schedule;
+    schedule_step_ = 0;
+  }
 
   ScalarModel& model() { return model_; }
   DataParallelOptimizer& optimizer() { return *optimizer_; }
@@ -113,6 +122,8 @@ class RewardTrainer {
   RewardTrainerOptions options_;
   Communicator& learners_;
   std::unique_ptr<DataParallelOptimizer> optimizer_;
+  LrSchedule schedule_;
+  int64_t schedule_step_ = 0;
 };
 
 // Scores of both sides of every pair in one forward pass: {chosen, rejected}.

@@ -6,6 +6,7 @@
 #include "proto/job_io.h"
 #include "rlhf/checkpoint_store.h"
 #include "rlhf/resume_check.h"
+#include "rlhf/sft.h"
 #include "tasks/preference_data.h"
 #include "training/job_options.h"
 #include "util/file.h"
@@ -133,9 +134,9 @@ absl::Status LoadTrainers(const Job& job, const Checkpoint& c,
     critic->to(ranks.device());
     METARM_RETURN_IF_ERROR(
         LoadWeights(*critic, critic->config(), c.PathOf("critic.pt")));
-    learner.ppo =
-        std::make_unique<PpoLearner>(models.policy, critic, job.ppo(), learners,
-                                     job.topology().shard_optimizer_state());
+    learner.ppo = std::make_unique<PpoLearner>(
+        models.policy, critic, job.ppo(), learners,
+        job.topology().shard_optimizer_state(), PpoSchedulesOf(job));
     METARM_RETURN_IF_ERROR(learner.ppo->policy_optimizer().Load(
         c.PathOf("policy_optimizer.pt"), ranks.device()));
     METARM_RETURN_IF_ERROR(learner.ppo->critic_optimizer().Load(
@@ -201,6 +202,7 @@ std::vector<LogFile> RlhfLogFiles() {
           {"rounds.jsonl", "round"},
           {kRewardEpochLog, "step"},
           {kRewardStepLog, "step"},
+          {kSftStepLog, "step"},
           {"eval_samples.jsonl", ""}};
 }
 

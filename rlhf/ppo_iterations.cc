@@ -85,7 +85,9 @@ absl::StatusOr<std::optional<nlohmann::json>> Learn(
   Experience batch = ConcatenateExperience(fresh.kept);
   METARM_ASSIGN_OR_RETURN(
       PpoStats stats,
-      ppo.Update(batch, in.streams.Seed(Stream::kPpoOrder, round, iteration)));
+      ppo.Update(batch, in.streams.Seed(Stream::kPpoOrder, round, iteration),
+                 (round - 1) * int64_t{in.job.ppo().iterations_per_round()} +
+                     iteration));
   ++counters.policy_version;
   times.learning = SecondsSince(t0);
   METARM_RETURN_IF_ERROR(CountSkippedUpdate(in.job, stats, counters));
@@ -103,6 +105,10 @@ absl::StatusOr<std::optional<nlohmann::json>> Learn(
                       {"kl_coef", ppo.kl_coef()},
                       {"proxy_reward_mean", stats.mean_score},
                       {"skipped_steps", stats.skipped_steps},
+                      {"policy_learning_rate", stats.policy_learning_rate},
+                      {"value_learning_rate", stats.value_learning_rate},
+                      {"policy_grad_norm", stats.policy_grad_norm},
+                      {"value_grad_norm", stats.value_grad_norm},
                       {"stale_dropped", counters.stale_dropped}};
   // The testbed's gold reward is cheap enough to watch every iteration; a
   // judge model is asked once a round (rlhf/evaluation.h).

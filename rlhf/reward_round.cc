@@ -52,6 +52,10 @@ absl::Status TrainRewardModel(const RunInputs& in, int round,
     METARM_RETURN_IF_ERROR(
         RestartRewardTrainer(in, learners, reward_model, learner));
   }
+  // The schedule spans this round's steps (the warm-up again each round).
+  learner.reward_trainer->StartSchedule(LrScheduleOf(
+      spec.schedule(), spec.learning_rate(),
+      spec.epochs() * RewardStepsPerEpoch(spec, learner.reward_data)));
   const bool writer = learners.rank() == 0;
   RewardStepStats means;
   int64_t steps = 0;

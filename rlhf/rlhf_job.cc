@@ -117,9 +117,9 @@ std::unique_ptr<PpoLearner> MakePpoLearner(const Job& job,
   ScalarModel critic(models.reward_model->config());
   critic->to(ranks.device());
   CopyParameters(*models.reward_model, *critic);
-  return std::make_unique<PpoLearner>(models.policy, critic, job.ppo(),
-                                      *ranks.groups.learners,
-                                      job.topology().shard_optimizer_state());
+  return std::make_unique<PpoLearner>(
+      models.policy, critic, job.ppo(), *ranks.groups.learners,
+      job.topology().shard_optimizer_state(), PpoSchedulesOf(job));
 }
 
 // A checkpoint at `at`, where one is due: at every round's end, with

@@ -13,11 +13,13 @@
 // update (rlhf/ppo_iterations.h).
 //
 // Outputs in the output_dir, written by learner 0:
+//   sft.jsonl           one line per SFT step (loss, learning rate,
+//                       gradient norm)
 //   metrics.jsonl       one line per PPO iteration
 //   rounds.jsonl        one line per round (the evaluation)
 //   reward_model.jsonl  one line per reward-model epoch (means of the steps)
-//   reward_steps.jsonl  one line per reward-model step (loss, accuracy and
-//                       the MetaRM diagnostics)
+//   reward_steps.jsonl  one line per reward-model step (loss, accuracy, the
+//                       MetaRM diagnostics, learning rate, gradient norm)
 //   eval_samples.jsonl  one line per round: held-out prompts, the policy's
 //                       responses, their gold and proxy rewards
 //   tb/                 the same numbers as TensorBoard scalars

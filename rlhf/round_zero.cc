@@ -8,6 +8,7 @@
 #include "optim/data_parallel_optimizer.h"
 #include "rlhf/sft.h"
 #include "rollout/preference_generator.h"
+#include "training/job_options.h"
 #include "util/random.h"
 #include "util/status_macros.h"
 
@@ -27,7 +28,11 @@ absl::Status RunSft(const RunInputs& in, Communicator& learners,
   std::unique_ptr<DataParallelOptimizer> optimizer = MakeModelAdamW(
       policy->parameters(), torch::optim::AdamWOptions(spec.learning_rate()),
       learners, in.job.topology().shard_optimizer_state());
+  const LrSchedule schedule =
+      LrScheduleOf(spec.schedule(), spec.learning_rate(), spec.steps());
+  const double max_grad_norm = spec.schedule().max_grad_norm();
   double loss = 0;
+  double largest_norm = 0;
   for (uint32_t step = 0; step < spec.steps(); ++step) {
     Rng rng(in.streams.Seed(Stream::kSftData, step));
     std::vector<std::string> prompts, demonstrations;
@@ -43,16 +48,27 @@ absl::Status RunSft(const RunInputs& in, Communicator& learners,
     std::vector<std::string> my_demos(demonstrations.begin() + begin,
                                       demonstrations.begin() + begin + count);
     METARM_ASSIGN_OR_RETURN(
-        loss,
+        SftStepResult result,
         SftStep(policy, *optimizer,
                 MakeSftBatch(my_prompts, my_demos, in.limits, in.tokenizer),
-                learners),
+                learners, schedule, step, max_grad_norm),
         "SFT step ", step + 1, " of ", spec.steps());
+    loss = result.loss;
+    largest_norm = std::max(largest_norm, result.step.grad_norm);
+    if (output.log != nullptr) {
+      METARM_RETURN_IF_ERROR(output.log->Append(
+          kSftStepLog, {{"step", step + 1},
+                        {"loss", result.loss},
+                        {"learning_rate", result.step.learning_rate},
+                        {"grad_norm", result.step.grad_norm}}));
+    }
   }
   if (learners.rank() == 0) {
     std::cout << absl::StrFormat(
-                     "round 0 (SFT): %d steps, loss %.3f (%.0f s)\n",
-                     spec.steps(), loss, SecondsSince(output.start))
+                     "round 0 (SFT): %d steps, loss %.3f, largest gradient "
+                     "norm %.3g (%.0f s)\n",
+                     spec.steps(), loss, largest_norm,
+                     SecondsSince(output.start))
               << std::flush;
   }
   return absl::OkStatus();

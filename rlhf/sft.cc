@@ -55,9 +55,12 @@ std::pair<torch::Tensor, double> SftLossSum(LanguageModel& policy,
   return {-(log_probs * trained).sum(), trained.sum().item<double>()};
 }
 
-absl::StatusOr<double> SftStep(LanguageModel& policy,
-                               DataParallelOptimizer& optimizer,
-                               const SftBatch& batch, Communicator& learners) {
+absl::StatusOr<SftStepResult> SftStep(LanguageModel& policy,
+                                      DataParallelOptimizer& optimizer,
+                                      const SftBatch& batch,
+                                      Communicator& learners,
+                                      const LrSchedule& schedule, int64_t step,
+                                      double max_grad_norm) {
   optimizer.ZeroGrad();
   auto [loss_sum, tokens] = SftLossSum(policy, batch);
   torch::Tensor totals =
@@ -68,8 +71,11 @@ absl::StatusOr<double> SftStep(LanguageModel& policy,
   const double global_tokens = std::max(1.0, totals[0].item<double>());
   (loss_sum / global_tokens).backward();
   METARM_RETURN_IF_ERROR(optimizer.ReduceGradients(GradientReduction::kSum));
-  METARM_RETURN_IF_ERROR(optimizer.Step());
-  return totals[1].item<double>() / global_tokens;
+  SftStepResult result;
+  result.loss = totals[1].item<double>() / global_tokens;
+  METARM_ASSIGN_OR_RETURN(
+      result.step, ScheduledStep(optimizer, schedule, step, max_grad_norm));
+  return result;
 }
 
 }  // namespace metarm

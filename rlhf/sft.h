@@ -2,7 +2,8 @@
 // cross-entropy on the response tokens only, data parallel over the learners.
 //
 //   SftBatch batch = MakeSftBatch(prompts, demonstrations, limits, tok);
-//   absl::StatusOr<double> loss = SftStep(policy, optimizer, batch, learners);
+//   absl::StatusOr<SftStepResult> result = SftStep(
+//       policy, optimizer, batch, learners, schedule, step, max_grad_norm);
 #ifndef METARM_RLHF_SFT_H_
 #define METARM_RLHF_SFT_H_
 
@@ -39,13 +40,25 @@ SftBatch MakeSftBatch(const std::vector<std::string>& prompts,
 std::pair<torch::Tensor, double> SftLossSum(LanguageModel& policy,
                                             const SftBatch& batch);
 
+// Learner 0's log of the SFT steps: step, loss, learning rate, gradient norm.
+inline constexpr char kSftStepLog[] = "sft.jsonl";
+
+struct SftStepResult {
+  double loss = 0;  // L of the whole global batch
+  StepReport step;  // the rate and the gradient norm
+};
+
 // One optimizer step on L = (1/|R|) Σ_{t ∈ R} −log π(x_t | x_<t) over the
 // response tokens of the whole global batch: each learner scales its sum by
 // the global |R| and the gradients are summed, so any number of learners
-// takes the one-learner step. Returns L.
-absl::StatusOr<double> SftStep(LanguageModel& policy,
-                               DataParallelOptimizer& optimizer,
-                               const SftBatch& batch, Communicator& learners);
+// takes the one-learner step; step `step` of `schedule`, the gradient's norm
+// clipped to `max_grad_norm` (0: not clipped).
+absl::StatusOr<SftStepResult> SftStep(LanguageModel& policy,
+                                      DataParallelOptimizer& optimizer,
+                                      const SftBatch& batch,
+                                      Communicator& learners,
+                                      const LrSchedule& schedule, int64_t step,
+                                      double max_grad_norm);
 
 }  // namespace metarm
 

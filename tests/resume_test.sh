@@ -23,10 +23,18 @@ source "$(dirname "$0")/check_lib.sh"
 
 e2e() { /usr/bin/python3 "$(dirname "$0")/e2e.py" "$@"; }
 
+# Every phase on a learning-rate schedule with clipping, so that resuming
+# is shown to continue the schedules where they were.
+schedules=(
+  sft_extra="schedule { warmup_steps: 5 decay: LINEAR max_grad_norm: 1 }"
+  reward_extra="schedule { warmup_steps: 2 decay: COSINE min_lr_ratio: 0.1 }"
+)
+ppo_schedule="schedule { warmup_steps: 2 decay: COSINE max_grad_norm: 0.5 }"
+
 write_job() {  # write_job NAME [EXTRA_PPO_FIELDS] [OUTPUT_DIR]
   e2e job rlhf_tiny name="$1" seed=5 output_dir="${3:-$work/out_$1}" \
     learners=2 rollouts=1 task=sort eval_prompts=16 sft_steps=30 \
-    ppo_extra="${2:-}" rounds=3 \
+    "${schedules[@]}" ppo_extra="$ppo_schedule ${2:-}" rounds=3 \
     extra="checkpoint { every_iterations: 1 keep_last: 2 } logging { progress: false }" \
     >"$work/$1.pbtxt"
 }
@@ -43,7 +51,7 @@ run() {  # run JOB [FLAGS...]: in the foreground
 # timings) and the final weights' bytes.
 same_as_reference() {  # same_as_reference OUT_DIR
   e2e same "$work/out_reference" "$1" metrics.jsonl rounds.jsonl \
-    reward_model.jsonl reward_steps.jsonl eval_samples.jsonl &&
+    reward_model.jsonl reward_steps.jsonl eval_samples.jsonl sft.jsonl &&
     cmp -s "$work/out_reference/policy.pt" "$1/policy.pt"
 }
 
@@ -154,6 +162,7 @@ for how in "SIGTERM learner" "SIGUSR1 mpirun"; do
   name="stop_$target"
   e2e job rlhf_tiny name="$name" seed=5 output_dir="$work/out_$name" \
     learners=2 rollouts=1 task=sort eval_prompts=16 sft_steps=30 rounds=3 \
+    "${schedules[@]}" ppo_extra="$ppo_schedule" \
     extra="checkpoint { every_iterations: 0 keep_last: 2 } logging { progress: false }" \
     >"$work/$name.pbtxt"
   ( timeout --kill-after=5 300 "$mpirun_local" -np 3 "$trainer" \

@@ -49,6 +49,33 @@ TEST_P(ShardedAdamWTest, MatchesReplicatedWithAShareOfTheState) {
   EXPECT_EQ(shard->StateBytes(), 2 * 4 * share);
 }
 
+// Clipping over shards: the global norm is the replicated one, and so are
+// the clipped, scheduled steps.
+TEST_P(ShardedAdamWTest, ClipsTheGlobalNormAsReplicated) {
+  LanguageModel replicated = SmallModel(13), sharded = SmallModel(13);
+  auto whole = Make(replicated, *world_, false);
+  auto shard = Make(sharded, *world_, true);
+  const int rank = world_->rank();
+  const LrSchedule schedule{1e-3, 1, 4, LrDecay::kLinear, 0};
+  for (int step = 0; step < 4; ++step) {
+    std::vector<double> norms;
+    for (auto [model, optimizer] : {std::pair{&replicated, whole.get()},
+                                    std::pair{&sharded, shard.get()}}) {
+      optimizer->ZeroGrad();
+      SeededBackward(*model, 1000 * step + rank);
+      ASSERT_TRUE(optimizer->ReduceGradients(GetParam()).ok());
+      absl::StatusOr<StepReport> report =
+          ScheduledStep(*optimizer, schedule, step, /*max_grad_norm=*/0.005);
+      ASSERT_TRUE(report.ok()) << report.status();
+      norms.push_back(report->grad_norm);
+    }
+    EXPECT_NEAR(norms[0], norms[1], 1e-5 * norms[0]) << "step " << step;
+    EXPECT_GT(norms[0], 0.005) << "the test must clip";
+  }
+  EXPECT_LE(MaxParameterDifference(replicated, sharded), 1e-6)
+      << "rank " << rank;
+}
+
 INSTANTIATE_TEST_SUITE_P(
     AverageAndSum, ShardedAdamWTest,
     ::testing::Values(GradientReduction::kAverage, GradientReduction::kSum),

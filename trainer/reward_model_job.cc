@@ -115,6 +115,9 @@ absl::Status TrainOnLearner(const Job& job, const RewardData& data,
                                                job.logging().tensorboard()));
   }
   const int epochs = static_cast<int>(job.reward_training().epochs());
+  trainer.StartSchedule(LrScheduleOf(
+      job.reward_training().schedule(), job.reward_training().learning_rate(),
+      epochs * RewardStepsPerEpoch(job.reward_training(), data)));
   for (int epoch = 0; epoch < epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
     // Learner 0 logs every step's diagnostics (kRewardStepLog).

@@ -42,7 +42,21 @@ RewardTrainerOptions RewardTrainerOptionsOf(const Job& job) {
   options.learning_rate = spec.learning_rate();
   options.weight_decay = spec.weight_decay();
   options.shard_optimizer_state = job.topology().shard_optimizer_state();
+  options.max_grad_norm = spec.schedule().max_grad_norm();
   return options;
+}
+
+LrSchedule LrScheduleOf(const TrainingSchedule& spec, double learning_rate,
+                        int64_t total_steps) {
+  LrSchedule schedule;
+  schedule.base = learning_rate;
+  schedule.warmup_steps = spec.warmup_steps();
+  schedule.total_steps = total_steps;
+  schedule.decay = spec.decay() == LINEAR   ? LrDecay::kLinear
+                   : spec.decay() == COSINE ? LrDecay::kCosine
+                                            : LrDecay::kConstant;
+  schedule.min_ratio = spec.min_lr_ratio();
+  return schedule;
 }
 
 ChatFormat ChatFormatOf(const TaskSpec& task) {
@@ -64,6 +78,16 @@ absl::StatusOr<std::unique_ptr<ChatTokenizer>> MakeJobTokenizer(
                           MakeTokenizer(task.tokenizer()));
   return ChatTokenizer::Make(std::move(base), ChatFormatOf(task),
                              task.tokenizer());
+}
+
+PpoSchedules PpoSchedulesOf(const Job& job) {
+  const PpoSpec& ppo = job.ppo();
+  const int64_t steps = int64_t{job.rounds()} * ppo.iterations_per_round() *
+                        ppo.epochs() *
+                        (ppo.rollout_batch_size() / ppo.minibatch_size());
+  return {LrScheduleOf(ppo.schedule(), ppo.policy_learning_rate(), steps),
+          LrScheduleOf(ppo.schedule(), ppo.value_learning_rate(), steps),
+          ppo.schedule().max_grad_norm()};
 }
 
 }  // namespace metarm

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "model/transformer_config.h"
+#include "ppo/ppo_learner.h"
 #include "proto/job.pb.h"
 #include "reward/reward_trainer.h"
 #include "tasks/chat_format.h"
@@ -28,6 +29,15 @@ RewardObjective ObjectiveOf(RewardMode mode);
 // The settings of job.reward_training; shard_optimizer_state from
 // job.topology.
 RewardTrainerOptions RewardTrainerOptionsOf(const Job& job);
+
+// A phase's learning-rate schedule (optim/lr_schedule.h) from its spec, its
+// learning rate and its number of steps.
+LrSchedule LrScheduleOf(const TrainingSchedule& spec, double learning_rate,
+                        int64_t total_steps);
+
+// PPO's schedules over the run's minibatch steps: rounds ×
+// iterations_per_round × epochs × rollout_batch_size / minibatch_size.
+PpoSchedules PpoSchedulesOf(const Job& job);
 
 // task.chat_template as the tasks' chat format.
 ChatFormat ChatFormatOf(const TaskSpec& task);

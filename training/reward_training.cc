@@ -33,6 +33,11 @@ std::vector<int64_t> MyShare(const std::vector<int64_t>& all,
   return {all.begin() + begin, all.begin() + begin + count};
 }
 
+int64_t RewardStepsPerEpoch(const RewardTraining& spec,
+                            const RewardData& data) {
+  return static_cast<int64_t>(data.train.size()) / spec.batch_size();
+}
+
 absl::StatusOr<EpochTotals> TrainRewardEpoch(
     const RewardTraining& spec, uint64_t seed, const RewardData& data,
     const Tokenizer& tokenizer, const SequenceLimits& limits,
@@ -47,7 +52,7 @@ absl::StatusOr<EpochTotals> TrainRewardEpoch(
                         : Permutation(static_cast<int64_t>(data.meta.size()),
                                       seed, 2 + 2 * epoch);
   EpochTotals totals;
-  const int64_t steps = static_cast<int64_t>(order.size()) / n;
+  const int64_t steps = RewardStepsPerEpoch(spec, data);
   for (int64_t step = 0; step < steps; ++step) {
     std::vector<int64_t> global(order.begin() + step * n,
                                 order.begin() + (step + 1) * n);

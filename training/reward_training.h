@@ -69,6 +69,9 @@ struct EpochTotals {
 // step; the meta set (if any) cycles in batches of spec.meta_batch_size.
 // `on_step`, when given, sees every step's statistics (for the per-step
 // logs); an error from it stops the epoch.
+// Steps an epoch takes: whole batches of spec.batch_size pairs.
+int64_t RewardStepsPerEpoch(const RewardTraining& spec, const RewardData& data);
+
 using RewardStepObserver =
     std::function<absl::Status(int64_t step, const RewardStepStats& stats)>;
 absl::StatusOr<EpochTotals> TrainRewardEpoch(
