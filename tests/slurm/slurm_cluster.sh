@@ -26,7 +26,7 @@ start_slurm() {
   slurm_scratch=$1
   mkdir -p "$slurm_scratch"
   slurm_dir=$(mktemp -d /tmp/metarm-slurm.XXXXXX)
-  mkdir -p "$slurm_dir/state" "$slurm_dir/spool"
+  mkdir -p "$slurm_dir/state" "$slurm_dir/spool" "$slurm_dir/tmp"
   local host
   host=$(hostname -s)
   # munged runs as munge, which may not enter the test's scratch folder:
@@ -64,6 +64,11 @@ SelectTypeParameters=CR_Core
 MpiDefault=none
 StateSaveLocation=$slurm_dir/state
 SlurmdSpoolDir=$slurm_dir/spool
+# srun --mpi=pmix makes each step's PMIx folder (spmix_appdir_<uid>_<job>.<step>)
+# under TmpFS. Every test cluster numbers its jobs from 1, so under the
+# default /tmp a folder left by a killed earlier cluster makes the first
+# step's launch fail ("task 0 launch failed"): each cluster has its own.
+TmpFS=$slurm_dir/tmp
 SlurmctldPidFile=$slurm_dir/slurmctld.pid
 SlurmdPidFile=$slurm_dir/slurmd.pid
 SlurmctldLogFile=$slurm_dir/slurmctld.log
