@@ -1,7 +1,5 @@
 #include "optim/replicated_adamw.h"
 
-#include <cmath>
-
 #include "comm/gradient_sync.h"
 #include "optim/adamw_file.h"
 
@@ -37,13 +35,15 @@ absl::StatusOr<bool> ReplicatedAdamW::ReducedGradientsFinite() {
 absl::StatusOr<double> ReplicatedAdamW::ClipGradientNorm(double max_norm) {
   // The reduced gradient is whole on every learner: no communication.
   torch::NoGradGuard no_grad;
-  double squares = 0;
+  // The norm of the tensors' norms (as clip_grad_norm_), read back once.
+  std::vector<torch::Tensor> norms;
   for (const torch::Tensor& p : parameters_) {
-    if (!p.grad().defined()) continue;
-    const double norm = p.grad().norm().item<double>();
-    squares += norm * norm;
+    if (p.grad().defined()) {
+      norms.push_back(p.grad().norm().to(torch::kFloat64));
+    }
   }
-  const double norm = std::sqrt(squares);
+  const double norm =
+      norms.empty() ? 0.0 : torch::stack(norms).norm().item<double>();
   const double scale = ClipCoefficient(norm, max_norm);
   if (scale < 1) {
     for (const torch::Tensor& p : parameters_) {

@@ -246,11 +246,11 @@ void ValidateSequenceLengths(const Job& job, Problems& problems) {
   }
 }
 
-void ValidateSchedule(const std::string& path,
-                      const TrainingSchedule& schedule, Problems& problems) {
+void ValidateSchedule(const std::string& path, const TrainingSchedule& schedule,
+                      Problems& problems) {
   problems.NonNegative(path + ".max_grad_norm", schedule.max_grad_norm());
-  problems.InRange(path + ".min_lr_ratio", schedule.min_lr_ratio(), 0, 1,
-                   false, false);
+  problems.InRange(path + ".min_lr_ratio", schedule.min_lr_ratio(), 0, 1, false,
+                   false);
 }
 
 void ValidateSft(const SftSpec& sft, const Topology& topology,

@@ -57,10 +57,6 @@ def write_json(path, value):
     os.replace(path + ".tmp", path)
 
 
-def read_status(point):
-    return sweep_report.read_status(point)
-
-
 def make_plan(args):
     """Runs metarm_sweep_plan; the plan as a dict, or exits 2."""
     done = subprocess.run([args.plan_tool, f"--grid={args.grid}",
@@ -99,7 +95,7 @@ def ensure_calibration(args, plan):
 
 def run_point_locally(args, point, number, total):
     folder = point["folder"]
-    status = read_status(point)
+    status = sweep_report.read_status(point)
     world = point["facts"]["world_size"]
     title = f"point {number}/{total} {point['name']} ({world} ranks)"
     if status.get("state") == "completed":
@@ -144,7 +140,8 @@ def scontrol(*words):
 def submit_array(args, plan):
     """One held array, each task resized to its point's ranks, then released.
     Returns the array's job id, or None when every point completed."""
-    todo = [p for p in plan["points"] if read_status(p).get("state") != "completed"]
+    todo = [p for p in plan["points"]
+            if sweep_report.read_status(p).get("state") != "completed"]
     for p in plan["points"]:
         if p not in todo:
             say(f"point {p['name']}: completed earlier, not submitted")
