@@ -88,7 +88,7 @@ LanguageModel TrainSft(const Task& task, const Tokenizer& tokenizer,
     absl::StatusOr<SftStepResult> result =
         SftStep(policy, *optimizer,
                 MakeSftBatch(prompts, demonstrations, kUncut, tokenizer), self,
-                LrSchedule{1e-3}, step, /*max_grad_norm=*/0);
+                SftOptions{LrSchedule{1e-3}}, step);
     if ((step + 1) % 200 == 0) {
       std::cout << absl::StrFormat("  sft step %d: loss %.3f\n", step + 1,
                                    result->loss);

@@ -8,6 +8,15 @@ TokenBatch TokenBatch::Rows(int64_t begin, int64_t count) const {
   return {tokens.narrow(0, begin, count), mask.narrow(0, begin, count)};
 }
 
+std::vector<RowRange> MicroBatches(int64_t rows, int64_t micro_batch_size) {
+  const int64_t step = micro_batch_size > 0 ? micro_batch_size : rows;
+  std::vector<RowRange> ranges;
+  for (int64_t begin = 0; begin < rows; begin += step) {
+    ranges.push_back({begin, std::min(step, rows - begin)});
+  }
+  return ranges;
+}
+
 TokenBatch PadSequences(const std::vector<TokenSequence>& sequences,
                         Padding side, int64_t length) {
   for (const TokenSequence& sequence : sequences) {

@@ -35,6 +35,18 @@ struct TokenBatch {
   }
 };
 
+// Rows [begin, begin + count) of a batch.
+struct RowRange {
+  int64_t begin = 0;
+  int64_t count = 0;
+};
+
+// Consecutive ranges of at most `micro_batch_size` rows covering `rows` rows
+// (the micro-batches of a gradient-accumulation step); micro_batch_size 0, or
+// one at least `rows`, gives the whole batch as one range. No range is empty
+// unless `rows` is 0 (then there is none).
+std::vector<RowRange> MicroBatches(int64_t rows, int64_t micro_batch_size);
+
 // Pads to the longest sequence, or to `length` when it is larger.
 TokenBatch PadSequences(const std::vector<TokenSequence>& sequences,
                         Padding side, int64_t length = 0);

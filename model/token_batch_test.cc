@@ -27,5 +27,20 @@ TEST(TokenBatchTest, RowsAndConcatenate) {
   EXPECT_TRUE(torch::equal(last.mask, torch::tensor({{1, 1, 1}})));
 }
 
+TEST(MicroBatchesTest, CoverTheRowsInOrder) {
+  auto as_pairs = [](const std::vector<RowRange>& ranges) {
+    std::vector<std::pair<int64_t, int64_t>> out;
+    for (const RowRange& r : ranges) out.emplace_back(r.begin, r.count);
+    return out;
+  };
+  using Pairs = std::vector<std::pair<int64_t, int64_t>>;
+  EXPECT_EQ(as_pairs(MicroBatches(7, 3)), (Pairs{{0, 3}, {3, 3}, {6, 1}}));
+  EXPECT_EQ(as_pairs(MicroBatches(6, 3)), (Pairs{{0, 3}, {3, 3}}));
+  EXPECT_EQ(as_pairs(MicroBatches(5, 0)), (Pairs{{0, 5}}));
+  EXPECT_EQ(as_pairs(MicroBatches(5, 9)), (Pairs{{0, 5}}));
+  EXPECT_TRUE(MicroBatches(0, 4).empty());
+  EXPECT_TRUE(MicroBatches(0, 0).empty());
+}
+
 }  // namespace
 }  // namespace metarm

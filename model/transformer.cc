@@ -5,6 +5,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "model/activation_checkpoint.h"
+#include "model/mixed_precision.h"
+
 namespace metarm {
 namespace {
 
@@ -307,9 +310,20 @@ torch::Tensor TransformerTrunkImpl::forward(const torch::Tensor& tokens,
     cache->mask = key_mask;
   }
   for (int64_t i = 0; i < config_.n_layers; ++i) {
-    x = blocks_[i]->as<TransformerBlock>()->forward(
-        x, bias, cos, sin, cache ? &cache->keys[i] : nullptr,
-        cache ? &cache->values[i] : nullptr);
+    std::shared_ptr<TransformerBlockImpl> block =
+        blocks_->ptr<TransformerBlockImpl>(i);
+    if (config_.activation_checkpointing && cache == nullptr) {
+      // Only the block's input is kept; the block (held by the closure)
+      // runs again in the backward pass.
+      x = Checkpointed(
+          [block, bias, cos, sin](const torch::Tensor& input) {
+            return block->forward(input, bias, cos, sin, nullptr, nullptr);
+          },
+          x, block->parameters());
+    } else {
+      x = block->forward(x, bias, cos, sin, cache ? &cache->keys[i] : nullptr,
+                         cache ? &cache->values[i] : nullptr);
+    }
   }
   return ln_final_(x);
 }
@@ -327,9 +341,13 @@ LanguageModelImpl::LanguageModelImpl(const TransformerConfig& config) {
 torch::Tensor LanguageModelImpl::forward(const torch::Tensor& tokens,
                                          const torch::Tensor& mask,
                                          KvCache* cache) {
+  ScopedAutocast autocast(tokens.device(), config().bf16);
   torch::Tensor hidden = trunk_(tokens, mask, cache);
-  if (lm_head_) return ApplyLinear(lm_head_, hidden);
-  return F::linear(hidden, trunk_->token_embedding_weight());
+  // Logits in float32 whatever the compute precision: the log-probabilities
+  // and the KL are taken from them.
+  return AtLeastFloat32(
+      lm_head_ ? ApplyLinear(lm_head_, hidden)
+               : F::linear(hidden, trunk_->token_embedding_weight()));
 }
 
 ScalarModelImpl::ScalarModelImpl(const TransformerConfig& config) {
@@ -340,7 +358,8 @@ ScalarModelImpl::ScalarModelImpl(const TransformerConfig& config) {
 
 torch::Tensor ScalarModelImpl::Values(const torch::Tensor& tokens,
                                       const torch::Tensor& mask) {
-  return ApplyLinear(head_, trunk_(tokens, mask)).squeeze(-1);
+  ScopedAutocast autocast(tokens.device(), config().bf16);
+  return AtLeastFloat32(ApplyLinear(head_, trunk_(tokens, mask)).squeeze(-1));
 }
 
 torch::Tensor ScalarModelImpl::Score(const torch::Tensor& tokens,

@@ -15,6 +15,13 @@ bool TransformerConfig::operator==(const TransformerConfig& other) const {
          rope_scaling == other.rope_scaling;
 }
 
+TransformerConfig WithTrainingSettingsOf(TransformerConfig shape,
+                                         const TransformerConfig& settings) {
+  shape.activation_checkpointing = settings.activation_checkpointing;
+  shape.bf16 = settings.bf16;
+  return shape;
+}
+
 std::string DescribeConfig(const TransformerConfig& config) {
   return absl::StrCat(
       "vocab ", config.vocab_size, ", d_model ", config.d_model, ", layers ",

@@ -55,6 +55,13 @@ struct TransformerConfig {
     }
   };
   RopeScaling rope_scaling;
+  // Not the architecture but how it trains (left out of ==): each block's
+  // activations are recomputed in the backward pass instead of kept
+  // (model/activation_checkpoint.h).
+  bool activation_checkpointing = false;
+  // Nor is this: compute in bfloat16 on float32 weights
+  // (model/mixed_precision.h).
+  bool bf16 = false;
 
   int64_t head_dim() const { return d_model / n_heads; }
   int64_t kv_heads() const { return n_kv_heads > 0 ? n_kv_heads : n_heads; }
@@ -67,6 +74,12 @@ struct TransformerConfig {
 // "vocab 259, d_model 64, layers 2, heads 4, d_ff 256, max_seq_len 128,
 // learned positions": for messages.
 std::string DescribeConfig(const TransformerConfig& config);
+
+// The architecture of `shape` with the training settings (activation
+// checkpointing, bf16) of `settings`: the PPO critic has the reward model's
+// shape and trains with the policy.
+TransformerConfig WithTrainingSettingsOf(TransformerConfig shape,
+                                         const TransformerConfig& settings);
 
 }  // namespace metarm
 

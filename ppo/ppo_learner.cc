@@ -41,27 +41,39 @@ absl::StatusOr<PpoStats> PpoLearner::Minibatch(const Experience& batch,
                                                int64_t step) {
   policy_optimizer_->ZeroGrad();
   critic_optimizer_->ZeroGrad();
-  auto [logprobs, entropy] =
-      ResponseLogprobs(policy_, batch.sequences, batch.prompt_columns);
-  torch::Tensor values =
-      ResponseValues(critic_, batch.sequences, batch.prompt_columns);
-  PpoLosses losses =
-      ComputePpoLosses(logprobs, batch.old_logprobs, advantages, values,
-                       old_values, returns, entropy, batch.response_mask,
-                       spec_.clip_range(), spec_.value_clip_range());
-  // The losses are means over this share's tokens; rescaled to its share of
-  // the whole minibatch's token sum, so summing over learners gives the mean
-  // over the minibatch.
-  const double tokens = batch.response_mask.sum().item<double>();
-  const double weight = tokens / total_tokens;
-  torch::Tensor loss =
-      (losses.policy - spec_.entropy_coef() * losses.entropy + losses.value) *
-      weight;
   PpoStats stats;
-  if (!std::isfinite(loss.item<double>())) {
-    stats.skipped_steps = 1;
-  } else {
-    loss.backward();
+  // Gradient accumulation over micro-batches of the share: each
+  // micro-batch's losses are means over its tokens, rescaled to its share of
+  // the whole minibatch's token sum, so the gradients summed over the
+  // micro-batches and the learners are those of the mean over the minibatch.
+  for (RowRange range : MicroBatches(batch.size(), spec_.micro_batch_size())) {
+    const Experience micro = batch.Rows(range.begin, range.count);
+    auto rows = [range](const torch::Tensor& t) {
+      return t.narrow(0, range.begin, range.count);
+    };
+    auto [logprobs, entropy] =
+        ResponseLogprobs(policy_, micro.sequences, micro.prompt_columns);
+    torch::Tensor values =
+        ResponseValues(critic_, micro.sequences, micro.prompt_columns);
+    PpoLosses losses = ComputePpoLosses(
+        logprobs, micro.old_logprobs, rows(advantages), values,
+        rows(old_values), rows(returns), entropy, micro.response_mask,
+        spec_.clip_range(), spec_.value_clip_range());
+    const double tokens = micro.response_mask.sum().item<double>();
+    const double weight = tokens / total_tokens;
+    torch::Tensor loss =
+        (losses.policy - spec_.entropy_coef() * losses.entropy + losses.value) *
+        weight;
+    if (!std::isfinite(loss.item<double>())) {
+      stats.skipped_steps = 1;
+    } else if (stats.skipped_steps == 0) {
+      loss.backward();
+    }
+    stats.policy_loss += losses.policy.item<double>() * weight;
+    stats.value_loss += losses.value.item<double>() * weight;
+    stats.entropy += losses.entropy.item<double>() * weight;
+    stats.clip_fraction += losses.clip_fraction * weight;
+    stats.approx_kl += losses.approx_kl * weight;
   }
   // Every learner joins the all-reduce; a skipped share contributes zeros.
   torch::Tensor skipped =
@@ -90,11 +102,6 @@ absl::StatusOr<PpoStats> PpoLearner::Minibatch(const Experience& batch,
     stats.value_grad_norm = critic_step.grad_norm;
   }
   stats.skipped_steps = finite ? 0 : 1;
-  stats.policy_loss = losses.policy.item<double>() * weight;
-  stats.value_loss = losses.value.item<double>() * weight;
-  stats.entropy = losses.entropy.item<double>() * weight;
-  stats.clip_fraction = losses.clip_fraction * weight;
-  stats.approx_kl = losses.approx_kl * weight;
   return stats;
 }
 

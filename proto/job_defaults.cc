@@ -54,6 +54,7 @@ void ApplySftDefaults(SftSpec* sft) {
   METARM_DEFAULT(sft, learning_rate, 1e-3);
   METARM_DEFAULT(sft, steps, 200);
   METARM_DEFAULT(sft, batch_size, 32);
+  METARM_DEFAULT(sft, micro_batch_size, 0);
 }
 
 void ApplyRewardTrainingDefaults(RewardTraining* reward) {
@@ -67,6 +68,8 @@ void ApplyRewardTrainingDefaults(RewardTraining* reward) {
   METARM_DEFAULT(reward, epochs, 1);
   METARM_DEFAULT(reward, restart_each_round, false);
   METARM_DEFAULT(reward, gap_lambda, 0.1);
+  METARM_DEFAULT(reward, micro_batch_size, 0);
+  METARM_DEFAULT(reward, meta_micro_batch_size, 0);
 }
 
 void ApplyPpoDefaults(PpoSpec* ppo) {
@@ -88,6 +91,7 @@ void ApplyPpoDefaults(PpoSpec* ppo) {
   METARM_DEFAULT(ppo, top_p, 1.0);
   METARM_DEFAULT(ppo, max_staleness, 0);
   METARM_DEFAULT(ppo, max_skipped_updates, 3);
+  METARM_DEFAULT(ppo, micro_batch_size, 0);
 }
 
 void ApplyCheckpointDefaults(CheckpointSpec* checkpoint) {

@@ -117,19 +117,116 @@ void SetGradients(std::vector<torch::Tensor>& parameters,
 
 }  // namespace
 
-torch::Tensor RewardTrainer::Loss(const PreferenceBatch& pairs,
-                                  RewardStepStats* stats) {
-  auto [chosen, rejected] = ScorePairs(model_, pairs);
-  torch::Tensor loss = BradleyTerryLoss(chosen, rejected);
-  stats->loss = loss.item<double>();
-  stats->accuracy = PairwiseAccuracy(chosen.detach(), rejected.detach());
-  return loss;
+namespace {
+
+// Micro-batch `range` of the pairs.
+PreferenceBatch PairRows(const PreferenceBatch& pairs, RowRange range) {
+  return {pairs.chosen.Rows(range.begin, range.count),
+          pairs.rejected.Rows(range.begin, range.count)};
+}
+
+// Micro-batch `range` of the meta batch's prompts, with their k responses.
+MetaBatch PromptRows(const MetaBatch& meta, RowRange range) {
+  const int64_t k = meta.responses_per_prompt;
+  return {meta.responses.Rows(range.begin * k, range.count * k), k};
+}
+
+// sum += weight · g, element-wise over the lists (sum empty: starts it).
+void AddScaled(std::vector<torch::Tensor>& sum,
+               const std::vector<torch::Tensor>& g, double weight) {
+  if (sum.empty()) {
+    for (const torch::Tensor& t : g) sum.push_back(t.detach() * weight);
+    return;
+  }
+  for (size_t i = 0; i < g.size(); ++i) sum[i].add_(g[i].detach(), weight);
+}
+
+}  // namespace
+
+// L and J are means (over pairs, over prompts), so the batch's gradient is
+// the micro-batches' gradients weighted by their shares of the batch:
+// ∇L = Σ_u (n_u / n) ∇L_u, ∇J = Σ_u (m_u / m) ∇J_u.
+void RewardTrainer::ForEachLossMicroBatch(const PreferenceBatch& pairs,
+                                          RewardStepStats* stats,
+                                          const LossUse& use) {
+  stats->loss = stats->accuracy = 0;
+  for (RowRange range : MicroBatches(pairs.size(), options_.micro_batch_size)) {
+    const double weight = double(range.count) / double(pairs.size());
+    auto [chosen, rejected] = ScorePairs(model_, PairRows(pairs, range));
+    torch::Tensor loss = BradleyTerryLoss(chosen, rejected);
+    stats->loss += weight * loss.item<double>();
+    stats->accuracy +=
+        weight * PairwiseAccuracy(chosen.detach(), rejected.detach());
+    use(loss, weight);
+  }
+}
+
+std::vector<torch::Tensor> RewardTrainer::LossGradient(
+    const PreferenceBatch& pairs, RewardStepStats* stats) {
+  std::vector<torch::Tensor> parameters = model_->parameters();
+  std::vector<torch::Tensor> gradient;
+  ForEachLossMicroBatch(
+      pairs, stats, [&](const torch::Tensor& loss, double weight) {
+        AddScaled(gradient, Gradients({loss}, parameters, {}, false), weight);
+      });
+  return gradient;
+}
+
+void RewardTrainer::AccumulateLossGradient(const PreferenceBatch& pairs,
+                                           RewardStepStats* stats) {
+  ForEachLossMicroBatch(pairs, stats,
+                        [](const torch::Tensor& loss, double weight) {
+                          (loss * weight).backward();
+                        });
+}
+
+double RewardTrainer::ForEachObjectiveMicroBatch(const MetaBatch& meta,
+                                                 const LossUse& use) {
+  double objective = 0;
+  for (RowRange range :
+       MicroBatches(meta.prompts(), options_.meta_micro_batch_size)) {
+    const double weight = double(range.count) / double(meta.prompts());
+    torch::Tensor j =
+        DifferenceObjective(ScoreMetaBatch(model_, PromptRows(meta, range)));
+    objective += weight * j.item<double>();
+    use(j, weight);
+  }
+  return objective;
+}
+
+std::vector<torch::Tensor> RewardTrainer::ObjectiveGradient(
+    const MetaBatch& meta, double* objective) {
+  std::vector<torch::Tensor> parameters = model_->parameters();
+  std::vector<torch::Tensor> gradient;
+  *objective = ForEachObjectiveMicroBatch(
+      meta, [&](const torch::Tensor& j, double weight) {
+        AddScaled(gradient, Gradients({j}, parameters, {}, false), weight);
+      });
+  return gradient;
+}
+
+std::vector<torch::Tensor> RewardTrainer::ObjectiveHessianVector(
+    const MetaBatch& meta, const std::vector<torch::Tensor>& v) {
+  std::vector<torch::Tensor> parameters = model_->parameters();
+  std::vector<torch::Tensor> product;
+  ForEachObjectiveMicroBatch(meta, [&](const torch::Tensor& j, double weight) {
+    // H_J v = ∇(∇J · v): the first derivative kept as a graph.
+    std::vector<torch::Tensor> grad_j =
+        Gradients({j}, parameters, {}, /*create_graph=*/true);
+    AddScaled(product, Gradients(grad_j, parameters, v, false), weight);
+  });
+  return product;
+}
+
+double RewardTrainer::Objective(const MetaBatch& meta) {
+  torch::NoGradGuard no_grad;
+  return ForEachObjectiveMicroBatch(meta, [](const torch::Tensor&, double) {});
 }
 
 absl::StatusOr<GradientReduction> RewardTrainer::VanillaGradient(
     const PreferenceBatch& pairs, RewardStepStats* stats) {
   optimizer_->ZeroGrad();
-  Loss(pairs, stats).backward();
+  AccumulateLossGradient(pairs, stats);
   return GradientReduction::kAverage;
 }
 
@@ -137,19 +234,22 @@ absl::StatusOr<GradientReduction> RewardTrainer::RegularizedGradient(
     const PreferenceBatch& pairs, const MetaBatch& meta,
     RewardStepStats* stats) {
   std::vector<torch::Tensor> parameters = model_->parameters();
-  torch::Tensor loss = Loss(pairs, stats);
-  torch::Tensor j = DifferenceObjective(ScoreMetaBatch(model_, meta));
-  stats->objective = j.item<double>();
-  std::vector<torch::Tensor> grad_l = Gradients({loss}, parameters, {}, false);
-  std::vector<torch::Tensor> grad_j = Gradients({j}, parameters, {}, false);
-  stats->gradient_cosine = Cosine(grad_l, grad_j);
-  // ∇(L − λJ) = ∇L − λ∇J, averaged over the learners.
-  std::vector<torch::Tensor> combined;
-  for (size_t i = 0; i < parameters.size(); ++i) {
-    combined.push_back(grad_l[i] - options_.gap_lambda * grad_j[i]);
+  // ∇L and ∇J averaged over the learners in one call (the cosine is the
+  // whole batch's, as METARM's is).
+  std::vector<torch::Tensor> both = LossGradient(pairs, stats);
+  const size_t count = both.size();
+  for (torch::Tensor& g : ObjectiveGradient(meta, &stats->objective)) {
+    both.push_back(g);
   }
-  METARM_ASSIGN_OR_RETURN(std::vector<torch::Tensor> averaged,
-                          Averaged(combined, learners_));
+  METARM_ASSIGN_OR_RETURN(both, Averaged(both, learners_));
+  const std::vector<torch::Tensor> grad_l(both.begin(), both.begin() + count);
+  const std::vector<torch::Tensor> grad_j(both.begin() + count, both.end());
+  stats->gradient_cosine = Cosine(grad_l, grad_j);
+  // ∇(L − λJ) = ∇L − λ∇J.
+  std::vector<torch::Tensor> averaged;
+  for (size_t i = 0; i < count; ++i) {
+    averaged.push_back(grad_l[i] - options_.gap_lambda * grad_j[i]);
+  }
   SetGradients(parameters, averaged);
   return GradientReduction::kReduced;
 }
@@ -158,34 +258,26 @@ absl::StatusOr<GradientReduction> RewardTrainer::MetaGradient(
     const PreferenceBatch& pairs, const MetaBatch& meta, bool exact,
     RewardStepStats* stats) {
   std::vector<torch::Tensor> parameters = model_->parameters();
-  // Algorithm 1, steps 2-3: J(θ) and its gradient, kept as a graph for the
-  // exact variant's second derivative.
-  torch::Tensor j = DifferenceObjective(ScoreMetaBatch(model_, meta));
-  stats->objective = j.item<double>();
-  std::vector<torch::Tensor> grad_j_local =
-      Gradients({j}, parameters, {}, /*create_graph=*/exact);
-  // ∇J averaged over the learners: every learner moves to the same θ'.
-  METARM_ASSIGN_OR_RETURN(std::vector<torch::Tensor> grad_j,
-                          Averaged(grad_j_local, learners_));
+  // Algorithm 1, steps 2-3: J(θ) and its gradient, averaged over the
+  // learners: every learner moves to the same θ'.
+  METARM_ASSIGN_OR_RETURN(
+      std::vector<torch::Tensor> grad_j,
+      Averaged(ObjectiveGradient(meta, &stats->objective), learners_));
   stats->meta_step_ratio = options_.eta * Norm(grad_j) / Norm(parameters);
-  // θ' = θ + η ∇J(θ), written into the parameters' storage through .data()
-  // so that the graph of ∇J (which saved θ) is not invalidated; θ is put back
-  // bit for bit before that graph is used again.
+  // θ' = θ + η ∇J(θ) in the parameters' storage; θ is put back bit for bit
+  // afterwards.
   std::vector<torch::Tensor> backup;
   {
     torch::NoGradGuard no_grad;
     for (size_t i = 0; i < parameters.size(); ++i) {
       backup.push_back(parameters[i].detach().clone());
-      parameters[i].data().add_((grad_j)[i], options_.eta);
+      parameters[i].data().add_(grad_j[i], options_.eta);
     }
-    stats->objective_at_prime =
-        DifferenceObjective(ScoreMetaBatch(model_, meta)).item<double>();
   }
+  stats->objective_at_prime = Objective(meta);
   // Step 4: ∇L(θ').
-  torch::Tensor loss = Loss(pairs, stats);
-  METARM_ASSIGN_OR_RETURN(
-      std::vector<torch::Tensor> grad_l,
-      Averaged(Gradients({loss}, parameters, {}, false), learners_));
+  METARM_ASSIGN_OR_RETURN(std::vector<torch::Tensor> grad_l,
+                          Averaged(LossGradient(pairs, stats), learners_));
   {
     torch::NoGradGuard no_grad;
     for (size_t i = 0; i < parameters.size(); ++i) {
@@ -197,12 +289,13 @@ absl::StatusOr<GradientReduction> RewardTrainer::MetaGradient(
   if (exact) {
     // d/dθ L(θ + η∇J(θ)) = ∇L(θ') + η H_J(θ) ∇L(θ'). Each learner's H_J of
     // its shard times the common ∇L(θ'), averaged: H_J of the whole batch.
+    // ∇J is taken again at θ with its graph, one micro-batch at a time, so
+    // that no more than one micro-batch's double-backward graph is alive.
     METARM_ASSIGN_OR_RETURN(
         std::vector<torch::Tensor> hessian_vector,
-        Averaged(Gradients(grad_j_local, parameters, grad_l, false),
-                 learners_));
+        Averaged(ObjectiveHessianVector(meta, grad_l), learners_));
     for (size_t i = 0; i < gradient.size(); ++i) {
-      gradient[i] = gradient[i] + options_.eta * (hessian_vector)[i];
+      gradient[i] = gradient[i] + options_.eta * hessian_vector[i];
     }
   }
   SetGradients(parameters, gradient);
@@ -250,11 +343,7 @@ absl::StatusOr<RewardStepStats> RewardTrainer::Step(
   stats.grad_norm = step.grad_norm;
   const bool logs_j = meta != nullptr && meta->prompts() > 0 &&
                       options_.mode != RewardObjective::kVanilla;
-  if (logs_j) {
-    torch::NoGradGuard no_grad;
-    stats.objective_after =
-        DifferenceObjective(ScoreMetaBatch(model_, *meta)).item<double>();
-  }
+  if (logs_j) stats.objective_after = Objective(*meta);
   if (learners_.size() > 1) {
     // The statistics averaged over the learners, in kRewardStatFields order.
     std::vector<double> values;

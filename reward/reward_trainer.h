@@ -13,7 +13,9 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <memory>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "comm/communicator.h"
@@ -65,6 +67,12 @@ struct RewardTrainerOptions {
   bool shard_optimizer_state = false;
   // Clip the applied gradient's global L2 norm to this; 0: no clipping.
   double max_grad_norm = 0;
+  // Gradient accumulation: at most this many pairs, and this many meta-set
+  // prompts (each with its k responses), in one forward pass on a learner;
+  // 0: the learner's whole share at once. The step is the same up to
+  // rounding (means of the micro-batches weighted by their sizes).
+  int64_t micro_batch_size = 0;
+  int64_t meta_micro_batch_size = 0;
 };
 
 class RewardTrainer {
@@ -115,8 +123,34 @@ class RewardTrainer {
                                                  const MetaBatch& meta,
                                                  bool exact,
                                                  RewardStepStats* stats);
-  // L on the batch (with its graph); sets stats->loss and ->accuracy.
-  torch::Tensor Loss(const PreferenceBatch& pairs, RewardStepStats* stats);
+  // Calls use(L_u, n_u / n) with the Bradley-Terry loss of each
+  // micro-batch of options_.micro_batch_size pairs (with its graph) and its
+  // share of the pairs; sets stats->loss and ->accuracy (their weighted
+  // sums: the batch's).
+  using LossUse = std::function<void(const torch::Tensor&, double)>;
+  void ForEachLossMicroBatch(const PreferenceBatch& pairs,
+                             RewardStepStats* stats, const LossUse& use);
+  // ∇L on this learner's pairs, accumulated over micro-batches of
+  // options_.micro_batch_size pairs (not averaged over the learners); sets
+  // stats->loss and ->accuracy.
+  std::vector<torch::Tensor> LossGradient(const PreferenceBatch& pairs,
+                                          RewardStepStats* stats);
+  // The same accumulated into the parameters' .grad() by backward().
+  void AccumulateLossGradient(const PreferenceBatch& pairs,
+                              RewardStepStats* stats);
+  // Calls use(J_u, m_u / m) with J of each micro-batch of
+  // options_.meta_micro_batch_size prompts (with its graph unless gradients
+  // are off) and its share of the prompts; returns J of the batch.
+  double ForEachObjectiveMicroBatch(const MetaBatch& meta, const LossUse& use);
+  // ∇J on this learner's meta batch, accumulated over micro-batches of
+  // options_.meta_micro_batch_size prompts; J into *objective.
+  std::vector<torch::Tensor> ObjectiveGradient(const MetaBatch& meta,
+                                               double* objective);
+  // H_J(θ) v by double backward, one micro-batch's graph at a time.
+  std::vector<torch::Tensor> ObjectiveHessianVector(
+      const MetaBatch& meta, const std::vector<torch::Tensor>& v);
+  // J without gradients (micro-batched like the gradient).
+  double Objective(const MetaBatch& meta);
 
   ScalarModel model_;
   RewardTrainerOptions options_;

@@ -56,6 +56,48 @@ class RewardTrainerTest : public ::testing::Test {
   std::unique_ptr<MpiCommunicator> world_ = MpiCommunicator::World();
 };
 
+// bf16 compute (model/mixed_precision.h) against float32 on the same
+// batches from the same weights: over 5 steps of each objective the
+// Bradley-Terry loss, J and the accuracy stay within 0.01 of float32's
+// (the loss is about 0.69 here; measured: 1e-4 VANILLA, 1.4e-3 METARM), and
+// the master weights stay float32. (The weights themselves are not
+// compared: Adam normalises each gradient entry, so entries near zero move
+// by about the learning rate either way.)
+TEST_F(RewardTrainerTest, Bf16StaysWithinToleranceOfFloat32) {
+  for (RewardObjective mode :
+       {RewardObjective::kVanilla, RewardObjective::kMetaRm}) {
+    RewardTrainerOptions options;
+    options.mode = mode;
+    options.eta = 0.5;
+    TransformerConfig config = TinyConfig();
+    config.d_model = 32;
+    config.d_ff = 64;
+    torch::manual_seed(5);
+    RewardTrainer fp32(ScalarModel(config), options, *world_);
+    config.bf16 = true;
+    torch::manual_seed(5);
+    RewardTrainer bf16(ScalarModel(config), options, *world_);
+    double worst = 0;
+    for (int step = 0; step < 5; ++step) {
+      MetaBatch meta = Meta(200 + step);
+      absl::StatusOr<RewardStepStats> a = fp32.Step(Pairs(50 + step), &meta);
+      absl::StatusOr<RewardStepStats> b = bf16.Step(Pairs(50 + step), &meta);
+      ASSERT_TRUE(a.ok() && b.ok());
+      worst = std::max({worst, std::abs(a->loss - b->loss),
+                        std::abs(a->objective - b->objective),
+                        std::abs(a->accuracy - b->accuracy)});
+    }
+    EXPECT_LT(worst, 0.01) << RewardObjectiveName(mode);
+    EXPECT_GT(worst, 0) << "bf16 was not used";
+    auto pb = bf16.model()->parameters();
+    for (size_t i = 0; i < pb.size(); ++i) {
+      EXPECT_EQ(pb[i].scalar_type(), torch::kFloat32);
+    }
+    std::cout << RewardObjectiveName(mode)
+              << ": largest bf16 - float32 difference " << worst << "\n";
+  }
+}
+
 TEST_F(RewardTrainerTest, EtaZeroIsExactlyTheVanillaStep) {
   RewardTrainerOptions vanilla_options;
   vanilla_options.mode = RewardObjective::kVanilla;

@@ -130,7 +130,8 @@ absl::Status LoadTrainers(const Job& job, const Checkpoint& c,
         c.PathOf("reward_optimizer.pt"), ranks.device()));
   }
   if (state.at("has_ppo").get<bool>()) {
-    ScalarModel critic(models.reward_model->config());
+    ScalarModel critic(WithTrainingSettingsOf(models.reward_model->config(),
+                                              models.policy->config()));
     critic->to(ranks.device());
     METARM_RETURN_IF_ERROR(
         LoadWeights(*critic, critic->config(), c.PathOf("critic.pt")));

@@ -59,6 +59,16 @@ Job Comparable(const Job& job) {
   copy.clear_eval();
   copy.clear_topology();
   copy.clear_rounds();
+  // Micro-batches are layout too: the same steps, split into more forward
+  // passes (a run moved to a smaller device may resume with smaller ones).
+  copy.mutable_sft()->clear_micro_batch_size();
+  copy.mutable_reward_training()->clear_micro_batch_size();
+  copy.mutable_reward_training()->clear_meta_micro_batch_size();
+  copy.mutable_ppo()->clear_micro_batch_size();
+  // So is recomputing activations: the same gradients.
+  copy.mutable_policy()->clear_activation_checkpointing();
+  copy.mutable_reward_model()->clear_activation_checkpointing();
+  // Not precision: bf16 and float32 runs are different experiments.
   return copy;
 }
 

@@ -5,11 +5,12 @@
 //   // e.g. {"ppo.clip_range", "policy.d_model"}: refuse, naming them
 //
 // Fields that only say where and how the run reports (name, output_dir,
-// logging, checkpoint, eval), how it is laid out on ranks (topology: the
-// numbers stay right, though float32 sums may round differently) and how many
-// rounds it runs (rounds, not below the checkpoint's) may change; any other
-// change would make the resumed run a different experiment than the one the
-// checkpoint belongs to.
+// logging, checkpoint, eval), how it is laid out on ranks and in forward
+// passes (topology, the micro-batch sizes, activation checkpointing: the
+// numbers stay right, though float32 sums may round differently) and how
+// many rounds it runs (rounds, not below the checkpoint's) may change; any
+// other change would make the resumed run a different experiment than the one
+// the checkpoint belongs to.
 #ifndef METARM_RLHF_RESUME_CHECK_H_
 #define METARM_RLHF_RESUME_CHECK_H_
 

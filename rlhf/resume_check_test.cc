@@ -25,6 +25,12 @@ TEST(ResumeConflictsTest, ReportingLayoutAndMoreRoundsMayChange) {
   now.mutable_checkpoint()->set_keep_last(5);
   now.mutable_eval()->set_num_prompts(7);
   now.mutable_topology()->set_learner_ranks(4);
+  now.mutable_sft()->set_micro_batch_size(2);
+  now.mutable_reward_training()->set_micro_batch_size(3);
+  now.mutable_reward_training()->set_meta_micro_batch_size(1);
+  now.mutable_ppo()->set_micro_batch_size(4);
+  now.mutable_policy()->set_activation_checkpointing(true);
+  now.mutable_reward_model()->set_activation_checkpointing(true);
   now.set_rounds(DefaultJob().rounds() + 3);
   EXPECT_TRUE(ResumeConflicts(DefaultJob(), now, 1).empty());
 }

@@ -110,11 +110,13 @@ absl::StatusOr<std::unique_ptr<Judge>> MakeJudge(const Job& job,
 
 // --- The round's steps ------------------------------------------------------
 
-// The critic starts from the first round's reward model.
+// The critic starts from the first round's reward model, and trains as the
+// policy does (activation checkpointing, precision).
 std::unique_ptr<PpoLearner> MakePpoLearner(const Job& job,
                                            const RankGroups& ranks,
                                            RlhfModels& models) {
-  ScalarModel critic(models.reward_model->config());
+  ScalarModel critic(WithTrainingSettingsOf(models.reward_model->config(),
+                                            models.policy->config()));
   critic->to(ranks.device());
   CopyParameters(*models.reward_model, *critic);
   return std::make_unique<PpoLearner>(

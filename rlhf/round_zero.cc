@@ -28,9 +28,9 @@ absl::Status RunSft(const RunInputs& in, Communicator& learners,
   std::unique_ptr<DataParallelOptimizer> optimizer = MakeModelAdamW(
       policy->parameters(), torch::optim::AdamWOptions(spec.learning_rate()),
       learners, in.job.topology().shard_optimizer_state());
-  const LrSchedule schedule =
-      LrScheduleOf(spec.schedule(), spec.learning_rate(), spec.steps());
-  const double max_grad_norm = spec.schedule().max_grad_norm();
+  const SftOptions options{
+      LrScheduleOf(spec.schedule(), spec.learning_rate(), spec.steps()),
+      spec.schedule().max_grad_norm(), spec.micro_batch_size()};
   double loss = 0;
   double largest_norm = 0;
   for (uint32_t step = 0; step < spec.steps(); ++step) {
@@ -51,7 +51,7 @@ absl::Status RunSft(const RunInputs& in, Communicator& learners,
         SftStepResult result,
         SftStep(policy, *optimizer,
                 MakeSftBatch(my_prompts, my_demos, in.limits, in.tokenizer),
-                learners, schedule, step, max_grad_norm),
+                learners, options, step),
         "SFT step ", step + 1, " of ", spec.steps());
     loss = result.loss;
     largest_norm = std::max(largest_norm, result.step.grad_norm);

@@ -59,22 +59,39 @@ absl::StatusOr<SftStepResult> SftStep(LanguageModel& policy,
                                       DataParallelOptimizer& optimizer,
                                       const SftBatch& batch,
                                       Communicator& learners,
-                                      const LrSchedule& schedule, int64_t step,
-                                      double max_grad_norm) {
+                                      const SftOptions& options, int64_t step) {
   optimizer.ZeroGrad();
-  auto [loss_sum, tokens] = SftLossSum(policy, batch);
-  torch::Tensor totals =
-      torch::tensor({tokens, loss_sum.item<double>()}, torch::kFloat64);
+  // |R| of the global batch first (counted from the masks: position t
+  // predicts token t + 1), so that every micro-batch's sum can be scaled by
+  // it before its backward pass.
+  const int64_t length = batch.target_mask.size(1);
+  torch::Tensor tokens = batch.target_mask.narrow(1, 1, length - 1)
+                             .sum()
+                             .to(torch::kFloat64)
+                             .reshape({1});
   if (learners.size() > 1) {
-    METARM_RETURN_IF_ERROR(learners.AllReduce(totals, ReduceOp::kSum));
+    METARM_RETURN_IF_ERROR(learners.AllReduce(tokens, ReduceOp::kSum));
   }
-  const double global_tokens = std::max(1.0, totals[0].item<double>());
-  (loss_sum / global_tokens).backward();
+  const double global_tokens = std::max(1.0, tokens.item<double>());
+  double loss_sum = 0;
+  for (RowRange range :
+       MicroBatches(batch.sequences.size(), options.micro_batch_size)) {
+    const SftBatch micro{batch.sequences.Rows(range.begin, range.count),
+                         batch.target_mask.narrow(0, range.begin, range.count)};
+    torch::Tensor micro_sum = SftLossSum(policy, micro).first;
+    loss_sum += micro_sum.item<double>();
+    (micro_sum / global_tokens).backward();
+  }
+  torch::Tensor total = torch::tensor({loss_sum}, torch::kFloat64);
+  if (learners.size() > 1) {
+    METARM_RETURN_IF_ERROR(learners.AllReduce(total, ReduceOp::kSum));
+  }
   METARM_RETURN_IF_ERROR(optimizer.ReduceGradients(GradientReduction::kSum));
   SftStepResult result;
-  result.loss = totals[1].item<double>() / global_tokens;
+  result.loss = total.item<double>() / global_tokens;
   METARM_ASSIGN_OR_RETURN(
-      result.step, ScheduledStep(optimizer, schedule, step, max_grad_norm));
+      result.step,
+      ScheduledStep(optimizer, options.schedule, step, options.max_grad_norm));
   return result;
 }
 

@@ -2,8 +2,8 @@
 // cross-entropy on the response tokens only, data parallel over the learners.
 //
 //   SftBatch batch = MakeSftBatch(prompts, demonstrations, limits, tok);
-//   absl::StatusOr<SftStepResult> result = SftStep(
-//       policy, optimizer, batch, learners, schedule, step, max_grad_norm);
+//   absl::StatusOr<SftStepResult> result =
+//       SftStep(policy, optimizer, batch, learners, options, step);
 #ifndef METARM_RLHF_SFT_H_
 #define METARM_RLHF_SFT_H_
 
@@ -43,6 +43,15 @@ std::pair<torch::Tensor, double> SftLossSum(LanguageModel& policy,
 // Learner 0's log of the SFT steps: step, loss, learning rate, gradient norm.
 inline constexpr char kSftStepLog[] = "sft.jsonl";
 
+// How the SFT steps are taken.
+struct SftOptions {
+  LrSchedule schedule;       // the rate of each step
+  double max_grad_norm = 0;  // clip the gradient's norm to this (0: never)
+  // Gradient accumulation: at most this many sequences in one forward pass
+  // (0: the learner's whole share at once).
+  int64_t micro_batch_size = 0;
+};
+
 struct SftStepResult {
   double loss = 0;  // L of the whole global batch
   StepReport step;  // the rate and the gradient norm
@@ -51,14 +60,14 @@ struct SftStepResult {
 // One optimizer step on L = (1/|R|) Σ_{t ∈ R} −log π(x_t | x_<t) over the
 // response tokens of the whole global batch: each learner scales its sum by
 // the global |R| and the gradients are summed, so any number of learners
-// takes the one-learner step; step `step` of `schedule`, the gradient's norm
-// clipped to `max_grad_norm` (0: not clipped).
+// takes the one-learner step, and so does any micro-batch size (each
+// micro-batch's sum scaled by the same global |R|); step `step` of
+// options.schedule.
 absl::StatusOr<SftStepResult> SftStep(LanguageModel& policy,
                                       DataParallelOptimizer& optimizer,
                                       const SftBatch& batch,
                                       Communicator& learners,
-                                      const LrSchedule& schedule, int64_t step,
-                                      double max_grad_norm);
+                                      const SftOptions& options, int64_t step);
 
 }  // namespace metarm
 

@@ -18,6 +18,16 @@ Experience Experience::Select(const torch::Tensor& selected) const {
   return out;
 }
 
+Experience Experience::Rows(int64_t begin, int64_t count) const {
+  Experience out = *this;
+  out.sequences = sequences.Rows(begin, count);
+  out.response_mask = response_mask.narrow(0, begin, count);
+  out.old_logprobs = old_logprobs.narrow(0, begin, count);
+  out.ref_logprobs = ref_logprobs.narrow(0, begin, count);
+  out.scores = scores.narrow(0, begin, count);
+  return out;
+}
+
 Experience Experience::To(const torch::Device& device) const {
   Experience out = *this;
   out.sequences = sequences.To(device);

@@ -32,6 +32,8 @@ struct Experience {
   int64_t size() const { return sequences.size(); }
   // Rows `rows` of every tensor.
   Experience Select(const torch::Tensor& rows) const;
+  // Rows [begin, begin + count) of every tensor, sharing storage.
+  Experience Rows(int64_t begin, int64_t count) const;
   // Every tensor on `device`.
   Experience To(const torch::Device& device) const;
 };

@@ -288,7 +288,11 @@ def bench_figures(results):
             "weight_sync_per_tensor_over_flat",
             "grad_allreduce_effective_bandwidth_ratio",
             "zero1_optimizer_state_share", "zero1_max_parameter_difference",
-            "zero1_step_sharded_over_replicated"}
+            "zero1_step_sharded_over_replicated",
+            "activation_checkpointing_memory_saving",
+            "activation_checkpointing_time_cost",
+            "activation_checkpointing_max_gradient_difference",
+            "bf16_over_fp32_step_time", "bf16_gradient_relative_error"}
     missing = want - names
     if missing:
         return fail("missing:", sorted(missing))

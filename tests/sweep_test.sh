@@ -108,4 +108,12 @@ out=$("${sweep[@]}" --local "$work/grid.pbtxt" --output_dir "$dir" 2>&1)
 code=$?
 check "a changed grid on a folder that ran exits 2" test "$code" -eq 2
 check "naming the point whose job changed" has "points/layout-2+1/job.pbtxt: the point's job differs"
+# --- The grids the docs quote expand and validate. --------------------------
+for grid in example:8 fits:12; do
+  name=${grid%%:*}
+  out=$("$plan_tool" --grid="experiments/scaling/$name.pbtxt" --output_dir="$work/grid_$name" 2>&1)
+  code=$?
+  check "experiments/scaling/$name.pbtxt expands (exit $code)" test "$code" -eq 0
+  check "to its ${grid##*:} points" has "${grid##*:} points of sweep '$name'"
+done
 finish_checks sweep

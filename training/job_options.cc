@@ -17,6 +17,8 @@ TransformerConfig ConfigFromSpec(const ModelSpec& spec,
   config.max_seq_len = spec.max_seq_len();
   config.rotary = spec.positions() == ROTARY;
   config.dropout = spec.dropout();
+  config.activation_checkpointing = spec.activation_checkpointing();
+  config.bf16 = spec.precision() == BF16;
   return config;
 }
 
@@ -43,6 +45,8 @@ RewardTrainerOptions RewardTrainerOptionsOf(const Job& job) {
   options.weight_decay = spec.weight_decay();
   options.shard_optimizer_state = job.topology().shard_optimizer_state();
   options.max_grad_norm = spec.schedule().max_grad_norm();
+  options.micro_batch_size = spec.micro_batch_size();
+  options.meta_micro_batch_size = spec.meta_micro_batch_size();
   return options;
 }
 

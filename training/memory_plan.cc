@@ -38,38 +38,51 @@ double SequenceTokens(const Job& job, const TransformerConfig& config) {
   return std::min<double>(longest, config.max_seq_len);
 }
 
-// Floats autograd keeps per token of one sequence in a training step: per
-// block the normed inputs, q, k, v, the attention output and its
-// projection, the residual sums, the MLP's hidden layer before and after its
-// activation, and two T-long rows of attention scores per head (the scores
-// and their softmax); then the logits, their log-softmax and gradient.
-double TrainingFloatsPerToken(const TransformerConfig& c, double tokens,
-                              bool lm_head) {
-  const double per_block =
-      9.0 * c.d_model + MlpWidth(c) + c.d_ff + 2.0 * c.n_heads * tokens;
-  return c.n_layers * per_block + (lm_head ? 3.0 * c.vocab_size : 1.0);
+// Bytes per activation value: bf16 models keep most of theirs (the matrix
+// products' outputs, the keys and values) in bfloat16; the float32 residual
+// stream is left out of this approximation.
+double ActivationBytes(const TransformerConfig& c) {
+  return c.bf16 ? 2.0 : kFloatBytes;
 }
 
+// Floats autograd keeps per token of one sequence in a training step, in
+// the blocks: per block the normed inputs, q, k, v, the attention output
+// and its projection, the residual sums, the MLP's hidden layer before and
+// after its activation, and two T-long rows of attention scores per head
+// (the scores and their softmax). With activation checkpointing only each
+// block's input is kept, and one block's set at a time while it is
+// recomputed.
+double TrainingBlockFloatsPerToken(const TransformerConfig& c, double tokens) {
+  const double per_block =
+      9.0 * c.d_model + MlpWidth(c) + c.d_ff + 2.0 * c.n_heads * tokens;
+  return c.activation_checkpointing ? c.n_layers * c.d_model + per_block
+                                    : c.n_layers * per_block;
+}
+
+// The blocks' activations (2 bytes each in a bf16 model), then the head's
+// float32 logits, their log-softmax and gradient (or the one value).
 double TrainingActivations(const TransformerConfig& c, double sequences,
                            double tokens, bool lm_head) {
-  return kFloatBytes * sequences * tokens *
-         TrainingFloatsPerToken(c, tokens, lm_head);
+  return sequences * tokens *
+         (ActivationBytes(c) * TrainingBlockFloatsPerToken(c, tokens) +
+          kFloatBytes * (lm_head ? 3.0 * c.vocab_size : 1.0));
 }
 
 // A forward pass without gradients keeps one block's working set at a time
-// and the logits.
+// and the float32 logits.
 double ScoringActivations(const TransformerConfig& c, double sequences,
                           double tokens, bool lm_head) {
-  const double per_token = 6.0 * c.d_model + MlpWidth(c) + c.d_ff +
-                           2.0 * c.n_heads * tokens +
-                           (lm_head ? 2.0 * c.vocab_size : 1.0);
-  return kFloatBytes * sequences * tokens * per_token;
+  const double block =
+      6.0 * c.d_model + MlpWidth(c) + c.d_ff + 2.0 * c.n_heads * tokens;
+  return sequences * tokens *
+         (ActivationBytes(c) * block +
+          kFloatBytes * (lm_head ? 2.0 * c.vocab_size : 1.0));
 }
 
 // Keys and values of every layer for `rows` sequences of `tokens`.
 double KvCache(const TransformerConfig& c, double rows, double tokens) {
-  return kFloatBytes * 2.0 * c.n_layers * c.kv_heads() * c.head_dim() * rows *
-         tokens;
+  return ActivationBytes(c) * 2.0 * c.n_layers * c.kv_heads() * c.head_dim() *
+         rows * tokens;
 }
 
 double PerLearner(double count, double learners) {
@@ -80,31 +93,45 @@ bool MetaMode(const Job& job) {
   return job.reward_training().mode() != VANILLA;
 }
 
-// The largest training step of a learner: SFT, a reward-model step (both
-// sides of its pairs, and the meta batch's k responses per prompt for the
-// MetaRM modes), or a PPO minibatch (policy and critic).
+// Rows in one forward pass: the learner's share, or its micro-batch when
+// the job sets a smaller one.
+double ForwardRows(double share, uint32_t micro_batch_size) {
+  return micro_batch_size > 0 ? std::min<double>(share, micro_batch_size)
+                              : share;
+}
+
+// The largest training step of a learner, as one forward pass holds it: an
+// SFT micro-batch, a reward-model one (both sides of its pairs; for the
+// MetaRM modes the meta batch's k responses per prompt, whose graph is
+// freed before the pairs' is built), or a PPO one (policy and critic).
 MemoryItem LargestTrainingStep(const Job& job, const TransformerConfig& policy,
                                const TransformerConfig& reward) {
   const double n = job.topology().learner_ranks();
   const double t_policy = SequenceTokens(job, policy);
   const double t_reward = SequenceTokens(job, reward);
   const RewardTraining& rt = job.reward_training();
-  double reward_sequences = 2.0 * rt.batch_size();
+  double reward_sequences =
+      2.0 * ForwardRows(PerLearner(rt.batch_size(), n), rt.micro_batch_size());
   if (MetaMode(job)) {
-    reward_sequences +=
-        static_cast<double>(rt.meta_batch_size()) * rt.responses_per_prompt();
+    reward_sequences = std::max(reward_sequences,
+                                ForwardRows(PerLearner(rt.meta_batch_size(), n),
+                                            rt.meta_micro_batch_size()) *
+                                    rt.responses_per_prompt());
   }
-  const double minibatch = PerLearner(job.ppo().minibatch_size(), n);
+  const double ppo_rows = ForwardRows(PerLearner(job.ppo().minibatch_size(), n),
+                                      job.ppo().micro_batch_size());
   std::vector<MemoryItem> steps = {
       {"activations of an SFT step",
-       TrainingActivations(policy, PerLearner(job.sft().batch_size(), n),
+       TrainingActivations(policy,
+                           ForwardRows(PerLearner(job.sft().batch_size(), n),
+                                       job.sft().micro_batch_size()),
                            t_policy, true)},
       {"activations of a reward-model step",
-       TrainingActivations(reward, PerLearner(reward_sequences, n), t_reward,
-                           false)},
+       TrainingActivations(reward, reward_sequences, t_reward, false)},
       {"activations of a PPO minibatch",
-       TrainingActivations(policy, minibatch, t_policy, true) +
-           TrainingActivations(reward, minibatch, t_reward, false)},
+       TrainingActivations(policy, ppo_rows, t_policy, true) +
+           TrainingActivations(WithTrainingSettingsOf(reward, policy), ppo_rows,
+                               t_reward, false)},
   };
   if (job.kind() == REWARD_MODEL_ONLY) return steps[1];
   return *std::max_element(steps.begin(), steps.end(),
@@ -123,11 +150,15 @@ void AddLearnerItems(const Job& job, const TransformerConfig& policy,
     rank.items.push_back({std::move(name), bytes});
   };
   add("reward model weights + gradients", 2 * r);
+  // Autocast's bfloat16 copies of a bf16 model's weights, alive during a
+  // pass.
+  if (reward.bf16) add("reward model bf16 weight casts", r / 2);
   add("reward model AdamW moments", 2 * r / moments_share);
   if (MetaMode(job)) add("MetaRM's adapted weights and saved gradient", 2 * r);
   rank.items.push_back(LargestTrainingStep(job, policy, reward));
   if (job.kind() == REWARD_MODEL_ONLY) return;
   add("policy weights + gradients", 2 * p);
+  if (policy.bf16) add("policy and critic bf16 weight casts", p / 2 + r / 2);
   add("policy AdamW moments", 2 * p / moments_share);
   add("reference policy", p);
   add("critic weights + gradients + AdamW moments",

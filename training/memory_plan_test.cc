@@ -105,6 +105,49 @@ TEST(MemoryPlanTest, AnAbsurdBatchIsRefusedOnTheRolloutWorker) {
       << status;
 }
 
+// The learner's largest step ("activations of ..."), name and bytes.
+MemoryItem LargestActivations(const MemoryPlan& plan) {
+  for (const MemoryItem& item : plan.ranks[0].items) {
+    if (item.name.rfind("activations of", 0) == 0) return item;
+  }
+  return {};
+}
+
+// Micro-batches of one row hold the activations of batches of one row.
+TEST(MemoryPlanTest, MicroBatchesHoldOneMicroBatchOfActivations) {
+  const Job job = SmallJob();
+  Job micro = job;
+  micro.mutable_sft()->set_micro_batch_size(1);
+  micro.mutable_reward_training()->set_micro_batch_size(1);
+  micro.mutable_reward_training()->set_meta_micro_batch_size(1);
+  micro.mutable_ppo()->set_micro_batch_size(1);
+  Job single = job;
+  single.mutable_sft()->set_batch_size(1);
+  single.mutable_reward_training()->set_batch_size(1);
+  single.mutable_reward_training()->set_meta_batch_size(1);
+  single.mutable_ppo()->set_minibatch_size(1);
+  const MemoryItem whole_item = LargestActivations(PlanMemory(job, {}, {}));
+  const MemoryItem micro_item = LargestActivations(PlanMemory(micro, {}, {}));
+  const MemoryItem single_item = LargestActivations(PlanMemory(single, {}, {}));
+  ASSERT_GT(micro_item.bytes, 0);
+  EXPECT_EQ(micro_item.name, single_item.name);
+  EXPECT_DOUBLE_EQ(micro_item.bytes, single_item.bytes);
+  EXPECT_LT(micro_item.bytes, whole_item.bytes / 10);
+}
+
+// Checkpointing keeps each block's input and one block's activations.
+TEST(MemoryPlanTest, CheckpointingKeepsTheBlocksInputs) {
+  const Job job = SmallJob();
+  TransformerConfig config;
+  config.n_layers = 8;
+  const double kept = LargestActivations(PlanMemory(job, config, config)).bytes;
+  config.activation_checkpointing = true;
+  const double recomputed =
+      LargestActivations(PlanMemory(job, config, config)).bytes;
+  EXPECT_LT(recomputed, kept / 3);
+  EXPECT_GT(recomputed, 0);
+}
+
 TEST(MemoryPlanTest, BytesReadWell) {
   EXPECT_EQ(FormatBytes(512), "512 B");
   EXPECT_EQ(FormatBytes(1536), "1.5 KiB");

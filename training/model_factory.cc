@@ -43,6 +43,8 @@ absl::StatusOr<TransformerConfig> ModelConfig(const ModelSpec& spec,
         " (task.max_prompt_tokens + task.max_response_tokens + 2)"));
   }
   config->dropout = spec.dropout();
+  config->activation_checkpointing = spec.activation_checkpointing();
+  config->bf16 = spec.precision() == BF16;
   return config;
 }
 
