@@ -6,6 +6,7 @@
 #include <string>
 
 #include "model/activation_checkpoint.h"
+#include "model/attention.h"
 #include "model/mixed_precision.h"
 
 namespace metarm {
@@ -151,7 +152,9 @@ CausalSelfAttentionImpl::CausalSelfAttentionImpl(
     const TransformerConfig& config)
     : n_heads_(config.n_heads),
       kv_heads_(config.kv_heads()),
-      head_dim_(config.head_dim()) {
+      head_dim_(config.head_dim()),
+      fused_(config.fused_attention && FusedAttentionAvailable()),
+      dropout_p_(config.dropout) {
   qkv_ = register_module(
       "qkv", MakeLinear(config.d_model, (n_heads_ + 2 * kv_heads_) * head_dim_,
                         config.bias || config.qkv_bias));
@@ -208,12 +211,10 @@ torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x,
     k = k.repeat_interleave(n_heads_ / kv_heads_, 1);
     v = v.repeat_interleave(n_heads_ / kv_heads_, 1);
   }
-  // softmax(q k^T / sqrt(hd) + bias) v
-  torch::Tensor scores =
-      torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(double(head_dim_)) +
-      bias;
-  torch::Tensor weights = dropout_(torch::softmax(scores, -1));
-  torch::Tensor attended = torch::matmul(weights, v);  // [B, H, T, hd]
+  // softmax(q k^T / sqrt(hd) + bias) v: [B, H, T, hd]
+  torch::Tensor attended =
+      fused_ ? FusedAttention(q, k, v, bias, is_training() ? dropout_p_ : 0.0)
+             : ExplicitAttention(q, k, v, bias, dropout_);
   return ApplyLinear(out_,
                      attended.transpose(1, 2).reshape({batch, length, -1}));
 }

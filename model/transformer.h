@@ -64,6 +64,8 @@ class CausalSelfAttentionImpl : public torch::nn::Module {
   int64_t n_heads_;
   int64_t kv_heads_;
   int64_t head_dim_;
+  bool fused_;  // model/attention.h's FusedAttention, else the explicit one
+  double dropout_p_;
   // One projection to [queries | keys | values]: n_heads, kv_heads and
   // kv_heads heads of head_dim each (grouped-query attention when
   // kv_heads < n_heads).

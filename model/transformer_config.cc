@@ -19,6 +19,7 @@ TransformerConfig WithTrainingSettingsOf(TransformerConfig shape,
                                          const TransformerConfig& settings) {
   shape.activation_checkpointing = settings.activation_checkpointing;
   shape.bf16 = settings.bf16;
+  shape.fused_attention = settings.fused_attention;
   return shape;
 }
 

@@ -62,6 +62,11 @@ struct TransformerConfig {
   // Nor is this: compute in bfloat16 on float32 weights
   // (model/mixed_precision.h).
   bool bf16 = false;
+  // Nor this: attention through LibTorch's fused scaled_dot_product_attention
+  // where it has the public op (model/attention.h). Off where a gradient of
+  // a gradient is taken (METARM_EXACT's reward model): the fused GPU
+  // kernels have no double backward.
+  bool fused_attention = true;
 
   int64_t head_dim() const { return d_model / n_heads; }
   int64_t kv_heads() const { return n_kv_heads > 0 ? n_kv_heads : n_heads; }
@@ -76,8 +81,8 @@ struct TransformerConfig {
 std::string DescribeConfig(const TransformerConfig& config);
 
 // The architecture of `shape` with the training settings (activation
-// checkpointing, bf16) of `settings`: the PPO critic has the reward model's
-// shape and trains with the policy.
+// checkpointing, bf16, fused attention) of `settings`: the PPO critic has the
+// reward model's shape and trains with the policy.
 TransformerConfig WithTrainingSettingsOf(TransformerConfig shape,
                                          const TransformerConfig& settings);
 

@@ -75,6 +75,7 @@ absl::Status BuildModels(const Job& job, const Tokenizer& tokenizer,
   METARM_ASSIGN_OR_RETURN(
       TransformerConfig reward,
       ModelConfig(job.reward_model(), "reward_model", tokenizer, limits));
+  reward = ForRewardTraining(job, reward);
   torch::manual_seed(streams.Seed(Stream::kPolicyInit));
   models.policy = LanguageModel(policy);
   METARM_RETURN_IF_ERROR(

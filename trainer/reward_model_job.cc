@@ -100,6 +100,7 @@ absl::Status TrainOnLearner(const Job& job, const RewardData& data,
   METARM_ASSIGN_OR_RETURN(
       TransformerConfig config,
       ModelConfig(job.reward_model(), "reward_model", tokenizer, limits));
+  config = ForRewardTraining(job, config);
   torch::manual_seed(job.seed());  // the same initial model on every learner
   ScalarModel model(config);
   METARM_RETURN_IF_ERROR(

@@ -50,6 +50,13 @@ RewardTrainerOptions RewardTrainerOptionsOf(const Job& job) {
   return options;
 }
 
+TransformerConfig ForRewardTraining(const Job& job, TransformerConfig config) {
+  if (job.reward_training().mode() == METARM_EXACT) {
+    config.fused_attention = false;
+  }
+  return config;
+}
+
 LrSchedule LrScheduleOf(const TrainingSchedule& spec, double learning_rate,
                         int64_t total_steps) {
   LrSchedule schedule;

@@ -30,6 +30,11 @@ RewardObjective ObjectiveOf(RewardMode mode);
 // job.topology.
 RewardTrainerOptions RewardTrainerOptionsOf(const Job& job);
 
+// `config` (the reward model's) with what its training mode needs:
+// METARM_EXACT differentiates a gradient, which the fused attention kernels
+// cannot, so its reward model uses the explicit attention.
+TransformerConfig ForRewardTraining(const Job& job, TransformerConfig config);
+
 // A phase's learning-rate schedule (optim/lr_schedule.h) from its spec, its
 // learning rate and its number of steps.
 LrSchedule LrScheduleOf(const TrainingSchedule& spec, double learning_rate,

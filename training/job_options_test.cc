@@ -50,6 +50,23 @@ TEST(JobOptionsTest, ModelConfigFromSpec) {
   EXPECT_DOUBLE_EQ(config.dropout, 0.1);
   spec.set_vocab_size(300);
   EXPECT_EQ(ConfigFromSpec(spec, 259).vocab_size, 300);
+  EXPECT_FALSE(config.activation_checkpointing);
+  EXPECT_FALSE(config.bf16);
+  spec.set_activation_checkpointing(true);
+  spec.set_precision(BF16);
+  EXPECT_TRUE(ConfigFromSpec(spec, 259).activation_checkpointing);
+  EXPECT_TRUE(ConfigFromSpec(spec, 259).bf16);
+}
+
+// METARM_EXACT's double backward keeps its reward model off the fused
+// attention kernels; the other modes leave the config as it is.
+TEST(JobOptionsTest, ExactMetaRmUsesTheExplicitAttention) {
+  Job job;
+  ApplyJobDefaults(&job);
+  const TransformerConfig config;
+  EXPECT_TRUE(ForRewardTraining(job, config).fused_attention);
+  job.mutable_reward_training()->set_mode(METARM_EXACT);
+  EXPECT_FALSE(ForRewardTraining(job, config).fused_attention);
 }
 
 }  // namespace
