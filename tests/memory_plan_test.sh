@@ -7,9 +7,10 @@
 #    "n_layer": 10**12; by --validate_only and by a real run alike (which
 #    then leaves no output folder);
 #  - --memory_limit_gib is the limit when given; a negative one exits 2;
-#  - the estimate against the measured peak: two job shapes on one rank, the
-#    rank's peak resident memory (/usr/bin/time) less that of a tiny job (the
-#    libraries' own footprint), within a factor of 1.5 of the plan's total.
+#  - the estimate against the measured peak: three job shapes (one in bf16)
+#    on one rank, the rank's peak resident memory (/usr/bin/time) less that
+#    of a tiny job (the libraries' own footprint), within a factor of 1.5 of
+#    the plan's total.
 set -uo pipefail
 trainer=$1
 mpirun_local=$2
@@ -89,15 +90,15 @@ to_mib() {  # "1.0 GiB" -> 1024
 tiny_job baseline >"$work/baseline.pbtxt"
 baseline=$(peak_mib baseline)
 echo "the libraries' footprint (a tiny job's peak): $baseline MiB"
-for shape in "512 4 16" "768 2 32"; do
-  read -r d layers batch <<<"$shape"
-  name="shape_$d"
-  tiny_job "$name" "s/d_model: 32 n_layers: 1 n_heads: 2/d_model: $d n_layers: $layers n_heads: 2/g" "$batch" >"$work/$name.pbtxt"
+for shape in "512 4 16 FP32" "768 2 32 FP32" "512 4 16 BF16"; do
+  read -r d layers batch precision <<<"$shape"
+  name="shape_${d}_$precision"
+  tiny_job "$name" "s/d_model: 32 n_layers: 1 n_heads: 2/d_model: $d n_layers: $layers n_heads: 2 precision: $precision/g" "$batch" >"$work/$name.pbtxt"
   peak=$(peak_mib "$name")
   estimate=$(grep -o "worker: [0-9.]* [KMG]iB" "$work/$name.plan" | cut -d' ' -f2- | to_mib)
   measured=$((peak - baseline))
-  echo "d_model $d, $layers layers, batch $batch: plan $estimate MiB, measured $measured MiB ($peak MiB peak less $baseline MiB)"
-  check "d_model $d: the plan is within 1.5x of the measured peak" \
+  echo "d_model $d, $layers layers, batch $batch, $precision: plan $estimate MiB, measured $measured MiB ($peak MiB peak less $baseline MiB)"
+  check "d_model $d, $precision: the plan is within 1.5x of the measured peak" \
     awk -v e="$estimate" -v m="$measured" 'BEGIN { exit !(m > 0 && e / m <= 1.5 && m / e <= 1.5) }'
 done
 
