@@ -7,7 +7,9 @@
 RLHF runs (rounds.jsonl, metrics.jsonl): the gold (or judge) reward, the proxy
 reward and the KL to the reference per PPO iteration; the reward model's
 accuracy on original and shifted pairs per round; win/tie/lose against the
-SFT policy per round; the time split of every iteration.
+SFT policy per round; the time split of every iteration; the optimisation
+(sft.jsonl's loss and gradient norm per SFT step, the PPO steps' learning
+rates and gradient norms per iteration).
 Reward-model runs (reward_model.jsonl, reward_steps.jsonl): loss and accuracy
 per step, train and held-out accuracy per epoch.
 
@@ -188,7 +190,45 @@ def plot_time_split(run_dir, iterations):
     return saved(fig, run_dir, "report_time_split.png")
 
 
-def rlhf_report(run_dir, rounds, metrics):
+def plot_optimisation(run_dir, sft_steps, iterations):
+    """SFT's loss and gradient norm per step (sft.jsonl); the policy's and
+    the critic's learning rates and mean gradient norms per PPO iteration
+    (metrics.jsonl). Norms are before clipping."""
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6))
+    if sft_steps:
+        xs = [s.get("step") for s in sft_steps]
+        top.plot(xs, [s.get("loss") for s in sft_steps], color="tab:blue",
+                 label="loss")
+        norms = top.twinx()
+        norms.plot(xs, [s.get("grad_norm") for s in sft_steps],
+                   color="tab:orange", label="gradient norm")
+        norms.set_ylabel("gradient norm")
+        top.plot([], [], color="tab:orange", label="gradient norm")
+        top.legend(fontsize="small", loc="upper right")
+    top.set_xlabel("SFT step")
+    top.set_ylabel("loss")
+    top.set_title("SFT")
+    if iterations:
+        xs = [n for n, _ in iterations]
+        rates = bottom.twinx()
+        for role, colour in (("policy", "tab:blue"), ("value", "tab:green")):
+            bottom.plot(xs, [row.get("%s_grad_norm" % role) for _, row in
+                             iterations], color=colour,
+                        label="%s gradient norm" % role)
+            rates.plot(xs, [row.get("%s_learning_rate" % role) for _, row in
+                            iterations], color=colour, linestyle="--")
+            bottom.plot([], [], color=colour, linestyle="--",
+                        label="%s learning rate (right)" % role)
+        rates.set_ylabel("learning rate")
+        bottom.legend(fontsize="small", loc="upper right")
+    bottom.set_xlabel("PPO iteration (all rounds)")
+    bottom.set_ylabel("mean gradient norm")
+    bottom.set_title("PPO")
+    fig.tight_layout()
+    return saved(fig, run_dir, "report_optimisation.png")
+
+
+def rlhf_report(run_dir, rounds, metrics, sft_steps=()):
     iterations = rlhf_iterations(metrics)
     judged = "gold" if any("gold_reward_mean" in r for r in rounds) else \
         "judge"
@@ -223,6 +263,9 @@ def rlhf_report(run_dir, rounds, metrics):
     if any("seconds" in row for _, row in iterations):
         plots.append(("Time split per iteration",
                       plot_time_split(run_dir, iterations)))
+    if sft_steps or any("policy_grad_norm" in row for _, row in iterations):
+        plots.append(("Optimisation: losses, gradient norms, learning rates",
+                      plot_optimisation(run_dir, sft_steps, iterations)))
     if not plots:
         lines.append("No PPO iteration or evaluated round yet: the job is "
                      "still in SFT or its first reward model.")
@@ -302,7 +345,7 @@ def write_report(run_dir):
     if not os.path.isdir(run_dir):
         raise BadRun("%s: not a folder" % run_dir)
     names = ["rounds.jsonl", "metrics.jsonl", "reward_model.jsonl",
-             "reward_steps.jsonl"]
+             "reward_steps.jsonl", "sft.jsonl"]
     present = [n for n in names if os.path.exists(os.path.join(run_dir, n))]
     if not present:
         raise BadRun("%s: no run outputs here (none of %s); give the "
@@ -312,13 +355,14 @@ def write_report(run_dir):
     metrics = read_jsonl(os.path.join(run_dir, "metrics.jsonl"))
     epochs = read_jsonl(os.path.join(run_dir, "reward_model.jsonl"))
     steps = read_jsonl(os.path.join(run_dir, "reward_steps.jsonl"))
+    sft_steps = read_jsonl(os.path.join(run_dir, "sft.jsonl"))
     lines = ["# Run report: %s" % os.path.abspath(run_dir), "",
              "Written by `deploy/report.sh %s` from %s; the newest log line "
              "is from %s. Run it again for a job that is still running." % (
                  run_dir, ", ".join(present),
                  newest_change(run_dir, present)), ""]
-    if rounds or metrics:
-        body, plots = rlhf_report(run_dir, rounds, metrics)
+    if rounds or metrics or sft_steps:
+        body, plots = rlhf_report(run_dir, rounds, metrics, sft_steps)
     else:
         body, plots = reward_model_report(run_dir, epochs, steps)
     lines += body

@@ -64,7 +64,7 @@ check "RLHF run exits 0" test "$code" -eq 0
 draw "$work/rlhf"
 check "report on the RLHF run exits 0" test "$code" -eq 0
 check "report.md written" grep -q "^## RLHF: 3 rounds logged" "$work/rlhf/report.md"
-for plot in rewards rm_accuracy win_tie_lose time_split; do
+for plot in rewards rm_accuracy win_tie_lose time_split optimisation; do
   check "RLHF plot $plot linked" grep -q "(report_$plot.png)" "$work/rlhf/report.md"
 done
 images() {  # images DIR NAME...: each DIR/NAME is a PNG of at least 400x300, not blank
@@ -84,7 +84,8 @@ for name in sys.argv[2:]:
 PY
 }
 check "RLHF plots are images with ink" images "$work/rlhf" report_rewards.png \
-  report_rm_accuracy.png report_win_tie_lose.png report_time_split.png
+  report_rm_accuracy.png report_win_tie_lose.png report_time_split.png \
+  report_optimisation.png
 
 # A running job: its rounds.jsonl ends mid-line. The report skips that line.
 mkdir -p "$work/running"

@@ -10,8 +10,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "model/hf_checkpoint.h"
+#include "model/weights_io.h"
 #include "training/job_options.h"
 #include "training/model_factory.h"
+#include "util/file.h"
 #include "util/status_macros.h"
 
 namespace metarm {
@@ -253,8 +256,24 @@ double ParameterCount(const TransformerConfig& c, bool lm_head) {
   return total;
 }
 
+// The eval.judge model on learner 0 (counted on every learner: the plan has
+// one line per kind of rank): its weights, and one scoring pass over an
+// evaluation's responses (the policy's and the SFT policy's per prompt, or
+// both sides of the fresh pairs, whichever is more).
+void AddJudgeItems(const Job& job, const TransformerConfig& judge,
+                   RankMemory& rank) {
+  rank.items.push_back({"judge model weights (learner 0)",
+                        ParameterCount(judge, false) * kFloatBytes});
+  const double rows =
+      2.0 * std::max(job.eval().num_prompts(), job.eval().shifted_pairs());
+  rank.items.push_back(
+      {"judge scoring (learner 0)",
+       ScoringActivations(judge, rows, SequenceTokens(job, judge), false)});
+}
+
 MemoryPlan PlanMemory(const Job& job, const TransformerConfig& policy,
-                      const TransformerConfig& reward_model) {
+                      const TransformerConfig& reward_model,
+                      const std::optional<TransformerConfig>& judge) {
   MemoryPlan plan;
   const bool colocated = job.topology().placement() == COLOCATED;
   if (job.kind() == REWARD_MODEL_ONLY) {
@@ -265,6 +284,7 @@ MemoryPlan PlanMemory(const Job& job, const TransformerConfig& policy,
   }
   RankMemory learner{colocated ? "learner + rollout worker" : "learner", {}};
   AddLearnerItems(job, policy, reward_model, learner);
+  if (judge.has_value()) AddJudgeItems(job, *judge, learner);
   if (colocated) {
     AddRolloutItems(job, policy, reward_model, true, learner);
     plan.ranks.push_back(std::move(learner));
@@ -288,12 +308,21 @@ absl::StatusOr<JobModelConfigs> MakeJobModelConfigs(const Job& job) {
   METARM_ASSIGN_OR_RETURN(
       configs.reward_model,
       ModelConfig(job.reward_model(), "reward_model", *tokenizer, limits));
+  const std::string& judge = job.eval().judge();
+  if (!judge.empty() && job.kind() != REWARD_MODEL_ONLY) {
+    // A Hugging Face folder or a metarm weights file (rlhf/judge.h).
+    METARM_ASSIGN_OR_RETURN(configs.judge,
+                            PathExists(judge + "/config.json")
+                                ? ReadHfConfig(judge)
+                                : ReadWeightsConfig(judge),
+                            "eval.judge");
+  }
   return configs;
 }
 
 absl::StatusOr<MemoryPlan> PlanJobMemory(const Job& job) {
   METARM_ASSIGN_OR_RETURN(JobModelConfigs configs, MakeJobModelConfigs(job));
-  return PlanMemory(job, configs.policy, configs.reward_model);
+  return PlanMemory(job, configs.policy, configs.reward_model, configs.judge);
 }
 
 double RankMemoryLimit(double limit_gib, int ranks_on_this_machine) {

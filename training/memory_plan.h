@@ -22,6 +22,7 @@
 #define METARM_TRAINING_MEMORY_PLAN_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,15 +55,19 @@ struct MemoryPlan {
 // configurations must not overflow).
 double ParameterCount(const TransformerConfig& config, bool lm_head);
 
-// The plan from the job and its two models' configurations.
+// The plan from the job and its models' configurations (`judge`: the
+// eval.judge model's, which learner 0 holds; none without one).
 MemoryPlan PlanMemory(const Job& job, const TransformerConfig& policy,
-                      const TransformerConfig& reward_model);
+                      const TransformerConfig& reward_model,
+                      const std::optional<TransformerConfig>& judge = {});
 
-// The job's two models' configurations, made as the job would make them (the
-// tokenizer's vocabulary, a checkpoint's config.json): errors name the field.
+// The job's models' configurations, made as the job would make them (the
+// tokenizer's vocabulary, a checkpoint's config.json, the judge's config.json
+// or weights file): errors name the field.
 struct JobModelConfigs {
   TransformerConfig policy;
   TransformerConfig reward_model;
+  std::optional<TransformerConfig> judge;  // eval.judge, when set
 };
 absl::StatusOr<JobModelConfigs> MakeJobModelConfigs(const Job& job);
 

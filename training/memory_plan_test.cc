@@ -148,6 +148,33 @@ TEST(MemoryPlanTest, CheckpointingKeepsTheBlocksInputs) {
   EXPECT_GT(recomputed, 0);
 }
 
+// An eval.judge model adds its weights and a scoring pass to the learner.
+TEST(MemoryPlanTest, TheJudgeModelIsCounted) {
+  Job job = SmallJob();
+  job.mutable_eval()->set_num_prompts(64);
+  job.mutable_eval()->set_shifted_pairs(256);
+  TransformerConfig judge;
+  judge.d_model = 256;
+  judge.n_layers = 6;
+  const MemoryPlan without = PlanMemory(job, {}, {});
+  const MemoryPlan with = PlanMemory(job, {}, {}, judge);
+  auto item = [&](const std::string& name) {
+    for (const MemoryItem& i : with.ranks[0].items) {
+      if (i.name == name) return i.bytes;
+    }
+    return -1.0;
+  };
+  EXPECT_DOUBLE_EQ(item("judge model weights (learner 0)"),
+                   4 * ParameterCount(judge, false));
+  EXPECT_GT(item("judge scoring (learner 0)"), 0);
+  EXPECT_DOUBLE_EQ(with.ranks[0].TotalBytes(),
+                   without.ranks[0].TotalBytes() +
+                       item("judge model weights (learner 0)") +
+                       item("judge scoring (learner 0)"));
+  // The rollout worker does not hold it.
+  EXPECT_DOUBLE_EQ(with.ranks[1].TotalBytes(), without.ranks[1].TotalBytes());
+}
+
 TEST(MemoryPlanTest, BytesReadWell) {
   EXPECT_EQ(FormatBytes(512), "512 B");
   EXPECT_EQ(FormatBytes(1536), "1.5 KiB");

@@ -44,7 +44,8 @@ absl::StatusOr<Json> ModelFacts(const Job& job) {
   const TransformerConfig& policy = configs.policy;
   const TransformerConfig& reward = configs.reward_model;
   Json memory = Json::object();
-  for (const RankMemory& rank : PlanMemory(job, policy, reward).ranks) {
+  for (const RankMemory& rank :
+       PlanMemory(job, policy, reward, configs.judge).ranks) {
     memory[rank.role] = rank.TotalBytes();
   }
   return Json{
