@@ -131,11 +131,15 @@ MetaBatch PromptRows(const MetaBatch& meta, RowRange range) {
   return {meta.responses.Rows(range.begin * k, range.count * k), k};
 }
 
-// sum += weight · g, element-wise over the lists (sum empty: starts it).
+// sum += weight · g, element-wise over the lists (sum empty: starts it,
+// without a copy when g is the whole batch's: weight 1, the default of no
+// micro-batches).
 void AddScaled(std::vector<torch::Tensor>& sum,
                const std::vector<torch::Tensor>& g, double weight) {
   if (sum.empty()) {
-    for (const torch::Tensor& t : g) sum.push_back(t.detach() * weight);
+    for (const torch::Tensor& t : g) {
+      sum.push_back(weight == 1.0 ? t.detach() : t.detach() * weight);
+    }
     return;
   }
   for (size_t i = 0; i < g.size(); ++i) sum[i].add_(g[i].detach(), weight);

@@ -37,8 +37,7 @@ SftBatch MakeSftBatch(const std::vector<std::string>& prompts,
   return {batch, PadSequences(targets, Padding::kLeft).tokens};
 }
 
-std::pair<torch::Tensor, double> SftLossSum(LanguageModel& policy,
-                                            const SftBatch& host_batch) {
+torch::Tensor SftLossSum(LanguageModel& policy, const SftBatch& host_batch) {
   const torch::Device device = ModuleDevice(*policy);
   const SftBatch batch{host_batch.sequences.To(device),
                        host_batch.target_mask.to(device)};
@@ -52,7 +51,7 @@ std::pair<torch::Tensor, double> SftLossSum(LanguageModel& policy,
       batch.target_mask.narrow(1, 1, length - 1).to(predicted.scalar_type());
   torch::Tensor log_probs =
       torch::log_softmax(predicted, -1).gather(2, next.unsqueeze(2)).squeeze(2);
-  return {-(log_probs * trained).sum(), trained.sum().item<double>()};
+  return -(log_probs * trained).sum();
 }
 
 absl::StatusOr<SftStepResult> SftStep(LanguageModel& policy,
@@ -78,7 +77,7 @@ absl::StatusOr<SftStepResult> SftStep(LanguageModel& policy,
        MicroBatches(batch.sequences.size(), options.micro_batch_size)) {
     const SftBatch micro{batch.sequences.Rows(range.begin, range.count),
                          batch.target_mask.narrow(0, range.begin, range.count)};
-    torch::Tensor micro_sum = SftLossSum(policy, micro).first;
+    torch::Tensor micro_sum = SftLossSum(policy, micro);
     loss_sum += micro_sum.item<double>();
     (micro_sum / global_tokens).backward();
   }

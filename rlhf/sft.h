@@ -36,9 +36,8 @@ SftBatch MakeSftBatch(const std::vector<std::string>& prompts,
                       const SequenceLimits& limits, const Tokenizer& tokenizer);
 
 // Next-token cross-entropy summed over the response tokens,
-//   Σ_{t ∈ R} −log π(x_t | x_<t),  and the number of those tokens |R|.
-std::pair<torch::Tensor, double> SftLossSum(LanguageModel& policy,
-                                            const SftBatch& batch);
+//   Σ_{t ∈ R} −log π(x_t | x_<t)  (|R| is counted from target_mask).
+torch::Tensor SftLossSum(LanguageModel& policy, const SftBatch& batch);
 
 // Learner 0's log of the SFT steps: step, loss, learning rate, gradient norm.
 inline constexpr char kSftStepLog[] = "sft.jsonl";
