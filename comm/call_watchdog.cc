@@ -1,10 +1,11 @@
 #include "comm/call_watchdog.h"
 
 #include <cstdlib>
-#include <iostream>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "util/stderr_line.h"
 
 namespace metarm {
 
@@ -86,9 +87,8 @@ void CallWatchdog::Loop() {
 
 void ExitOnHungCall(int world_rank, const std::string& host,
                     const std::string& message) {
-  std::cerr << "metarm: rank " << world_rank << " (host " << host
-            << ") failed: " << message << "; ending the job\n"
-            << std::flush;
+  WriteStderrLine(absl::StrCat("metarm: rank ", world_rank, " (host ", host,
+                               ") failed: ", message, "; ending the job"));
   std::_Exit(1);
 }
 

@@ -3,9 +3,10 @@
 #include <mpi.h>
 
 #include <cstdlib>
-#include <iostream>
 
+#include "absl/strings/str_cat.h"
 #include "comm/host_name.h"
+#include "util/stderr_line.h"
 
 namespace metarm {
 
@@ -28,9 +29,8 @@ void MpiEnvironment::AbortJob(int exit_code) {
 }
 
 void MpiEnvironment::FailJob(const std::string& what, int exit_code) {
-  std::cerr << "metarm: rank " << WorldRank() << " (host " << HostName()
-            << ") failed: " << what << "\n"
-            << std::flush;
+  WriteStderrLine(absl::StrCat("metarm: rank ", WorldRank(), " (host ",
+                               HostName(), ") failed: ", what));
   AbortJob(exit_code);
 }
 
