@@ -3,15 +3,20 @@
 // defines every figure).
 //
 //   metarm_learner_bench --sizes=128,512 --layers=4 --seq=128 --repeats=5
+//   metarm_learner_bench --device=cuda:0 --precision=bf16 --sizes=768
+//     --layers=12 --vocab=50257 --seq=512 ...   (deploy/gpu_check.sh)
 //
 // Prints one JSON object per line (bench/figure.h: the median of the
 // repeats with min, max and every sample; "check" is the benchmark's own
 // correctness check, "ok" or what failed). Ratios are per-pair: the MFU
 // against a GEMM peak measured right after each step, the KV-cache speedup
 // from cache and recompute runs back to back. Threads: LibTorch's intra-op
-// pool, --threads (default: all cores), the same for the GEMM peak.
+// pool, --threads (default: all cores), the same for the GEMM peak. On a
+// CUDA device every timing waits for the device before and after; the GEMM
+// peak is taken in the steps' compute precision (bf16 with --precision=bf16).
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/csrc/autograd/profiler_legacy.h>
+#include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -23,6 +28,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "bench/figure.h"
@@ -47,6 +53,14 @@ ABSL_FLAG(int, repeats, 5,
           "Timed repetitions, or pairs for the ratios (after one warm-up).");
 ABSL_FLAG(int, threads, 0, "LibTorch threads; 0: all cores.");
 ABSL_FLAG(int, gemm, 2048, "Side of the square matrices of the GEMM peak.");
+ABSL_FLAG(std::string, device, "cpu", "Where the steps run: cpu or cuda:N.");
+ABSL_FLAG(std::string, precision, "fp32",
+          "Compute precision of the models and the GEMM peak: fp32 or bf16 "
+          "(float32 weights either way).");
+ABSL_FLAG(int, vocab, 259, "Vocabulary size of the models.");
+ABSL_FLAG(int, prompt_tokens, 16, "Prompt tokens in the generation figures.");
+ABSL_FLAG(int, generation_batch, 0,
+          "Sequences generated at once; 0: the same as --batch.");
 ABSL_FLAG(std::string, profile, "",
           "Write a LibTorch profiler trace (Chrome JSON) of one METARM step at "
           "the first size to this file, and run nothing else.");
@@ -57,20 +71,46 @@ namespace {
 using Json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
+// Where and in what precision the benchmark runs.
+struct Placement {
+  torch::Device device = torch::kCPU;
+  bool bf16 = false;
+  int64_t vocab = 259;
+};
+
+// Seconds of one call, with the device's queued work drained before the
+// clock starts and before it stops (CUDA kernels run asynchronously).
+TimeOnce DeviceStopwatch(const torch::Device& device) {
+  if (!device.is_cuda()) return Stopwatch();
+  const int64_t index = device.index();
+  return [index](const std::function<void()>& call) {
+    torch::cuda::synchronize(index);
+    const auto start = Clock::now();
+    call();
+    torch::cuda::synchronize(index);
+    return std::chrono::duration<double>(Clock::now() - start).count();
+  };
+}
+
 void Emit(const std::string& name, const Samples& samples,
           const std::string& unit, const Json& shapes,
           const std::string& check = "ok") {
   PrintFigure(name, samples, unit, shapes, check);
 }
 
-// torch::mm on n x n float32 matrices: the FLOP/s this process can reach.
+// torch::mm on n x n matrices in the steps' precision: the FLOP/s this
+// process can reach on the device.
 // Each call is the best of five products, so that one pair's peak is the
 // machine's reach at that moment, not a disturbed product. Every timing is
 // kept: gemm_peak is printed from all of them at the end.
 class GemmPeak {
  public:
-  explicit GemmPeak(int n)
-      : n_(n), a_(torch::randn({n, n})), b_(torch::randn({n, n})) {}
+  GemmPeak(int n, const Placement& at)
+      : n_(n),
+        dtype_(at.bf16 ? torch::kBFloat16 : torch::kFloat32),
+        a_(torch::randn({n, n}).to(at.device, dtype_)),
+        b_(torch::randn({n, n}).to(at.device, dtype_)),
+        time_(DeviceStopwatch(at.device)) {}
 
   double flops() const { return 2.0 * n_ * n_ * n_; }
 
@@ -78,7 +118,7 @@ class GemmPeak {
   void operator()() {
     double best = 1e30;
     for (int i = 0; i < 5; ++i) {
-      best = std::min(best, Stopwatch()([&] { c_ = torch::mm(a_, b_); }));
+      best = std::min(best, time_([&] { c_ = torch::mm(a_, b_); }));
     }
     seconds_.push_back(best);
   }
@@ -90,17 +130,30 @@ class GemmPeak {
   }
 
   void Print() const {
-    // Check: one entry against a dot product computed apart.
-    const double want = (a_[3] * b_.select(1, 5)).sum().item<double>();
+    // Check: one entry against a dot product computed apart in float64.
+    // bf16 rounds the product's inputs' sum in float32 and its output to 8
+    // bits: a tolerance that grows as the entries do (about sqrt(n)).
+    const double want =
+        (a_[3].to(torch::kFloat64) * b_.select(1, 5).to(torch::kFloat64))
+            .sum()
+            .item<double>();
     const double got = c_[3][5].item<double>();
-    const bool ok = std::abs(want - got) < 1e-3 * std::max(1.0, std::abs(want));
+    const double tolerance = dtype_ == torch::kBFloat16
+                                 ? 2e-2 * std::sqrt(static_cast<double>(n_))
+                                 : 1e-3 * std::max(1.0, std::abs(want));
+    const bool ok = std::abs(want - got) < tolerance;
     Emit("gemm_peak", Rates(seconds_, flops() / 1e9), "GFLOP/s",
-         {{"n", n_}, {"dtype", "float32"}}, ok ? "ok" : "mm entry mismatch");
+         {{"n", n_},
+          {"dtype", dtype_ == torch::kBFloat16 ? "bfloat16" : "float32"},
+          {"device", a_.device().str()}},
+         ok ? "ok" : "mm entry mismatch");
   }
 
  private:
   int n_;
+  torch::Dtype dtype_;
   torch::Tensor a_, b_, c_;
+  TimeOnce time_;
   Samples seconds_;
 };
 
@@ -115,13 +168,13 @@ struct StepAgainstPeak {
 // faster of the two: on a shared machine a step timed in a fast moment
 // between two slow products would otherwise score above 1.
 StepAgainstPeak TimeAgainstPeak(const std::function<void()>& step,
-                                double step_flops, GemmPeak& peak,
-                                int repeats) {
+                                double step_flops, GemmPeak& peak, int repeats,
+                                const TimeOnce& time) {
   StepAgainstPeak out;
   step();  // warm-up
   peak();
   for (int i = 0; i < repeats; ++i) {
-    out.seconds.push_back(Stopwatch()(step));
+    out.seconds.push_back(time(step));
     peak();
     const Samples around = peak.Last(2);
     const double gemm = std::min(around[0], around[1]);
@@ -141,27 +194,41 @@ std::string MfuCheck(const std::string& check, const Samples& mfu) {
   return check;
 }
 
-TransformerConfig Config(int64_t d_model, int layers, int64_t seq) {
+TransformerConfig Config(int64_t d_model, int layers, int64_t seq,
+                         const Placement& at) {
   TransformerConfig config;
-  config.vocab_size = 259;
+  config.vocab_size = at.vocab;
+  config.bf16 = at.bf16;
   config.d_model = d_model;
   config.n_layers = layers;
   config.n_heads = std::max<int64_t>(1, d_model / 64);
   config.d_ff = 4 * d_model;
-  config.max_seq_len = seq + 160;
+  // Room for the steps and for the longest generation (cached or
+  // recomputed); the CPU profiles' shapes have always had seq + 160.
+  config.max_seq_len = std::max<int64_t>(
+      seq + 160, absl::GetFlag(FLAGS_prompt_tokens) +
+                     std::max(absl::GetFlag(FLAGS_new_tokens),
+                              absl::GetFlag(FLAGS_speedup_tokens)));
   return config;
 }
 
-TokenBatch Tokens(int64_t rows, int64_t length, uint64_t seed) {
+TokenBatch Tokens(int64_t rows, int64_t length, uint64_t seed,
+                  const Placement& at) {
   at::Generator generator = at::detail::createCPUGenerator(seed);
-  return {torch::randint(3, 259, {rows, length}, generator, torch::kInt64),
-          torch::ones({rows, length}, torch::kInt64)};
+  return {torch::randint(3, at.vocab, {rows, length}, generator, torch::kInt64)
+              .to(at.device),
+          torch::ones({rows, length}, torch::kInt64).to(at.device)};
 }
 
 Json Shapes(const TransformerConfig& c, int64_t seq, int64_t batch) {
-  return {{"d_model", c.d_model}, {"layers", c.n_layers},
-          {"heads", c.n_heads},   {"seq", seq},
-          {"batch", batch},       {"threads", torch::get_num_threads()}};
+  return {{"d_model", c.d_model},
+          {"layers", c.n_layers},
+          {"heads", c.n_heads},
+          {"vocab", c.vocab_size},
+          {"seq", seq},
+          {"batch", batch},
+          {"precision", c.bf16 ? "bf16" : "fp32"},
+          {"threads", torch::get_num_threads()}};
 }
 
 bool AllFinite(torch::nn::Module& module) {
@@ -173,16 +240,18 @@ bool AllFinite(torch::nn::Module& module) {
 
 // The reward-model steps: VANILLA and METARM (first order).
 void RewardSteps(const TransformerConfig& config, int64_t seq, int64_t batch,
-                 int repeats, GemmPeak& peak) {
+                 int repeats, GemmPeak& peak, const Placement& at) {
   SoloCommunicator learners;
-  const PreferenceBatch pairs{Tokens(batch, seq, 1), Tokens(batch, seq, 2)};
+  const PreferenceBatch pairs{Tokens(batch, seq, 1, at),
+                              Tokens(batch, seq, 2, at)};
   const int64_t k = 4;
-  const MetaBatch meta{Tokens(batch / 2 * k, seq, 3), k};
+  const MetaBatch meta{Tokens(batch / 2 * k, seq, 3, at), k};
   const ModelShape shape = ShapeOf(config, /*lm_head=*/false);
   for (RewardObjective mode :
        {RewardObjective::kVanilla, RewardObjective::kMetaRm}) {
     torch::manual_seed(7);
     ScalarModel model(config);
+    model->to(at.device);
     RewardTrainerOptions options;
     options.mode = mode;
     RewardTrainer trainer(model, options, learners);
@@ -197,7 +266,7 @@ void RewardSteps(const TransformerConfig& config, int64_t seq, int64_t batch,
               pairs, mode == RewardObjective::kMetaRm ? &meta : nullptr);
           if (!stats.ok()) check = std::string(stats.status().message());
         },
-        flops, peak, repeats);
+        flops, peak, repeats, DeviceStopwatch(at.device));
     if (check == "ok" && !AllFinite(*model)) check = "non-finite weights";
     const std::string name =
         mode == RewardObjective::kMetaRm ? "metarm_step" : "vanilla_rm_step";
@@ -223,12 +292,14 @@ PpoSpec BenchPpoSpec(int64_t batch) {
 
 // An experience batch of `batch` sequences: prompt seq/2, response seq/2.
 Experience MakeExperience(LanguageModel& policy, ScalarModel& reward,
-                          int64_t batch, int64_t seq) {
+                          int64_t batch, int64_t seq, const Placement& at) {
   torch::NoGradGuard no_grad;
   Experience e;
-  e.sequences = Tokens(batch, seq, 11);
+  e.sequences = Tokens(batch, seq, 11, at);
   e.prompt_columns = seq / 2;
-  e.response_mask = torch::ones({batch, seq - seq / 2}, torch::kInt64);
+  e.response_mask =
+      torch::ones({batch, seq - seq / 2},
+                  torch::TensorOptions(torch::kInt64).device(at.device));
   e.old_logprobs =
       ResponseLogprobs(policy, e.sequences, e.prompt_columns).first;
   e.ref_logprobs = e.old_logprobs.clone();
@@ -237,12 +308,14 @@ Experience MakeExperience(LanguageModel& policy, ScalarModel& reward,
 }
 
 void PpoStep(const TransformerConfig& config, int64_t seq, int64_t batch,
-             int repeats, GemmPeak& peak) {
+             int repeats, GemmPeak& peak, const Placement& at) {
   torch::manual_seed(9);
   SoloCommunicator learners;
   LanguageModel policy(config);
   ScalarModel critic(config);
-  Experience experience = MakeExperience(policy, critic, batch, seq);
+  policy->to(at.device);
+  critic->to(at.device);
+  Experience experience = MakeExperience(policy, critic, batch, seq, at);
   PpoLearner learner(policy, critic, BenchPpoSpec(batch), learners);
   std::string check = "ok";
   uint64_t seed = 0;
@@ -254,7 +327,7 @@ void PpoStep(const TransformerConfig& config, int64_t seq, int64_t batch,
         if (!stats.ok()) check = std::string(stats.status().message());
         if (stats.ok() && stats->skipped_steps > 0) check = "skipped steps";
       },
-      flops, peak, repeats);
+      flops, peak, repeats, DeviceStopwatch(at.device));
   if (check == "ok" && !AllFinite(*policy)) check = "non-finite weights";
   Json shapes = Shapes(config, seq, batch);
   shapes["minibatch"] = batch / 2;
@@ -304,15 +377,19 @@ torch::Tensor GenerateWithCache(LanguageModel& policy,
 // 512 takes minutes on 2 cores; the speedup grows with the length, so the
 // shorter pair understates it).
 void Generation(const TransformerConfig& config, int64_t batch,
-                int64_t new_tokens, int64_t speedup_tokens, int repeats) {
+                int64_t new_tokens, int64_t speedup_tokens, int repeats,
+                const Placement& at) {
   torch::manual_seed(13);
   LanguageModel policy(config);
+  policy->to(at.device);
   policy->eval();
-  const TokenBatch prompts = Tokens(batch, 16, 17);
+  const int64_t prompt_tokens = absl::GetFlag(FLAGS_prompt_tokens);
+  const TokenBatch prompts = Tokens(batch, prompt_tokens, 17, at);
+  const TimeOnce time = DeviceStopwatch(at.device);
   torch::Tensor cached, recomputed;
   int64_t cache_bytes = 0;
   const Samples long_run = TimeRepeats(
-      Stopwatch(),
+      time,
       [&] {
         cached = GenerateWithCache(policy, prompts, new_tokens, &cache_bytes);
       },
@@ -320,7 +397,7 @@ void Generation(const TransformerConfig& config, int64_t batch,
   const int64_t bytes_per_sequence = cache_bytes / batch;
   Samples with_cache, without;
   TimePairs(
-      Stopwatch(),
+      time,
       [&] {
         cached =
             GenerateWithCache(policy, prompts, speedup_tokens, &cache_bytes);
@@ -332,11 +409,11 @@ void Generation(const TransformerConfig& config, int64_t batch,
   // Check: greedy decoding gives the same tokens both ways.
   const std::string check =
       torch::equal(cached, recomputed) ? "ok" : "cache and recompute differ";
-  Json shapes = Shapes(config, 16 + new_tokens, batch);
-  shapes["prompt_tokens"] = 16;
+  Json shapes = Shapes(config, prompt_tokens + new_tokens, batch);
+  shapes["prompt_tokens"] = prompt_tokens;
   shapes["new_tokens"] = new_tokens;
-  Json short_shapes = Shapes(config, 16 + speedup_tokens, batch);
-  short_shapes["prompt_tokens"] = 16;
+  Json short_shapes = Shapes(config, prompt_tokens + speedup_tokens, batch);
+  short_shapes["prompt_tokens"] = prompt_tokens;
   short_shapes["new_tokens"] = speedup_tokens;
   Emit("generation_kv_cache_tokens_per_second",
        Rates(long_run, static_cast<double>(batch * new_tokens)), "tokens/s",
@@ -354,8 +431,10 @@ void Generation(const TransformerConfig& config, int64_t batch,
 int ProfileMetaRmStep(const TransformerConfig& config, int64_t seq,
                       int64_t batch, const std::string& path) {
   SoloCommunicator learners;
-  const PreferenceBatch pairs{Tokens(batch, seq, 1), Tokens(batch, seq, 2)};
-  const MetaBatch meta{Tokens(batch / 2 * 4, seq, 3), 4};
+  const Placement at;  // the profile is of the CPU step
+  const PreferenceBatch pairs{Tokens(batch, seq, 1, at),
+                              Tokens(batch, seq, 2, at)};
+  const MetaBatch meta{Tokens(batch / 2 * 4, seq, 3, at), 4};
   torch::manual_seed(7);
   ScalarModel model(config);
   RewardTrainer trainer(model, RewardTrainerOptions(), learners);
@@ -367,6 +446,31 @@ int ProfileMetaRmStep(const TransformerConfig& config, int64_t seq,
   std::cerr << "metarm_learner_bench: profile of one METARM step in " << path
             << "\n";
   return 0;
+}
+
+// --device, --precision and --vocab, checked.
+absl::StatusOr<Placement> PlacementFromFlags() {
+  Placement at;
+  const std::string device = absl::GetFlag(FLAGS_device);
+  try {
+    at.device = torch::Device(device);
+  } catch (const c10::Error&) {
+    return absl::InvalidArgumentError("--device: \"" + device +
+                                      "\" is not cpu or cuda:N");
+  }
+  if (at.device.is_cuda() && !torch::cuda::is_available()) {
+    return absl::FailedPreconditionError("--device=" + device +
+                                         ": LibTorch sees no CUDA device");
+  }
+  const std::string precision = absl::GetFlag(FLAGS_precision);
+  if (precision != "fp32" && precision != "bf16") {
+    return absl::InvalidArgumentError("--precision: \"" + precision +
+                                      "\" is not fp32 or bf16");
+  }
+  at.bf16 = precision == "bf16";
+  at.vocab = absl::GetFlag(FLAGS_vocab);
+  if (at.vocab < 4) return absl::InvalidArgumentError("--vocab: below 4");
+  return at;
 }
 
 int Run() {
@@ -390,16 +494,24 @@ int Run() {
   }
   const int layers = absl::GetFlag(FLAGS_layers);
   if (!absl::GetFlag(FLAGS_profile).empty()) {
-    return ProfileMetaRmStep(Config(sizes.front(), layers, seq), seq, batch,
-                             absl::GetFlag(FLAGS_profile));
+    return ProfileMetaRmStep(Config(sizes.front(), layers, seq, Placement()),
+                             seq, batch, absl::GetFlag(FLAGS_profile));
   }
-  GemmPeak peak(absl::GetFlag(FLAGS_gemm));
+  absl::StatusOr<Placement> at = PlacementFromFlags();
+  if (!at.ok()) {
+    std::cerr << "metarm_learner_bench: " << at.status().message() << "\n";
+    return 2;
+  }
+  GemmPeak peak(absl::GetFlag(FLAGS_gemm), *at);
+  const int64_t generation_batch = absl::GetFlag(FLAGS_generation_batch) > 0
+                                       ? absl::GetFlag(FLAGS_generation_batch)
+                                       : batch;
   for (int64_t d_model : sizes) {
-    const TransformerConfig config = Config(d_model, layers, seq);
-    RewardSteps(config, seq, batch, repeats, peak);
-    PpoStep(config, seq, batch, repeats, peak);
-    Generation(config, batch, absl::GetFlag(FLAGS_new_tokens),
-               absl::GetFlag(FLAGS_speedup_tokens), repeats);
+    const TransformerConfig config = Config(d_model, layers, seq, *at);
+    RewardSteps(config, seq, batch, repeats, peak, *at);
+    PpoStep(config, seq, batch, repeats, peak, *at);
+    Generation(config, generation_batch, absl::GetFlag(FLAGS_new_tokens),
+               absl::GetFlag(FLAGS_speedup_tokens), repeats, *at);
   }
   peak.Print();
   return 0;

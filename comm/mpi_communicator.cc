@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "comm/block_shapes.h"
 #include "comm/mpi_environment.h"
+#include "comm/polite_wait.h"
 #include "util/status_macros.h"
 
 namespace metarm {
@@ -75,7 +76,8 @@ MpiCommunicator::~MpiCommunicator() {
   if (owned_ && !finalized) MPI_Comm_free(&comm_);
 }
 
-absl::Status MpiCommunicator::Check(int mpi_result, const char* call) const {
+absl::Status MpiCommunicator::Check(int mpi_result,
+                                    absl::string_view call) const {
   if (mpi_result == MPI_SUCCESS) return absl::OkStatus();
   char text[MPI_MAX_ERROR_STRING];
   int length = 0;
@@ -90,6 +92,21 @@ absl::Status MpiCommunicator::CheckPeer(int peer, const char* what) const {
   return absl::InvalidArgumentError(
       absl::StrCat(what, " ", peer, " is not a rank of group '", name_,
                    "' (size ", size_, "), called on rank ", rank_));
+}
+
+absl::Status MpiCommunicator::AwaitAll(const char* call) const {
+  // A barrier waited for politely, then the call itself: once every rank has
+  // reached the call, its blocking MPI function does not wait long.
+  MPI_Request request = MPI_REQUEST_NULL;
+  METARM_RETURN_IF_ERROR(Check(MPI_Ibarrier(comm_, &request),
+                               absl::StrCat(call, " (MPI_Ibarrier)")));
+  return Check(WaitPolitely(&request, MPI_STATUS_IGNORE),
+               absl::StrCat(call, " (waiting in MPI_Ibarrier)"));
+}
+
+absl::Status MpiCommunicator::AwaitMessage(int source, int tag,
+                                           MPI_Status* status) const {
+  return Check(ProbePolitely(source, tag, comm_, status), "MPI_Iprobe");
 }
 
 CallWatchdog::Guard MpiCommunicator::Watch(const char* call,
@@ -134,6 +151,7 @@ absl::Status MpiCommunicator::AllReduce(at::Tensor& tensor, ReduceOp op) {
     return absl::InvalidArgumentError(
         "AllReduce average needs a floating-point tensor");
   }
+  METARM_RETURN_IF_ERROR(AwaitAll("MPI_Allreduce"));
   at::Tensor buffer = tensor.contiguous();
   METARM_RETURN_IF_ERROR(ForEachChunk(
       buffer.data_ptr(), buffer.numel(), buffer.element_size(),
@@ -158,6 +176,7 @@ absl::Status MpiCommunicator::ReduceScatter(const at::Tensor& input,
   }
   const int64_t block = output.numel();
   if (block == 0) return absl::OkStatus();
+  METARM_RETURN_IF_ERROR(AwaitAll("MPI_Reduce_scatter_block"));
   at::Tensor blocks = input.contiguous().view({size_, block});
   at::Tensor result = output.contiguous();
   // Each chunk reduces the same columns of every rank's block; a column
@@ -183,6 +202,7 @@ absl::Status MpiCommunicator::AllGather(const at::Tensor& input,
   METARM_ASSIGN_OR_RETURN(MPI_Datatype type, MpiTypeOf(input.scalar_type()));
   const int64_t block = input.numel();
   if (block == 0) return absl::OkStatus();
+  METARM_RETURN_IF_ERROR(AwaitAll("MPI_Allgather"));
   at::Tensor send = input.contiguous().view(-1);
   at::Tensor result = output.contiguous();
   at::Tensor blocks = result.view({size_, block});
@@ -208,6 +228,7 @@ absl::Status MpiCommunicator::Broadcast(at::Tensor& tensor, int root) {
   const CallWatchdog::Guard watch = Watch("MPI_Bcast", "from", root);
   METARM_RETURN_IF_ERROR(CheckPeer(root, "broadcast root"));
   METARM_ASSIGN_OR_RETURN(MPI_Datatype type, MpiTypeOf(tensor.scalar_type()));
+  METARM_RETURN_IF_ERROR(AwaitAll("MPI_Bcast"));
   at::Tensor buffer = tensor.contiguous();
   METARM_RETURN_IF_ERROR(ForEachChunk(
       buffer.data_ptr(), buffer.numel(), buffer.element_size(),
@@ -243,8 +264,7 @@ absl::Status MpiCommunicator::Recv(at::Tensor& tensor, int source, int tag) {
         // Probe first so a size mismatch is reported with both counts
         // instead of MPI's truncation error.
         MPI_Status probe;
-        METARM_RETURN_IF_ERROR(
-            Check(MPI_Probe(source, tag, comm_, &probe), "MPI_Probe"));
+        METARM_RETURN_IF_ERROR(AwaitMessage(source, tag, &probe));
         int incoming = 0;
         MPI_Get_count(&probe, type, &incoming);
         if (incoming != count) {
@@ -281,6 +301,8 @@ absl::StatusOr<std::string> MpiCommunicator::RecvBytes(int source, int tag) {
   const CallWatchdog::Guard watch = Watch("MPI_Recv", "from", source);
   METARM_RETURN_IF_ERROR(CheckPeer(source, "source"));
   uint64_t length = 0;
+  MPI_Status header;
+  METARM_RETURN_IF_ERROR(AwaitMessage(source, tag, &header));
   METARM_RETURN_IF_ERROR(Check(
       MPI_Recv(&length, 1, MPI_UINT64_T, source, tag, comm_, MPI_STATUS_IGNORE),
       "MPI_Recv"));
@@ -298,6 +320,7 @@ absl::StatusOr<std::string> MpiCommunicator::RecvBytes(int source, int tag) {
 absl::Status MpiCommunicator::BroadcastBytes(std::string& bytes, int root) {
   const CallWatchdog::Guard watch = Watch("MPI_Bcast", "from", root);
   METARM_RETURN_IF_ERROR(CheckPeer(root, "broadcast root"));
+  METARM_RETURN_IF_ERROR(AwaitAll("MPI_Bcast"));
   uint64_t length = bytes.size();
   absl::Status status =
       Check(MPI_Bcast(&length, 1, MPI_UINT64_T, root, comm_), "MPI_Bcast");
@@ -313,7 +336,7 @@ absl::Status MpiCommunicator::BroadcastBytes(std::string& bytes, int root) {
 
 absl::Status MpiCommunicator::Barrier() {
   const CallWatchdog::Guard watch = Watch("MPI_Barrier");
-  return Check(MPI_Barrier(comm_), "MPI_Barrier");
+  return AwaitAll("MPI_Barrier");
 }
 
 }  // namespace metarm

@@ -72,7 +72,7 @@ class MpiCommunicator : public Communicator {
   MpiCommunicator(MPI_Comm comm, std::string name, bool owned);
 
   // OK for MPI_SUCCESS; otherwise an error naming `call` and this rank.
-  absl::Status Check(int mpi_result, const char* call) const;
+  absl::Status Check(int mpi_result, absl::string_view call) const;
   // InvalidArgument naming this rank, for a peer index outside the group.
   absl::Status CheckPeer(int peer, const char* what) const;
   // The watchdog armed for `call` until the guard goes ("MPI_Send to rank 2
@@ -80,6 +80,14 @@ class MpiCommunicator : public Communicator {
   // peer when it is -1); a guard of nothing without a watchdog.
   CallWatchdog::Guard Watch(const char* call, const char* peer_relation = "",
                             int peer = -1) const;
+  // Returns once every rank of the group has reached `call` (a barrier,
+  // waited for without holding a core: comm/polite_wait.h). The
+  // collectives call it first, so that their blocking MPI function is only
+  // entered when it will not wait for a late rank.
+  absl::Status AwaitAll(const char* call) const;
+  // Returns once a message from `source` with `tag` has arrived (its
+  // envelope in `status`), waiting as AwaitAll does.
+  absl::Status AwaitMessage(int source, int tag, MPI_Status* status) const;
 
   MPI_Comm comm_;
   std::string name_;

@@ -1,0 +1,242 @@
+#!/bin/bash
+# The GPU check, for a machine with one NVIDIA GPU, a CUDA LibTorch (a
+# PyTorch wheel's) and no Bazel: everything else travels with the source
+# (deploy/gpu_bundle.sh packs protobuf, abseil, Open MPI and the rest; 30 MB).
+#
+#   deploy/gpu_bundle.sh .gpubundle                     # here
+#   DEPS_PREFIX=$PWD/.gpubundle deploy/gpu_check.sh     # there, under 8 min
+#   deploy/gpu_check.sh --cpu                           # the CPU dry run
+#
+# 1. builds metarm_train, the learner benchmark and the smoke check from the
+#    sources Bazel names (deploy/gpu/build.sh: what it needs, where it looks);
+# 2. runs the smoke check on cuda:0 (NCCL, tensor routing, a MetaRM step and
+#    a PPO update against the CPU's);
+# 3. runs the RLHF job of deploy/gpu/rlhf_check.pbtxt end to end under
+#    `mpirun -np 2` on cuda:0 (one learner and one rollout worker sharing the
+#    GPU, tensors through MPI) and under `mpirun -np 1` COLOCATED (NCCL),
+#    each killed (SIGKILL to every rank) after its second PPO iteration and
+#    run again: it must resume from its checkpoint, finish and log its rounds;
+# 4. benchmarks a GPT-2-small-shaped model (12 layers, d_model 768, vocab
+#    50257, 512-token sequences) in bf16: the MetaRM step's and the PPO
+#    update's MFU against the bf16 GEMM peak measured in the same pairs, and
+#    KV-cache generation tokens/s at batch 64 (128 prompt tokens, 128 new);
+#    then the same in PyTorch eager (bench/python_peer.py), with Hugging
+#    Face generate() where the transformers package is installed;
+# 5. prints the checks, the figures and the goals (MFU >= 0.35, C++ no
+#    slower than eager, generation >= 2x generate()) and writes
+#    OUT/gpu_results.json.
+#
+# --cpu runs steps 1, 3 and 4 on the CPU with small shapes, bf16 too (the
+# smoke check needs a GPU): the dry run this repository's tests make.
+#
+# PYTHON: the python3 with torch (and transformers, for generate()); default
+# python3. The build's variables: deploy/gpu/build.sh.
+# Options: --out DIR (default a new folder in /tmp), --build DIR (reuse or
+# place the build there; default OUT/build).
+# Exit codes: 0 every check passed, 1 a check failed, 2 a requirement is
+# missing (named), 3 built but no CUDA device is visible (without --cpu).
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+cpu=0
+out=""
+build=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --cpu) cpu=1 ;;
+    --out) out="$2"; shift ;;
+    --build) build="$2"; shift ;;
+    *) echo "gpu_check: unknown argument $1 (usage: $0 [--cpu] [--out DIR] [--build DIR])" >&2; exit 2 ;;
+  esac
+  shift
+done
+out=${out:-$(mktemp -d /tmp/metarm_gpu_check.XXXXXX)}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+build=${build:-$out/build}
+checks=$out/checks.jsonl
+figures=$out/figures.jsonl
+: >"$checks"
+: >"$figures"
+started=$(date +%s)
+PYTHON=${PYTHON:-python3}
+export PYTHON
+
+record() {  # record NAME OK(0|1) SECONDS DETAIL: one line of checks.jsonl
+  "$PYTHON" -c 'import json, sys; print(json.dumps({"check": sys.argv[1], "ok": sys.argv[2] == "1", "seconds": int(sys.argv[3]), "detail": sys.argv[4]}))' \
+    "$1" "$2" "$3" "$4" >>"$checks"
+  if [ "$2" = 1 ]; then echo "gpu_check: ok: $1 ($3 s)"; else echo "gpu_check: FAILED: $1: $4 ($3 s)" >&2; fi
+}
+
+# --- 1. build ----------------------------------------------------------------
+step_start=$(date +%s)
+"$here/deploy/gpu/build.sh" --out "$build" >"$out/build.log" 2>&1
+code=$?
+if [ $code -ne 0 ]; then
+  cat "$out/build.log" >&2
+  exit $code
+fi
+tail -1 "$out/build.log"
+record "build (deploy/gpu/build.sh)" 1 $(( $(date +%s) - step_start )) "$(tail -1 "$out/build.log")"
+source "$build/build.env"
+[ -n "$METARM_MPIRUN" ] || { echo "gpu_check: needs mpirun: set DEPS_PREFIX to a folder of deploy/gpu_bundle.sh, or install Open MPI" >&2; exit 2; }
+
+# --- 2. the smoke check, which also says whether there is a GPU ---------------
+if [ $cpu = 1 ]; then
+  device=cpu
+  precision=BF16
+else
+  step_start=$(date +%s)
+  "$build/gpu_smoke" >"$out/smoke.log" 2>&1
+  code=$?
+  if [ $code -eq 3 ]; then
+    cat "$out/smoke.log" >&2
+    echo "gpu_check: needs a CUDA device, and LibTorch sees none (built in $build; --cpu runs the dry run)" >&2
+    exit 3
+  fi
+  record "smoke check on cuda:0 (deploy/gpu_smoke)" $([ $code -eq 0 ] && echo 1 || echo 0) \
+    $(( $(date +%s) - step_start )) "$(grep -m1 'gpu_smoke on' "$out/smoke.log")"
+  device=cuda:0
+  precision=BF16
+fi
+
+# --- 3. the RLHF job, killed and resumed --------------------------------------
+mpirun_args=(--oversubscribe --bind-to none)
+[ "$(id -u)" = 0 ] && mpirun_args+=(--allow-run-as-root)
+
+job_pids() {  # the processes of a job: its ranks and their mpirun
+  pgrep -f -- "--job=$1" || true
+}
+
+# rlhf_job NAME NP PLACEMENT BACKEND: run, kill after two PPO iterations,
+# run again; the second run must resume and finish.
+rlhf_job() {
+  local name=$1 np=$2 placement=$3 backend=$4
+  local job=$out/$name.pbtxt dir=$out/$name
+  local d_model=128 sft_steps=100 iterations=4
+  [ $cpu = 1 ] && { d_model=32; sft_steps=40; iterations=4; }
+  sed -e "s|@NAME@|$name|; s|@OUTPUT_DIR@|$dir|; s|@PLACEMENT@|$placement|" \
+      -e "s|@BACKEND@|$backend|; s|@DEVICE@|$device|; s|@PRECISION@|$precision|g" \
+      -e "s|@D_MODEL@|$d_model|g; s|@SFT_STEPS@|$sft_steps|; s|@ITERATIONS@|$iterations|" \
+      "$here/deploy/gpu/rlhf_check.pbtxt" >"$job"
+  local step_start
+  step_start=$(date +%s)
+  timeout --kill-after=10 300 "$METARM_MPIRUN" "${mpirun_args[@]}" -np "$np" \
+    "$build/metarm_train" --job="$job" >"$out/$name.first.log" 2>&1 &
+  local first=$!
+  local waited=0
+  while [ $waited -lt 2400 ] && kill -0 $first 2>/dev/null; do
+    [ -s "$dir/metrics.jsonl" ] && [ "$(wc -l <"$dir/metrics.jsonl")" -ge 2 ] && break
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  local killed=0 done_at_kill=0
+  if kill -0 $first 2>/dev/null; then
+    done_at_kill=$(wc -l <"$dir/metrics.jsonl" 2>/dev/null || echo 0)
+    kill -KILL $(job_pids "$job") 2>/dev/null && killed=1
+  fi
+  wait $first 2>/dev/null
+  if [ $killed = 0 ]; then
+    record "$name: mpirun -np $np $placement on $device, killed mid-run" 0 \
+      $(( $(date +%s) - step_start )) "the first run ended before it could be killed (see $out/$name.first.log)"
+    return
+  fi
+  timeout --kill-after=10 300 "$METARM_MPIRUN" "${mpirun_args[@]}" -np "$np" \
+    "$build/metarm_train" --job="$job" >"$out/$name.log" 2>&1
+  local code=$?
+  local rounds=0
+  [ -f "$dir/rounds.jsonl" ] && rounds=$(wc -l <"$dir/rounds.jsonl")
+  local resumed
+  resumed=$(grep -m1 -o 'resuming from the checkpoint.*' "$out/$name.log" || true)
+  local ok=1 detail="killed after $done_at_kill PPO iterations; ${resumed:-did not resume}; exit $code; $rounds lines in rounds.jsonl"
+  if [ $code -ne 0 ] || [ -z "$resumed" ] || [ "$rounds" -ne 3 ]; then
+    ok=0
+    detail="$detail (want exit 0, a resume and 3 lines; see $out/$name.log)"
+  fi
+  record "$name: mpirun -np $np $placement on $device, killed and resumed" $ok \
+    $(( $(date +%s) - step_start )) "$detail"
+}
+rlhf_job separate 2 SEPARATE MPI
+rlhf_job colocated 1 COLOCATED AUTO
+
+# --- 4. the benchmarks --------------------------------------------------------
+step_start=$(date +%s)
+# The shapes both sides share; the C++ side's own: its GEMM peak, and the
+# cache-against-recompute pairs.
+if [ $cpu = 1 ]; then
+  shape_args=(--sizes=64 --layers=2 --vocab=259 --seq=32 --batch=4 --new_tokens=8
+              --prompt_tokens=8 --generation_batch=4 --repeats=2 --device=cpu --precision=bf16)
+  cpp_args=(--speedup_tokens=4 --gemm=256)
+else
+  shape_args=(--sizes=768 --layers=12 --vocab=50257 --seq=512 --batch=16 --new_tokens=128
+              --prompt_tokens=128 --generation_batch=64 --repeats=5 --device=cuda:0 --precision=bf16)
+  cpp_args=(--speedup_tokens=16 --gemm=8192)
+fi
+"$build/metarm_learner_bench" "${shape_args[@]}" "${cpp_args[@]}" >"$figures" 2>"$out/bench.log"
+code=$?
+bad=$("$PYTHON" -c 'import json, sys; print(" ".join(r["name"] for r in map(json.loads, open(sys.argv[1])) if r.get("check") != "ok"))' "$figures" 2>/dev/null || echo "unreadable output")
+record "C++ benchmark (metarm_learner_bench ${shape_args[*]} ${cpp_args[*]})" \
+  $([ $code -eq 0 ] && [ -z "$bad" ] && echo 1 || echo 0) \
+  $(( $(date +%s) - step_start )) "exit $code${bad:+; checks failed: $bad}"
+# The Python peer: the same steps in PyTorch eager, and Hugging Face
+# generate() where transformers is installed (its figure says so otherwise).
+step_start=$(date +%s)
+"$PYTHON" "$here/bench/python_peer.py" "${shape_args[@]}" --hf_generate >>"$figures" 2>"$out/python_peer.log"
+code=$?
+record "Python peer (bench/python_peer.py, same shapes)" $([ $code -eq 0 ] && echo 1 || echo 0) \
+  $(( $(date +%s) - step_start )) "exit $code$( [ $code -ne 0 ] && echo "; see $out/python_peer.log")"
+
+# --- 5. the table and gpu_results.json ----------------------------------------
+"$PYTHON" - "$out" "$device" "$(( $(date +%s) - started ))" <<'PY'
+import datetime, json, platform, sys
+out, device, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+checks = [json.loads(l) for l in open(f"{out}/checks.jsonl")]
+figures = [json.loads(l) for l in open(f"{out}/figures.jsonl") if l.strip()]
+smoke = open(f"{out}/smoke.log").read().splitlines() if device != "cpu" else []
+results = {
+    "date": datetime.date.today().isoformat(),
+    "host": platform.node(),
+    "device": device,
+    "gpu": next((l for l in smoke if "gpu_smoke on" in l), "none (CPU dry run)"),
+    "seconds": seconds,
+    "checks": checks,
+    "figures": figures,
+}
+json.dump(results, open(f"{out}/gpu_results.json", "w"), indent=1)
+print(f"\n| check | ok | seconds | detail |\n|---|---|---:|---|")
+for c in checks:
+    print(f"| {c['check']} | {'yes' if c['ok'] else 'NO'} | {c['seconds']} | {c['detail']} |")
+print(f"\n| figure | median | min | max | unit |\n|---|---:|---:|---:|---|")
+for f in figures:
+    print(f"| {f['name']} | {f['value']:.4g} | {f.get('min', f['value']):.4g} | {f.get('max', f['value']):.4g} | {f['unit']} |")
+# The goals of the GPU issue, each from the figures above: met, missed or
+# not measured (a figure missing or failed).
+by_name = {f["name"]: f for f in figures if f.get("check") == "ok"}
+def value(name):
+    return by_name[name]["value"] if name in by_name else None
+def ratio(a, b):
+    return a / b if a is not None and b else None
+goals = [
+    ("MetaRM step MFU (bf16 GEMM peak, same pairs)", value("metarm_step_mfu"), 0.35),
+    ("PPO update MFU (bf16 GEMM peak, same pairs)", value("ppo_update_mfu"), 0.35),
+    ("MetaRM step: PyTorch eager time / C++ time",
+     ratio(value("python_metarm_step_seconds"), value("metarm_step_seconds")), 1.0),
+    ("PPO update: PyTorch eager time / C++ time",
+     ratio(value("python_ppo_update_seconds"), value("ppo_update_seconds")), 1.0),
+    ("generation: C++ tokens/s / Hugging Face generate() tokens/s",
+     ratio(value("generation_kv_cache_tokens_per_second"),
+           value("python_hf_generate_tokens_per_second")), 2.0),
+]
+results["goals"] = [{"goal": g, "value": v, "at_least": t,
+                     "met": None if v is None else v >= t} for g, v, t in goals]
+json.dump(results, open(f"{out}/gpu_results.json", "w"), indent=1)
+print(f"\n| goal | measured | at least | |\n|---|---:|---:|---|")
+for g, v, t in goals:
+    verdict = "not measured" if v is None else ("met" if v >= t else "missed")
+    shown = "-" if v is None else f"{v:.3g}"
+    print(f"| {g} | {shown} | {t} | {verdict} |")
+print("(medians; the eager and C++ times come from separate processes run one after the other)")
+print(f"\ngpu_check: {device}, {seconds} s; {out}/gpu_results.json")
+PY
+grep -q '"ok": false' "$checks" && exit 1
+exit 0
