@@ -113,6 +113,7 @@ job_pids() {  # the processes of a job: its ranks and their mpirun
 rlhf_job() {
   local name=$1 np=$2 placement=$3 backend=$4
   local job=$out/$name.pbtxt dir=$out/$name
+  rm -rf "$dir"  # a check run again into the same --out starts afresh
   local d_model=128 sft_steps=100 iterations=4
   [ $cpu = 1 ] && { d_model=32; sft_steps=40; iterations=4; }
   sed -e "s|@NAME@|$name|; s|@OUTPUT_DIR@|$dir|; s|@PLACEMENT@|$placement|" \
