@@ -97,6 +97,14 @@ def ring_allreduce_measured(bytes_, p, alpha, bus_bandwidth):
     return 2 * (p - 1) * alpha + 2 * (p - 1) / p * bytes_ / bus_bandwidth
 
 
+def broadcast_measured(bytes_, p, alpha, bandwidth):
+    """A pipelined broadcast from one rank to p - 1 others with measured alpha
+    (s) and link bandwidth (bytes/s): the bytes cross each link once."""
+    if p <= 1:
+        return 0.0
+    return (p - 1) * alpha + bytes_ / bandwidth
+
+
 def calibration_key_of(facts):
     """(d_model, layers, tokens, batch, new_tokens) of the benchmark run that
     calibrates a point: its policy, its longest sequence, and a batch of two
@@ -159,7 +167,8 @@ def predict_point(facts, calibration, cores):
     learning = (facts["ppo_epochs"] * batch / learners * per_sequence /
                 speed(learners) + allreduce)
     # The policy's weights from learner 0 to the rollout workers, pipelined.
-    sync = 0.0 if colocated else rollouts * alpha + policy_bytes / beta
+    sync = 0.0 if colocated else broadcast_measured(policy_bytes, rollouts + 1,
+                                                    alpha, beta)
     if overlapped and not colocated:
         iteration = max(generation + scoring, learning) + sync
     else:

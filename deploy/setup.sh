@@ -20,6 +20,7 @@ packages=(
   zlib1g-dev               # gzip
   libcrcutil-dev           # CRC-32C for TensorBoard event files
   slurm-wlm munge libpmix2 # the one-machine Slurm cluster of tests/slurm/
+  iproute2                 # network namespaces: the test cluster of tests/cluster/
   python3-torch            # PyTorch 1.13.1 for the numerical reference scripts
   python3-crc32c           # the independent TensorBoard-file reader in the tests
   python3-regex            # Unicode patterns of the tokenizer reference (tasks/testdata/)

@@ -42,3 +42,14 @@ finish_checks() {  # finish_checks NAME
   echo "$1: $passes passed, $failures failed"
   test "$failures" -eq 0
 }
+
+# check_two_node_layout: the layout table in $out puts ranks 0-1 on node0 and
+# 2-3 on node1 (local ranks 0/2 and 1/2), a learner first on each node (the
+# test cluster of tests/cluster/).
+check_two_node_layout() {
+  layout_row() { grep -qE "^  $1 +$2 +$3 +$4" <<<"$out"; }
+  check "rank 0: node0, local 0/2, learner 0" layout_row 0 node0 0/2 "learner 0"
+  check "rank 1: node0, local 1/2, rollout 0" layout_row 1 node0 1/2 "rollout 0"
+  check "rank 2: node1, local 0/2, learner 1" layout_row 2 node1 0/2 "learner 1"
+  check "rank 3: node1, local 1/2, rollout 1" layout_row 3 node1 1/2 "rollout 1"
+}

@@ -28,22 +28,6 @@ if ! start_slurm "$work/slurm"; then
   exit 1
 fi
 
-job_field() {  # job_field ID FIELD: a field of scontrol show job
-  scontrol show job "$1" 2>/dev/null | tr ' ' '\n' | grep "^$2=" | head -n 1 | cut -d= -f2
-}
-
-wait_for_state() {  # wait_for_state ID SECONDS STATE...
-  local id=$1 seconds=$2
-  shift 2
-  for _ in $(seq $((seconds * 5))); do
-    local state
-    state=$(job_field "$id" JobState)
-    for wanted in "$@"; do [[ "$state" == "$wanted" ]] && return 0; done
-    sleep 0.2
-  done
-  return 1
-}
-
 # --- The quickstart job through sbatch, 3 tasks, srun --mpi=pmix. ---------
 cd "$work"
 id=$(METARM_TRAINER=$trainer sbatch --parsable --ntasks=3 \
