@@ -44,9 +44,9 @@ fi
 e2e() { /usr/bin/python3 tests/e2e.py "$@"; }
 timeout_s=8
 # How long a lost node may take to end the job: Open MPI's daemons notice a
-# silent link by TCP keepalive (netns_cluster.sh's mpirun: idle 2 s, then 3 probes 1 s
-# apart), a killed rank at once; the trainer's collective timeout (8 s here)
-# catches whatever they miss.
+# silent link by TCP keepalive (netns_cluster.sh's mpirun: idle 2 s, then 3
+# probes 1 s apart), a killed rank at once; the trainer's collective timeout
+# (8 s here) catches whatever they miss.
 lost_node_bound_s=15
 
 if ! start_cluster 2; then
@@ -116,9 +116,8 @@ done
 
 # --- A lost node.
 ranks_on() {  # ranks_on NODE: pids of metarm_train running on the node
-  local ns pid
-  ns=$(awk -v n="$1" '$1 == n {print $3}' "$cluster_dir/nodes")
-  for pid in $(ip netns pids "$ns" 2>/dev/null); do
+  local pid
+  for pid in $(ip netns pids "$(node_namespace "$1")" 2>/dev/null); do
     [[ "$(cat /proc/"$pid"/comm 2>/dev/null)" == metarm_train ]] && echo "$pid"
   done
 }

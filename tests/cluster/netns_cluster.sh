@@ -17,6 +17,10 @@
 #   stop_cluster                 kills whatever runs on the nodes and removes
 #                                the namespaces (their links go with them)
 #   on_node NODE COMMAND...      runs COMMAND (arguments kept as given) on NODE
+#   exec_on_node NODE COMMAND... the same in place of this (sub)shell: a
+#                                daemon started with it in the background has
+#                                the background job's pid
+#   node_namespace NODE          the node's network namespace
 #   "$cluster_mpirun" ARGS...    mpirun, started on node0, placing ranks on the
 #                                nodes by the cluster's hostfile: TCP between
 #                                nodes, shared memory within one (a program)
@@ -49,8 +53,9 @@ remove_stale_clusters() {
     pid=$(sed -E 's/^mtc([0-9]+).*/\1/' <<<"$ns")
     kill -0 "$pid" 2>/dev/null || remove_namespaces "mtc${pid}"
   done
-  for ns in /tmp/metarm-cluster.*; do
-    [[ -f "$ns/owner" ]] && ! kill -0 "$(cat "$ns/owner")" 2>/dev/null && rm -rf "$ns"
+  local dir
+  for dir in /tmp/metarm-cluster.*; do
+    [[ -f "$dir/owner" ]] && ! kill -0 "$(cat "$dir/owner")" 2>/dev/null && rm -rf "$dir"
   done
   return 0
 }
@@ -142,10 +147,18 @@ stop_cluster() {
   return 0
 }
 
-on_node() {  # on_node NODE COMMAND...: the command's words kept as given
-  local node=$1
-  shift
-  "$cluster_agent" "$node" "exec $(printf '%q ' "$@")"
+# The agent joins its words for a shell, as ssh does: quote them, and let the
+# shell exec the command so that a signal to the agent's pid reaches it.
+on_node() {  # on_node NODE COMMAND...
+  "$cluster_agent" "$1" "exec $(printf '%q ' "${@:2}")"
+}
+
+exec_on_node() {  # exec_on_node NODE COMMAND...
+  exec "$cluster_agent" "$1" "exec $(printf '%q ' "${@:2}")"
+}
+
+node_namespace() {  # node_namespace NODE
+  awk -v n="$1" '$1 == n {print $3}' "$cluster_dir/nodes"
 }
 
 # cluster_mpirun is a program (so that timeout can run it): mpirun on node0,
@@ -153,10 +166,9 @@ on_node() {  # on_node NODE COMMAND...: the command's words kept as given
 # hostfile, the launch agent in place of ssh, TCP between the nodes (two
 # connections per pair of ranks, or $METARM_CLUSTER_TCP_LINKS: with one, the
 # two directions of an all-reduce often take turns, see docs/cluster.md) and
-# shared memory within
-# one, and Open MPI's daemons watching each other's connections by TCP
-# keepalive (idle 2 s, then 3 probes 1 s apart) so that a silent node is
-# noticed in seconds, not the default 8 minutes.
+# shared memory within one, and Open MPI's daemons watching each other's
+# connections by TCP keepalive (idle 2 s, then 3 probes 1 s apart) so that a
+# silent node is noticed in seconds, not the default 8 minutes.
 write_cluster_mpirun() {
   cat >"$cluster_dir/mpirun" <<SCRIPT
 #!/usr/bin/env bash
@@ -174,7 +186,5 @@ SCRIPT
 }
 
 node_link() {  # node_link NODE up|down
-  local ns
-  ns=$(awk -v n="$1" '$1 == n {print $3}' "$cluster_dir/nodes")
-  ip -n "$ns" link set eth0 "$2"
+  ip -n "$(node_namespace "$1")" link set eth0 "$2"
 }

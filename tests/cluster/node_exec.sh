@@ -9,9 +9,9 @@
 # its own named after the node (so gethostname() says NAME), and in a private
 # mount namespace where /etc/hosts is the cluster's (so the nodes' names
 # resolve to their addresses) and the cluster's folder node_local/ is the
-# node's own (local/NAME/: a node-local disk at the same path on every
-# node, for what daemons keep per node). Exit 255 (ssh's code for a connection that
-# failed) when HOST is not a node.
+# node's own (local/NAME/: a node-local disk at the same path on every node,
+# for what daemons keep per node). Exit 255 (ssh's code for a connection
+# that failed) when HOST is not a node.
 set -euo pipefail
 host=$1
 shift

@@ -59,7 +59,7 @@ slurm_daemon() {
   local node=$1
   shift
   [[ "$node" == local ]] && exec "$@"
-  exec "$cluster_agent" "$node" "exec $(printf '%q ' "$@")"
+  exec_on_node "$node" "$@"
 }
 
 start_slurm() {
