@@ -2,7 +2,8 @@
 # Every benchmark in one go, built with -c opt: the learner's steps and
 # generation against this machine's GEMM peak (bench/learner_bench.cc), the
 # same steps in Python PyTorch (bench/python_peer.py), activation
-# checkpointing's peak memory and time (bench/step_options_bench.cc), and the collectives
+# checkpointing's peak memory and time (bench/step_options_bench.cc), the
+# generation engine against the static sampler (bench/generation_bench.cc), and the collectives
 # against plain MPI calls under mpirun -np 2 (bench/comm_bench.cc). Prints a
 # table and writes bench/out/results.json (one entry per figure: name, the
 # median with min, max, repeats and samples, unit, shapes, check).
@@ -31,12 +32,17 @@ while [[ $# -gt 0 ]]; do
 done
 case $mode in
   full)  learner=(--sizes=128,512 --layers=4 --seq=128 --batch=16 --new_tokens=128 --repeats=4)
+         generation=(--d_model=512 --layers=4 --sequences=256 --slots=64 --repeats=3)
          memory=(--d_model=512 --layers=4 --seq=128 --batch=16 --repeats=4)
          comm=(--d_model=512 --layers=4 --repeats=10) passes=3 ;;
   quick) learner=(--sizes=128,512 --layers=4 --seq=128 --batch=16 --new_tokens=128 --repeats=2)
+         generation=(--d_model=512 --layers=4 --sequences=256 --slots=64 --repeats=2)
          memory=(--d_model=512 --layers=4 --seq=128 --batch=16 --repeats=2)
          comm=(--d_model=512 --layers=4 --repeats=5) passes=3 ;;
   smoke) learner=(--sizes=32 --layers=1 --seq=16 --batch=4 --new_tokens=8 --repeats=2 --gemm=128)
+         generation=(--d_model=32 --layers=1 --sequences=16 --slots=4 --max_prompt=12
+                     --max_response=12 --k_prompts=3 --k_prompt_tokens=8 --k_max_response=8
+                     --context=16 --copy_mb=16 --repeats=2)
          memory=(--d_model=64 --layers=2 --seq=32 --batch=4 --repeats=2)
          comm=(--d_model=32 --layers=1 --repeats=2) passes=2 ;;
 esac
@@ -49,7 +55,7 @@ if [[ -n "${METARM_BENCH_BIN:-}" ]]; then
   bin=$METARM_BENCH_BIN  # prebuilt binaries (the test suite's)
 else
   bazel_progress build build -c opt //bench:metarm_learner_bench //bench:metarm_comm_bench \
-    //bench:metarm_step_options_bench >&2
+    //bench:metarm_step_options_bench //bench:metarm_generation_bench >&2
   bin=$(bazel info -c opt bazel-bin 2>/dev/null)/bench
 fi
 
@@ -69,6 +75,8 @@ for pass in $(seq "$passes"); do
 done
 echo "bench/run.sh ($mode): activation checkpointing's memory and time" >&2
 "$bin/metarm_step_options_bench" "${memory[@]}" --threads="$threads" >>"$lines"
+echo "bench/run.sh ($mode): the generation engine against the static sampler" >&2
+"$bin/metarm_generation_bench" "${generation[@]}" --threads="$threads" >>"$lines"
 echo "bench/run.sh ($mode): collectives, mpirun -np 2" >&2
 deploy/mpirun_local.sh -np 2 "$bin/metarm_comm_bench" "${comm[@]}" >>"$lines"
 

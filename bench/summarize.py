@@ -35,6 +35,10 @@ GOALS = {  # name: (comparison, goal) from the performance issue
     # bench/run.sh runs the collectives on 2 ranks: 1/N = 0.5.
     "zero1_optimizer_state_share@512": ("<=", 0.5),
     "zero1_max_parameter_difference@512": ("<=", 1e-6),
+    # The generation engine (bench/generation_bench.cc), d_model 512.
+    "engine_over_static@512": (">=", 2.0),
+    "shared_prompt_speedup@512": (">=", 1.3),
+    "decode_memory_roofline_fraction_b1@512": (">=", 0.5),
 }
 
 # Physical bounds: (low, high, low inclusive). A median outside its bound

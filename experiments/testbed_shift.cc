@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 
 #include "absl/flags/flag.h"
@@ -244,25 +245,38 @@ int Run() {
   std::cout << "SFT on demonstrations\n";
   LanguageModel policy =
       TrainSft(**task, tokenizer, *self, seed, absl::GetFlag(FLAGS_sft_steps));
-  SamplingOptions sampling;
-  sampling.max_new_tokens = kMaxNewTokens;
-  at::Generator generator =
-      at::detail::createCPUGenerator(StreamSeed(seed, Stream::kTestbedSamples));
+  GenerationSettings sampling;
+  sampling.sampling.max_new_tokens = kMaxNewTokens;
+  // Position 0: the training pairs' samples, 1: the held-out ones', 2: the
+  // best-of-n candidates.
+  auto samples_of = [&](const std::vector<std::string>& prompts, int k,
+                        uint64_t position) {
+    GenerationSettings settings = sampling;  // slots for every response
+    settings.engine.max_sequences =
+        std::max<int64_t>(settings.engine.max_sequences, k);
+    absl::StatusOr<std::vector<std::vector<std::string>>> samples =
+        SampleResponses(policy, prompts, k, settings,
+                        StreamSeed(seed, Stream::kTestbedSamples, position),
+                        tokenizer);
+    if (!samples.ok()) {
+      std::cerr << "testbed_shift: " << samples.status().message() << "\n";
+      std::exit(2);
+    }
+    return *std::move(samples);
+  };
 
   std::cout << "preference pairs from the SFT policy\n";
   const int n_pairs = absl::GetFlag(FLAGS_pairs);
   std::vector<std::string> train_prompts = SamplePrompts(
       **task, n_pairs, StreamSeed(seed, Stream::kTestbedPairPrompts, 0));
-  auto train_samples =
-      SampleResponses(policy, train_prompts, 2, sampling, generator, tokenizer);
+  auto train_samples = samples_of(train_prompts, 2, 0);
   Rng label_rng(StreamSeed(seed, Stream::kTestbedPairLabels));
   std::vector<PreferencePair> pairs =
       LabelPairs(**task, train_prompts, train_samples,
                  absl::GetFlag(FLAGS_label_temperature), label_rng, tokenizer);
   std::vector<std::string> heldout_prompts = SamplePrompts(
       **task, 400, StreamSeed(seed, Stream::kTestbedPairPrompts, 1));
-  auto heldout_samples = SampleResponses(policy, heldout_prompts, 2, sampling,
-                                         generator, tokenizer);
+  auto heldout_samples = samples_of(heldout_prompts, 2, 1);
 
   std::cout << "proxy reward model (VANILLA)\n";
   ScalarModel proxy =
@@ -277,8 +291,7 @@ int Run() {
                     StreamSeed(seed, Stream::kTestbedPairPrompts, 2));
   // 2 * max_n samples per prompt: two independent best-of-max_n picks make
   // the shifted pairs.
-  auto samples = SampleResponses(policy, eval_prompts, 2 * max_n, sampling,
-                                 generator, tokenizer, 8);
+  auto samples = samples_of(eval_prompts, 2 * max_n, 2);
   torch::Tensor scores = ProxyScores(proxy, eval_prompts, samples, tokenizer);
   nlohmann::json curve = nlohmann::json::array();
   std::vector<std::vector<std::string>> shifted(eval_prompts.size());

@@ -104,6 +104,29 @@ int64_t KvCache::bytes() const {
   return total;
 }
 
+KvStore::Step KvCache::Begin(const torch::Tensor& new_mask,
+                             torch::ScalarType dtype) {
+  const int64_t past = length();
+  const int64_t added = new_mask.size(1);
+  mask = past > 0 ? torch::cat({mask, new_mask.to(mask.dtype())}, 1) : new_mask;
+  return {PositionsFromMask(mask).narrow(1, past, added),
+          AttentionBias(mask, added, dtype), past + added};
+}
+
+std::pair<torch::Tensor, torch::Tensor> KvCache::Store(
+    int64_t layer, const torch::Tensor& new_keys,
+    const torch::Tensor& new_values) {
+  if (static_cast<int64_t>(keys.size()) <= layer) {
+    keys.resize(layer + 1);
+    values.resize(layer + 1);
+  }
+  torch::Tensor& k = keys[layer];
+  torch::Tensor& v = values[layer];
+  k = k.defined() ? torch::cat({k, new_keys}, 2) : new_keys;
+  v = v.defined() ? torch::cat({v, new_values}, 2) : new_values;
+  return {k, v};
+}
+
 NormLayerImpl::NormLayerImpl(const TransformerConfig& config)
     : kind_(config.norm), eps_(config.norm_eps) {
   weight_ = register_parameter("weight", torch::ones({config.d_model}));
@@ -169,8 +192,7 @@ torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x,
                                                const torch::Tensor& bias,
                                                const torch::Tensor& cos,
                                                const torch::Tensor& sin,
-                                               torch::Tensor* layer_keys,
-                                               torch::Tensor* layer_values) {
+                                               KvStore* store, int64_t layer) {
   const int64_t batch = x.size(0);
   const int64_t length = x.size(1);
   torch::Tensor q, k, v;
@@ -197,14 +219,7 @@ torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x,
     q = ApplyRotary(q, cos, sin);
     k = ApplyRotary(k, cos, sin);
   }
-  if (layer_keys != nullptr) {
-    if (layer_keys->defined()) {
-      k = torch::cat({*layer_keys, k}, 2);
-      v = torch::cat({*layer_values, v}, 2);
-    }
-    *layer_keys = k;
-    *layer_values = v;
-  }
+  if (store != nullptr) std::tie(k, v) = store->Store(layer, k, v);
   if (kv_heads_ != n_heads_) {
     // Each key/value head serves n_heads / kv_heads query heads; the cache
     // keeps the kv_heads only.
@@ -239,10 +254,9 @@ torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x,
                                             const torch::Tensor& bias,
                                             const torch::Tensor& cos,
                                             const torch::Tensor& sin,
-                                            torch::Tensor* layer_keys,
-                                            torch::Tensor* layer_values) {
-  torch::Tensor h = x + dropout_(attention_(ln_attention_(x), bias, cos, sin,
-                                            layer_keys, layer_values));
+                                            KvStore* store, int64_t layer) {
+  torch::Tensor h =
+      x + dropout_(attention_(ln_attention_(x), bias, cos, sin, store, layer));
   return h +
          dropout_(ApplyLinear(mlp_out_, Mlp(ApplyLinear(mlp_in_, ln_mlp_(h)))));
 }
@@ -282,34 +296,31 @@ TransformerTrunkImpl::TransformerTrunkImpl(const TransformerConfig& config)
 
 torch::Tensor TransformerTrunkImpl::forward(const torch::Tensor& tokens,
                                             const torch::Tensor& mask,
-                                            KvCache* cache) {
-  const int64_t past = cache != nullptr ? cache->length() : 0;
+                                            KvStore* cache) {
   const int64_t length = tokens.size(1);
-  if (past + length > config_.max_seq_len) {
+  torch::Tensor x = token_embedding_(tokens);
+  KvStore::Step step;
+  if (cache != nullptr) {
+    step = cache->Begin(mask, x.scalar_type());
+  } else {
+    step = {PositionsFromMask(mask),
+            AttentionBias(mask, length, x.scalar_type()), length};
+  }
+  if (step.length > config_.max_seq_len) {
     throw std::invalid_argument(
-        "sequence of " + std::to_string(past + length) +
+        "sequence of " + std::to_string(step.length) +
         " tokens is longer than the model's max_seq_len " +
         std::to_string(config_.max_seq_len));
   }
-  torch::Tensor key_mask =
-      past > 0 ? torch::cat({cache->mask, mask.to(cache->mask.dtype())}, 1)
-               : mask;
-  torch::Tensor positions = PositionsFromMask(key_mask).narrow(1, past, length);
-  torch::Tensor x = token_embedding_(tokens);
   torch::Tensor cos, sin;
   if (config_.rotary) {
     std::tie(cos, sin) =
-        RotaryAngles(positions, config_.head_dim(), config_.rope_theta,
+        RotaryAngles(step.positions, config_.head_dim(), config_.rope_theta,
                      config_.rope_scaling, x.scalar_type());
   } else {
-    x = x + position_embedding_(positions);
+    x = x + position_embedding_(step.positions);
   }
-  torch::Tensor bias = AttentionBias(key_mask, length, x.scalar_type());
-  if (cache != nullptr) {
-    cache->keys.resize(config_.n_layers);
-    cache->values.resize(config_.n_layers);
-    cache->mask = key_mask;
-  }
+  const torch::Tensor& bias = step.bias;
   for (int64_t i = 0; i < config_.n_layers; ++i) {
     std::shared_ptr<TransformerBlockImpl> block =
         blocks_->ptr<TransformerBlockImpl>(i);
@@ -318,12 +329,11 @@ torch::Tensor TransformerTrunkImpl::forward(const torch::Tensor& tokens,
       // runs again in the backward pass.
       x = Checkpointed(
           [block, bias, cos, sin](const torch::Tensor& input) {
-            return block->forward(input, bias, cos, sin, nullptr, nullptr);
+            return block->forward(input, bias, cos, sin, nullptr, 0);
           },
           x, block->parameters());
     } else {
-      x = block->forward(x, bias, cos, sin, cache ? &cache->keys[i] : nullptr,
-                         cache ? &cache->values[i] : nullptr);
+      x = block->forward(x, bias, cos, sin, cache, i);
     }
   }
   return ln_final_(x);
@@ -341,7 +351,7 @@ LanguageModelImpl::LanguageModelImpl(const TransformerConfig& config) {
 
 torch::Tensor LanguageModelImpl::forward(const torch::Tensor& tokens,
                                          const torch::Tensor& mask,
-                                         KvCache* cache) {
+                                         KvStore* cache) {
   ScopedAutocast autocast(tokens.device(), config().bf16);
   torch::Tensor hidden = trunk_(tokens, mask, cache);
   // Logits in float32 whatever the compute precision: the log-probabilities

@@ -23,9 +23,35 @@
 
 namespace metarm {
 
+// Where the attention layers keep keys and values during incremental
+// decoding. Once per forward the trunk asks the store where the new tokens
+// sit (their positions, and the attention bias over every key the layers
+// will see); then each layer hands it the new tokens' keys and values and
+// attends over what it gives back. KvCache below keeps them as contiguous
+// tensors; rollout/paged_kv_pool.h keeps them in blocks of a shared pool.
+class KvStore {
+ public:
+  struct Step {
+    torch::Tensor positions;  // [B, T]: position of each new token
+    torch::Tensor bias;       // [B, 1, T, S]: 0 or -inf, over Store's keys
+    int64_t length = 0;       // tokens per row after the step (max_seq_len)
+  };
+  virtual ~KvStore() = default;
+  // `new_mask` [B, T]: 1 for the new real tokens, 0 for padding.
+  virtual Step Begin(const torch::Tensor& new_mask,
+                     torch::ScalarType dtype) = 0;
+  // Layer `layer`'s keys and values of the new tokens [B, kv_heads, T, hd]
+  // (rotated); returns the keys and values to attend over [B, kv_heads, S,
+  // hd], the new ones included.
+  virtual std::pair<torch::Tensor, torch::Tensor> Store(
+      int64_t layer, const torch::Tensor& keys,
+      const torch::Tensor& values) = 0;
+};
+
 // Keys and values of the tokens seen so far, one entry per layer, for
-// incremental decoding. Start empty; each forward with the cache appends.
-struct KvCache {
+// incremental decoding of one batch. Start empty; each forward with the
+// cache appends (a column per new token, padding included).
+struct KvCache : public KvStore {
   std::vector<torch::Tensor> keys;    // [B, heads, S, head_dim] per layer
   std::vector<torch::Tensor> values;  // [B, heads, S, head_dim] per layer
   torch::Tensor mask;                 // [B, S]: the keys' padding mask
@@ -33,6 +59,11 @@ struct KvCache {
   int64_t length() const { return mask.defined() ? mask.size(1) : 0; }
   // Bytes held, for the memory-per-sequence figure.
   int64_t bytes() const;
+
+  Step Begin(const torch::Tensor& new_mask, torch::ScalarType dtype) override;
+  std::pair<torch::Tensor, torch::Tensor> Store(
+      int64_t layer, const torch::Tensor& new_keys,
+      const torch::Tensor& new_values) override;
 };
 
 // LayerNorm or RMSNorm (config.norm), with LayerNorm's parameter names
@@ -54,11 +85,11 @@ class CausalSelfAttentionImpl : public torch::nn::Module {
  public:
   explicit CausalSelfAttentionImpl(const TransformerConfig& config);
   // x [B, T, D]; bias [B, 1, T, S] (0 or -inf); rotary cos/sin [B, 1, T,
-  // head_dim/2] or undefined. With `layer_keys`/`layer_values` (the cache of
-  // this layer) the new keys and values are appended to them.
+  // head_dim/2] or undefined. With a `store`, the new keys and values go to
+  // it as layer `layer`'s and the queries attend over what it returns.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& bias,
                         const torch::Tensor& cos, const torch::Tensor& sin,
-                        torch::Tensor* layer_keys, torch::Tensor* layer_values);
+                        KvStore* store, int64_t layer);
 
  private:
   int64_t n_heads_;
@@ -81,7 +112,7 @@ class TransformerBlockImpl : public torch::nn::Module {
   explicit TransformerBlockImpl(const TransformerConfig& config);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& bias,
                         const torch::Tensor& cos, const torch::Tensor& sin,
-                        torch::Tensor* layer_keys, torch::Tensor* layer_values);
+                        KvStore* store, int64_t layer);
 
  private:
   torch::Tensor Mlp(const torch::Tensor& x);
@@ -103,10 +134,11 @@ class TransformerTrunkImpl : public torch::nn::Module {
   explicit TransformerTrunkImpl(const TransformerConfig& config);
 
   // tokens [B, T] (int64), mask [B, T] -> hidden [B, T, D]. With `cache`,
-  // `tokens` are the next tokens after those cached, `mask` their mask, and
-  // the cache grows by T. Throws if the sequence outgrows max_seq_len.
+  // `tokens` are the next tokens after those it holds, `mask` their mask,
+  // and the cache takes their keys and values. Throws if a sequence outgrows
+  // max_seq_len.
   torch::Tensor forward(const torch::Tensor& tokens, const torch::Tensor& mask,
-                        KvCache* cache = nullptr);
+                        KvStore* cache = nullptr);
 
   const TransformerConfig& config() const { return config_; }
   // [vocab, d_model]; also the LM head when config.tie_embeddings.
@@ -160,7 +192,7 @@ class LanguageModelImpl : public torch::nn::Module {
   explicit LanguageModelImpl(const TransformerConfig& config);
   // Logits [B, T, vocab]; the cache as in TransformerTrunk::forward.
   torch::Tensor forward(const torch::Tensor& tokens, const torch::Tensor& mask,
-                        KvCache* cache = nullptr);
+                        KvStore* cache = nullptr);
   const TransformerConfig& config() const { return trunk_->config(); }
 
  private:

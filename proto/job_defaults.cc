@@ -104,6 +104,13 @@ void ApplyLoggingDefaults(LoggingSpec* logging) {
   METARM_DEFAULT(logging, tensorboard, true);
 }
 
+void ApplyGenerationDefaults(GenerationSpec* generation) {
+  METARM_DEFAULT(generation, max_sequences, 64);
+  METARM_DEFAULT(generation, kv_block_tokens, 16);
+  METARM_DEFAULT(generation, kv_pool_blocks, 0);
+  METARM_DEFAULT(generation, share_prompts, true);
+}
+
 void ApplyEvalDefaults(EvalSpec* eval) {
   METARM_DEFAULT(eval, num_prompts, 64);
   METARM_DEFAULT(eval, tie_band, 0.05);
@@ -135,6 +142,7 @@ void ApplyJobDefaults(Job* job) {
   ApplyCheckpointDefaults(job->mutable_checkpoint());
   ApplyLoggingDefaults(job->mutable_logging());
   ApplyEvalDefaults(job->mutable_eval());
+  ApplyGenerationDefaults(job->mutable_generation());
 }
 
 }  // namespace metarm

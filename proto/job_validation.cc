@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "rollout/kv_blocks.h"
 #include "util/device_spec.h"
 
 namespace metarm {
@@ -246,6 +247,38 @@ void ValidateSequenceLengths(const Job& job, Problems& problems) {
   }
 }
 
+// The engine's slots must hold every response to one prompt, and a pool of
+// a set size what one prompt with its responses may need.
+void ValidateGeneration(const Job& job, Problems& problems) {
+  const GenerationSpec& g = job.generation();
+  const uint64_t most_responses =
+      std::max<uint64_t>(2, job.reward_training().responses_per_prompt());
+  if (g.max_sequences() < most_responses) {
+    problems.Add("generation.max_sequences",
+                 absl::StrCat("must be >= ", most_responses,
+                              " (the most responses sampled to one prompt: 2 "
+                              "and reward_training.responses_per_prompt), got ",
+                              g.max_sequences()));
+  }
+  problems.AtLeast("generation.kv_block_tokens", g.kv_block_tokens(), 1);
+  if (g.kv_pool_blocks() == 0 || g.kv_block_tokens() == 0) return;
+  // The begin token + the longest prompt.
+  const int64_t prompt = int64_t{job.task().max_prompt_tokens()} + 1;
+  const int64_t needed =
+      WorstCaseBlocks(prompt, most_responses, job.ppo().max_new_tokens(),
+                      g.kv_block_tokens(), g.share_prompts());
+  if (int64_t{g.kv_pool_blocks()} < needed + 1) {
+    problems.Add(
+        "generation.kv_pool_blocks",
+        absl::StrCat("must be 0 (sized to max_sequences) or >= ", needed + 1,
+                     ": one prompt of task.max_prompt_tokens with ",
+                     most_responses, " responses of ppo.max_new_tokens needs ",
+                     needed, " blocks of ", g.kv_block_tokens(),
+                     " tokens, and block 0 is reserved; got ",
+                     g.kv_pool_blocks()));
+  }
+}
+
 void ValidateSchedule(const std::string& path, const TrainingSchedule& schedule,
                       Problems& problems) {
   problems.NonNegative(path + ".max_grad_norm", schedule.max_grad_norm());
@@ -346,6 +379,7 @@ std::vector<std::string> ValidateJob(const Job& job,
   ValidateModel("reward_model", job.reward_model(), problems);
   ValidateTask(job.task(), context, problems);
   ValidateSequenceLengths(job, problems);
+  if (runs_ppo) ValidateGeneration(job, problems);
   ValidateRewardTraining(job.reward_training(), job.topology(), problems);
   if (runs_ppo) {
     ValidateSft(job.sft(), job.topology(), problems);

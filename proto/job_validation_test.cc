@@ -237,6 +237,34 @@ TEST(ValidateJobTest, StalenessMustBeLessThanTheRoundsIterations) {
             "round, got 4");
 }
 
+TEST(ValidateJobTest, GenerationSlotsAndPoolMustHoldOnePromptsResponses) {
+  Job job = ValidJob();
+  job.mutable_generation()->set_kv_pool_blocks(13);
+  EXPECT_TRUE(ValidateJob(job, kContext).empty());
+  // A 33-token prompt (begin token + task.max_prompt_tokens 32) with 5
+  // responses of 32 tokens in blocks of 16: 2 shared prompt blocks + 5 × 2.
+  job.mutable_generation()->set_kv_pool_blocks(12);
+  job.mutable_generation()->set_max_sequences(4);
+  std::vector<std::string> problems = ValidateJob(job, kContext);
+  ASSERT_EQ(problems.size(), 2u) << Joined(problems);
+  EXPECT_EQ(problems[0],
+            "generation.max_sequences: must be >= 5 (the most responses "
+            "sampled to one prompt: 2 and "
+            "reward_training.responses_per_prompt), got 4");
+  EXPECT_EQ(problems[1],
+            "generation.kv_pool_blocks: must be 0 (sized to max_sequences) or "
+            ">= 13: one prompt of task.max_prompt_tokens with 5 responses of "
+            "ppo.max_new_tokens needs 12 blocks of 16 tokens, and block 0 is "
+            "reserved; got 12");
+  // Without shared prompts each response holds its own prompt blocks.
+  job.mutable_generation()->set_max_sequences(64);
+  job.mutable_generation()->set_share_prompts(false);
+  job.mutable_generation()->set_kv_pool_blocks(20);
+  problems = ValidateJob(job, kContext);
+  ASSERT_EQ(problems.size(), 1u) << Joined(problems);
+  EXPECT_NE(problems[0].find(">= 21"), std::string::npos) << problems[0];
+}
+
 TEST(CheckWorldSizeTest, MismatchNamesBothNumbers) {
   Job job = ValidJob();
   job.mutable_topology()->set_learner_ranks(2);

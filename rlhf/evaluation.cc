@@ -1,7 +1,5 @@
 #include "rlhf/evaluation.h"
 
-#include <ATen/CPUGeneratorImpl.h>
-
 #include <cmath>
 #include <iostream>
 #include <optional>
@@ -21,6 +19,12 @@ namespace {
 constexpr char kRoundsLog[] = "rounds.jsonl";
 constexpr char kEvalSamplesLog[] = "eval_samples.jsonl";
 
+// Positions inside the kEvalSamples stream of a round (0: the policy's
+// evaluation samples).
+constexpr uint64_t kKlSamples = 1;
+constexpr uint64_t kShiftedPairSamples = 2;
+constexpr uint64_t kSftSamples = 3;
+
 using Samples = std::vector<std::vector<std::string>>;  // [prompt][sample]
 using Scores = std::vector<std::vector<double>>;        // [prompt][sample]
 
@@ -36,6 +40,17 @@ int ResponsesPerPrompt(const RunInputs& in) {
 // m: the samples per prompt that are judged (the header's rule).
 int JudgedPerPrompt(const RunInputs& in) {
   return in.data.gold() != nullptr ? 1 : ResponsesPerPrompt(in);
+}
+
+// The SFT policy's (the reference's) m responses to each evaluation prompt,
+// from one stream for every round, so that each round's policy (and every
+// job with the same seed and SFT) is compared against the same SFT samples.
+absl::StatusOr<Samples> SftSamples(const RunInputs& in, RlhfModels& models,
+                                   const std::vector<std::string>& prompts,
+                                   int m) {
+  return SampleResponses(models.reference, prompts, m, in.generation,
+                         in.streams.Seed(Stream::kEvalSamples, 0, kSftSamples),
+                         in.tokenizer);
 }
 
 // The first m of each prompt's samples (or scores).
@@ -151,14 +166,20 @@ nlohmann::json SamplesLine(
 // shifted distribution. The testbed's gold labels are Bradley-Terry draws
 // at task.label_temperature (as its training pairs are); a judge model's
 // label is its higher score, and pairs it scores equal are left out.
-std::vector<PreferencePair> ShiftedPairs(const RunInputs& in, int round,
-                                         LanguageModel& policy, Judge& judge,
-                                         at::Generator& generator) {
+absl::StatusOr<std::vector<PreferencePair>> ShiftedPairs(const RunInputs& in,
+                                                         int round,
+                                                         LanguageModel& policy,
+                                                         Judge& judge) {
   std::vector<std::string> prompts =
       in.data.HeldOutPrompts(in.job.eval().shifted_pairs(),
                              in.streams.Seed(Stream::kEvalPrompts, round));
-  Samples samples =
-      SampleResponses(policy, prompts, 2, in.sampling, generator, in.tokenizer);
+  METARM_ASSIGN_OR_RETURN(
+      Samples samples,
+      SampleResponses(
+          policy, prompts, 2, in.generation,
+          in.streams.Seed(Stream::kEvalSamples, round, kShiftedPairSamples),
+          in.tokenizer),
+      "sampling the shifted pairs");
   if (const Task* gold = in.data.gold()) {
     Rng labels(in.streams.Seed(Stream::kEvalLabels, round));
     return LabelPairs(*gold, prompts, samples,
@@ -178,13 +199,16 @@ std::vector<PreferencePair> ShiftedPairs(const RunInputs& in, int round,
 
 // KL(π || π_ref) estimated on the policy's own samples:
 // mean over prompts of Σ_t (log π − log π_ref).
-double KlToReference(const RunInputs& in, int round, RlhfModels& models,
-                     const std::vector<std::string>& prompts) {
-  at::Generator generator = at::detail::createCPUGenerator(
-      in.streams.Seed(Stream::kEvalSamples, round, 1));
-  Experience batch =
+absl::StatusOr<double> KlToReference(const RunInputs& in, int round,
+                                     RlhfModels& models,
+                                     const std::vector<std::string>& prompts) {
+  const SampleStreams streams{
+      in.streams.Seed(Stream::kEvalSamples, round, kKlSamples), 0};
+  METARM_ASSIGN_OR_RETURN(
+      Experience batch,
       BuildExperience({&models.policy, &models.reference, &models.reward_model},
-                      prompts, in.sampling, generator, in.tokenizer);
+                      prompts, in.generation, streams, in.tokenizer),
+      "sampling for the KL to the reference");
   return ((batch.old_logprobs - batch.ref_logprobs) * batch.response_mask)
       .sum(1)
       .mean()
@@ -234,12 +258,9 @@ void SayNoJudge() {
 absl::Status EvaluateSft(const RunInputs& in, RlhfModels& models,
                          RunOutput& output) {
   std::vector<std::string> prompts = HeldOutPrompts(in);
-  at::Generator generator =
-      at::detail::createCPUGenerator(in.streams.Seed(Stream::kEvalSamples, 0));
   const int m = JudgedPerPrompt(in);
   const bool testbed = in.data.gold() != nullptr;
-  Samples samples = SampleResponses(models.reference, prompts, m, in.sampling,
-                                    generator, in.tokenizer);
+  METARM_ASSIGN_OR_RETURN(Samples samples, SftSamples(in, models, prompts, m));
   const auto tokens = ResponseTokens(samples, in.tokenizer);
   std::optional<Scores> judged;
   if (models.judge != nullptr) judged = models.judge->Score(prompts, samples);
@@ -272,15 +293,16 @@ absl::Status EvaluateRound(const RunInputs& in, int round, RlhfModels& models,
                            const std::vector<PreferencePair>& held_out,
                            RunOutput& output) {
   std::vector<std::string> prompts = HeldOutPrompts(in);
-  at::Generator generator = at::detail::createCPUGenerator(
-      in.streams.Seed(Stream::kEvalSamples, round));
   const int m = JudgedPerPrompt(in);
   const bool testbed = in.data.gold() != nullptr;
-  const Samples policy_samples =
-      SampleResponses(models.policy, prompts, ResponsesPerPrompt(in),
-                      in.sampling, generator, in.tokenizer);
-  const Samples sft_samples = SampleResponses(
-      models.reference, prompts, m, in.sampling, generator, in.tokenizer);
+  METARM_ASSIGN_OR_RETURN(
+      const Samples policy_samples,
+      SampleResponses(
+          models.policy, prompts, ResponsesPerPrompt(in), in.generation,
+          in.streams.Seed(Stream::kEvalSamples, round), in.tokenizer),
+      "round ", round, ": sampling the evaluation");
+  METARM_ASSIGN_OR_RETURN(const Samples sft_samples,
+                          SftSamples(in, models, prompts, m));
   const Samples judged_samples = FirstSamples(policy_samples, m);
   torch::Tensor scores =
       ScoreResponseSets(models.reward_model,
@@ -308,8 +330,9 @@ absl::Status EvaluateRound(const RunInputs& in, int round, RlhfModels& models,
   line["rm_acc_original"] =
       EvaluateAccuracy(models.reward_model, held_out, in.limits, in.tokenizer);
   if (models.judge != nullptr) {
-    const std::vector<PreferencePair> shifted =
-        ShiftedPairs(in, round, models.policy, *models.judge, generator);
+    METARM_ASSIGN_OR_RETURN(
+        const std::vector<PreferencePair> shifted,
+        ShiftedPairs(in, round, models.policy, *models.judge), "round ", round);
     if (!shifted.empty()) {
       line["rm_acc_shifted"] = EvaluateAccuracy(models.reward_model, shifted,
                                                 in.limits, in.tokenizer);
@@ -319,7 +342,8 @@ absl::Status EvaluateRound(const RunInputs& in, int round, RlhfModels& models,
   line["reward_gap_mean"] = gaps.normalized.mean;
   line["reward_gap_raw_mean"] = gaps.raw.mean;
   line["reward_gaps"] = RewardGapStatsToJson(gaps);
-  line["kl_to_reference"] = KlToReference(in, round, models, prompts);
+  METARM_ASSIGN_OR_RETURN(line["kl_to_reference"],
+                          KlToReference(in, round, models, prompts));
   if (!testbed) line["response_length_mean"] = MeanLength(tokens);
   line["seconds"] = SecondsSince(output.start);
   std::cout << RoundSummary(line, models.judge.get()) << std::flush;

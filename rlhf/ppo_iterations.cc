@@ -1,7 +1,5 @@
 #include "rlhf/ppo_iterations.h"
 
-#include <ATen/CPUGeneratorImpl.h>
-
 #include <algorithm>
 #include <deque>
 #include <optional>
@@ -28,9 +26,11 @@ struct IterationTimes {
 // A rollout worker's batch for PPO iteration `iteration` of `round`: its
 // share of the iteration's prompts, sampled with the weights it holds and
 // scored. Empty on ranks that are not rollout workers.
-Experience SampleBatch(const RunInputs& in, const RankGroups& ranks,
-                       RlhfModels& models, int64_t rollout_version, int round,
-                       int iteration) {
+absl::StatusOr<Experience> SampleBatch(const RunInputs& in,
+                                       const RankGroups& ranks,
+                                       RlhfModels& models,
+                                       int64_t rollout_version, int round,
+                                       int iteration) {
   if (!ranks.rollout()) return Experience();
   const PpoSpec& spec = in.job.ppo();
   Communicator& rollouts = *ranks.groups.rollouts;
@@ -41,11 +41,13 @@ Experience SampleBatch(const RunInputs& in, const RankGroups& ranks,
       ShardRange(spec.rollout_batch_size(), rollouts.rank(), rollouts.size());
   std::vector<std::string> my_prompts(prompts.begin() + begin,
                                       prompts.begin() + begin + count);
-  at::Generator generator = at::detail::createCPUGenerator(in.streams.Seed(
-      Stream::kRolloutSamples, round, iteration, rollouts.rank()));
+  // Sequence i of the iteration's batch draws from its own stream, whichever
+  // rollout worker samples it.
+  const SampleStreams streams{
+      in.streams.Seed(Stream::kRolloutSamples, round, iteration), begin};
   return BuildExperience(
       {&models.rollout_policy, &models.reference, &models.reward_model},
-      my_prompts, in.sampling, generator, in.tokenizer, rollout_version);
+      my_prompts, in.generation, streams, in.tokenizer, rollout_version);
 }
 
 // An update whose every step was skipped (non-finite loss or gradient) is
@@ -155,15 +157,20 @@ absl::Status RunPpoIterations(const RunInputs& in, int round, int first,
                               const IterationCheckpoint& checkpoint) {
   const int iterations = static_cast<int>(in.job.ppo().iterations_per_round());
   const int lag = std::min<int>(in.job.ppo().max_staleness(), iterations);
-  auto sample = [&](int iteration) {
-    return SampleBatch(in, ranks, models, counters.rollout_version, round,
-                       iteration);
-  };
   std::deque<Experience> sampled;  // rollout workers: not yet shared
-  for (int i = 0; i < lag; ++i) sampled.push_back(sample(i));
+  auto sample = [&](int iteration) -> absl::Status {
+    METARM_ASSIGN_OR_RETURN(
+        Experience batch,
+        SampleBatch(in, ranks, models, counters.rollout_version, round,
+                    iteration),
+        "round ", round, ", PPO iteration ", iteration + 1, ": sampling");
+    sampled.push_back(std::move(batch));
+    return absl::OkStatus();
+  };
+  for (int i = 0; i < lag; ++i) METARM_RETURN_IF_ERROR(sample(i));
   for (int iteration = first; iteration < iterations; ++iteration) {
     IterationTimes times;
-    if (lag == 0) sampled.push_back(sample(iteration));
+    if (lag == 0) METARM_RETURN_IF_ERROR(sample(iteration));
     Clock::time_point t0 = Clock::now();
     METARM_ASSIGN_OR_RETURN(
         std::vector<Experience> parts,
@@ -174,7 +181,7 @@ absl::Status RunPpoIterations(const RunInputs& in, int round, int first,
     sampled.pop_front();
     times.waiting = SecondsSince(t0);
     if (lag > 0 && iteration + lag < iterations) {
-      sampled.push_back(sample(iteration + lag));
+      METARM_RETURN_IF_ERROR(sample(iteration + lag));
     }
     std::optional<nlohmann::json> metrics;
     if (ranks.learner()) {

@@ -1,7 +1,5 @@
 #include "rlhf/reward_round.h"
 
-#include <ATen/CPUGeneratorImpl.h>
-
 #include <iostream>
 
 #include "absl/strings/str_format.h"
@@ -31,16 +29,19 @@ absl::Status RestartRewardTrainer(const RunInputs& in, Communicator& learners,
 
 }  // namespace
 
-std::vector<ResponseSet> SampleMetaSet(const RunInputs& in,
-                                       LanguageModel& policy, int round) {
+absl::StatusOr<std::vector<ResponseSet>> SampleMetaSet(const RunInputs& in,
+                                                       LanguageModel& policy,
+                                                       int round) {
   std::vector<std::string> prompts =
       in.data.TrainPrompts(in.job.task().num_train_prompts(),
                            in.streams.Seed(Stream::kMetaPrompts, round));
-  at::Generator generator = at::detail::createCPUGenerator(
-      in.streams.Seed(Stream::kMetaSamples, round));
-  auto samples = SampleResponses(
-      policy, prompts, in.job.reward_training().responses_per_prompt(),
-      in.sampling, generator, in.tokenizer);
+  METARM_ASSIGN_OR_RETURN(
+      auto samples,
+      SampleResponses(
+          policy, prompts, in.job.reward_training().responses_per_prompt(),
+          in.generation, in.streams.Seed(Stream::kMetaSamples, round),
+          in.tokenizer),
+      "round ", round, ": sampling the meta set");
   return MakeResponseSets(prompts, samples, in.tokenizer);
 }
 

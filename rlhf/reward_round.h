@@ -19,8 +19,9 @@ namespace metarm {
 // The meta set of round `round`: reward_training.responses_per_prompt
 // responses of `policy` to each of task.num_train_prompts prompts (no
 // labels). The same on every learner.
-std::vector<ResponseSet> SampleMetaSet(const RunInputs& in,
-                                       LanguageModel& policy, int round);
+absl::StatusOr<std::vector<ResponseSet>> SampleMetaSet(const RunInputs& in,
+                                                       LanguageModel& policy,
+                                                       int round);
 
 // Learners: reward_training.epochs epochs on learner.reward_data (VANILLA,
 // METARM, METARM_EXACT or GAP_REGULARIZED). The trainer is made on the first

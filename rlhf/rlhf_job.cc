@@ -30,15 +30,22 @@ namespace {
 
 // --- Set-up, the same on every rank -----------------------------------------
 
-SamplingOptions SamplingOf(const Job& job, const ChatTokenizer& tokenizer) {
-  SamplingOptions options;
+GenerationSettings GenerationOf(const Job& job,
+                                const ChatTokenizer& tokenizer) {
+  GenerationSettings settings;
+  SamplingOptions& options = settings.sampling;
   options.temperature = job.ppo().temperature();
   options.top_p = job.ppo().top_p();
   options.max_new_tokens = job.ppo().max_new_tokens();
   options.eos_id = tokenizer.eos_id();
   options.pad_id = tokenizer.pad_id();
   options.stop_ids = tokenizer.stop_ids();
-  return options;
+  const GenerationSpec& spec = job.generation();
+  settings.engine.max_sequences = spec.max_sequences();
+  settings.engine.block_tokens = spec.kv_block_tokens();
+  settings.engine.pool_blocks = spec.kv_pool_blocks();
+  settings.engine.share_prompts = spec.share_prompts();
+  return settings;
 }
 
 // Collective over the world: the weight-sync group (learner 0 and the
@@ -211,7 +218,8 @@ absl::Status StartRun(const RunInputs& in, const RankGroups& ranks,
     METARM_RETURN_IF_ERROR(EvaluateSft(in, models, output));
   }
   if (ranks.learner()) {
-    learner.reward_data = MakePreferenceData(in, models.policy);
+    METARM_ASSIGN_OR_RETURN(learner.reward_data,
+                            MakePreferenceData(in, models.policy));
   }
   return SafePoint(in, ranks, models, learner, counters, output, stop, {0, 0},
                    /*round_end=*/true);
@@ -225,7 +233,8 @@ absl::Status RunRound(const RunInputs& in, int round, int first,
                       RunOutput& output, const StopSignals* stop) {
   if (ranks.learner() && first == 0) {
     if (in.job.reward_training().mode() != VANILLA) {
-      learner.reward_data.meta = SampleMetaSet(in, models.policy, round);
+      METARM_ASSIGN_OR_RETURN(learner.reward_data.meta,
+                              SampleMetaSet(in, models.policy, round));
     }
     METARM_RETURN_IF_ERROR(TrainRewardModel(in, round, *ranks.groups.learners,
                                             models.reward_model, learner,
@@ -360,7 +369,7 @@ absl::Status RunRlhfJob(const Job& job, ProcessGroups& groups,
                      *tokenizer,
                      limits,
                      RandomStreams(job.seed()),
-                     SamplingOf(job, *tokenizer)};
+                     GenerationOf(job, *tokenizer)};
   LearnerParts learner;
   PolicyCounters counters;
   RunOutput output(options.progress);

@@ -1,7 +1,5 @@
 #include "rlhf/round_zero.h"
 
-#include <ATen/CPUGeneratorImpl.h>
-
 #include <iostream>
 
 #include "absl/strings/str_format.h"
@@ -74,24 +72,31 @@ absl::Status RunSft(const RunInputs& in, Communicator& learners,
   return absl::OkStatus();
 }
 
-RewardData MakePreferenceData(const RunInputs& in, LanguageModel& policy) {
+absl::StatusOr<RewardData> MakePreferenceData(const RunInputs& in,
+                                              LanguageModel& policy) {
   if (std::optional<RewardData> given = in.data.GivenPairs()) return *given;
   const TaskSpec& task = in.job.task();
   const Task& gold = *in.data.gold();
-  at::Generator generator = at::detail::createCPUGenerator(
-      in.streams.Seed(Stream::kPreferenceSamples));
   Rng labels(in.streams.Seed(Stream::kPreferenceLabels));
-  auto make = [&](int64_t n, uint64_t split) {
+  // split 0: the training pairs, 1: the held-out ones; each from its own
+  // prompts and sample streams.
+  auto make = [&](int64_t n, uint64_t split,
+                  std::vector<PreferencePair>& pairs) -> absl::Status {
     std::vector<std::string> prompts = in.data.TrainPrompts(
         n, in.streams.Seed(Stream::kPreferencePrompts, split));
-    auto samples = SampleResponses(policy, prompts, 2, in.sampling, generator,
-                                   in.tokenizer);
-    return LabelPairs(gold, prompts, samples, task.label_temperature(), labels,
-                      in.tokenizer);
+    METARM_ASSIGN_OR_RETURN(
+        auto samples,
+        SampleResponses(policy, prompts, 2, in.generation,
+                        in.streams.Seed(Stream::kPreferenceSamples, split),
+                        in.tokenizer),
+        "sampling the original pairs");
+    pairs = LabelPairs(gold, prompts, samples, task.label_temperature(), labels,
+                       in.tokenizer);
+    return absl::OkStatus();
   };
   RewardData data;
-  data.train = make(task.num_preference_pairs(), 0);
-  data.eval = make(task.num_eval_prompts(), 1);
+  METARM_RETURN_IF_ERROR(make(task.num_preference_pairs(), 0, data.train));
+  METARM_RETURN_IF_ERROR(make(task.num_eval_prompts(), 1, data.eval));
   return data;
 }
 

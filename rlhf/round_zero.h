@@ -22,7 +22,8 @@ absl::Status RunSft(const RunInputs& in, Communicator& learners,
 // Learners: the original pairs D and the held-out pairs, pairs of `policy`'s
 // samples labelled by the gold reward (task.label_temperature). Every learner
 // draws the same ones. The meta set stays empty.
-RewardData MakePreferenceData(const RunInputs& in, LanguageModel& policy);
+absl::StatusOr<RewardData> MakePreferenceData(const RunInputs& in,
+                                              LanguageModel& policy);
 
 }  // namespace metarm
 

@@ -29,7 +29,7 @@
 #include "reward/reward_trainer.h"
 #include "rlhf/judge.h"
 #include "rlhf/run_data.h"
-#include "rollout/sampler.h"
+#include "rollout/generation_engine.h"
 #include "tasks/tokenizer.h"
 #include "training/reward_training.h"
 #include "util/random_streams.h"
@@ -48,8 +48,9 @@ struct RunInputs {
   const Tokenizer& tokenizer;
   SequenceLimits limits;
   RandomStreams streams;
-  // ppo.temperature, top_p, max_new_tokens; the template's end tokens
-  SamplingOptions sampling;
+  // ppo.temperature, top_p, max_new_tokens, the template's end tokens; the
+  // generation engine's settings (the job's `generation`)
+  GenerationSettings generation;
 };
 
 // This rank's groups and roles in the run.

@@ -7,13 +7,11 @@ namespace metarm {
 namespace {
 
 // The response's tokens up to (not including) its end token.
-std::string DecodeResponse(const torch::Tensor& row, const torch::Tensor& mask,
+std::string DecodeResponse(const TokenSequence& response,
                            const SamplingOptions& options,
                            const Tokenizer& tokenizer) {
   TokenSequence tokens;
-  for (int64_t t = 0; t < row.size(0); ++t) {
-    if (mask[t].item<int64_t>() == 0) break;
-    const int64_t token = row[t].item<int64_t>();
+  for (int64_t token : response) {
     if (options.Ends(token)) break;
     tokens.push_back(token);
   }
@@ -22,30 +20,25 @@ std::string DecodeResponse(const torch::Tensor& row, const torch::Tensor& mask,
 
 }  // namespace
 
-std::vector<std::vector<std::string>> SampleResponses(
+absl::StatusOr<std::vector<std::vector<std::string>>> SampleResponses(
     LanguageModel& policy, const std::vector<std::string>& prompts, int k,
-    const SamplingOptions& options, at::Generator& generator,
-    const Tokenizer& tokenizer, int64_t batch_size) {
+    const GenerationSettings& settings, uint64_t stream_seed,
+    const Tokenizer& tokenizer) {
+  std::vector<GenerationRequest> requests;
+  for (const std::string& prompt : prompts) {
+    TokenSequence row{tokenizer.bos_id()};
+    TokenSequence encoded = tokenizer.Encode(prompt);
+    row.insert(row.end(), encoded.begin(), encoded.end());
+    requests.push_back({std::move(row), k});
+  }
+  GenerationEngine engine(policy, settings.sampling, settings.engine);
+  absl::StatusOr<std::vector<SampledSequence>> sampled =
+      engine.Run(requests, stream_seed);
+  if (!sampled.ok()) return sampled.status();
   std::vector<std::vector<std::string>> responses(prompts.size());
-  const int64_t total = static_cast<int64_t>(prompts.size());
-  for (int64_t begin = 0; begin < total; begin += batch_size) {
-    const int64_t end = std::min(total, begin + batch_size);
-    // Each prompt k times, prompt-major.
-    std::vector<TokenSequence> rows;
-    for (int64_t i = begin; i < end; ++i) {
-      TokenSequence row{tokenizer.bos_id()};
-      TokenSequence prompt = tokenizer.Encode(prompts[i]);
-      row.insert(row.end(), prompt.begin(), prompt.end());
-      for (int j = 0; j < k; ++j) rows.push_back(row);
-    }
-    Generation out = Generate(policy, PadSequences(rows, Padding::kLeft),
-                              options, generator);
-    // Decoded from host copies: one transfer, not one per token.
-    const TokenBatch sampled = out.responses.To(torch::kCPU);
-    for (int64_t r = 0; r < static_cast<int64_t>(rows.size()); ++r) {
-      responses[begin + r / k].push_back(DecodeResponse(
-          sampled.tokens[r], sampled.mask[r], options, tokenizer));
-    }
+  for (size_t i = 0; i < sampled->size(); ++i) {
+    responses[i / k].push_back(
+        DecodeResponse((*sampled)[i].response, settings.sampling, tokenizer));
   }
   return responses;
 }

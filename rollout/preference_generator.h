@@ -1,8 +1,9 @@
 // Preference data and meta sets from a policy's samples, labelled by a
 // task's gold reward (the testbed's stand-in for human labellers).
 //
-//   std::vector<std::vector<std::string>> responses =
-//       SampleResponses(policy, prompts, /*k=*/2, options, generator, tok);
+//   METARM_ASSIGN_OR_RETURN(
+//       std::vector<std::vector<std::string>> responses,
+//       SampleResponses(policy, prompts, /*k=*/2, settings, seed, tok));
 //   std::vector<PreferencePair> pairs =
 //       LabelPairs(task, prompts, responses, /*temperature=*/0.5, rng, tok);
 //   std::vector<ResponseSet> meta = MakeResponseSets(prompts, responses, tok);
@@ -12,8 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "model/transformer.h"
-#include "rollout/sampler.h"
+#include "rollout/generation_engine.h"
 #include "tasks/preference_data.h"
 #include "tasks/task.h"
 #include "tasks/tokenizer.h"
@@ -21,12 +23,13 @@
 
 namespace metarm {
 
-// k sampled responses (text, up to the end token) for every prompt, drawn in
-// batches of `batch_size` prompts.
-std::vector<std::vector<std::string>> SampleResponses(
+// k sampled responses (text, up to the end token) for every prompt, from the
+// generation engine (each prompt prefilled once for its k responses);
+// response j of prompt i draws from SequenceStream(stream_seed, i·k + j).
+absl::StatusOr<std::vector<std::vector<std::string>>> SampleResponses(
     LanguageModel& policy, const std::vector<std::string>& prompts, int k,
-    const SamplingOptions& options, at::Generator& generator,
-    const Tokenizer& tokenizer, int64_t batch_size = 64);
+    const GenerationSettings& settings, uint64_t stream_seed,
+    const Tokenizer& tokenizer);
 
 // One pair per prompt from its first two responses, labelled by the
 // Bradley-Terry model on the gold reward: the first is chosen with

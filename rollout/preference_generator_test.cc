@@ -1,7 +1,5 @@
 #include "rollout/preference_generator.h"
 
-#include <ATen/CPUGeneratorImpl.h>
-
 #include <cmath>
 
 #include "gtest/gtest.h"
@@ -61,12 +59,15 @@ TEST(SampleResponsesTest, KResponsesPerPromptDeterministic) {
   ByteTokenizer tokenizer;
   SortTask task;
   std::vector<std::string> prompts = SamplePrompts(task, 5, 3);
-  SamplingOptions options;
-  options.max_new_tokens = 8;
-  at::Generator g1 = at::detail::createCPUGenerator(4);
-  at::Generator g2 = at::detail::createCPUGenerator(4);
-  auto a = SampleResponses(policy, prompts, 3, options, g1, tokenizer, 2);
-  auto b = SampleResponses(policy, prompts, 3, options, g2, tokenizer, 2);
+  GenerationSettings settings;
+  settings.sampling.max_new_tokens = 8;
+  settings.engine.max_sequences = 4;  // prompts wait for slots
+  auto sampled_a = SampleResponses(policy, prompts, 3, settings, 4, tokenizer);
+  settings.engine.max_sequences = 64;
+  auto sampled_b = SampleResponses(policy, prompts, 3, settings, 4, tokenizer);
+  ASSERT_TRUE(sampled_a.ok() && sampled_b.ok());
+  const auto& a = *sampled_a;
+  const auto& b = *sampled_b;
   ASSERT_EQ(a.size(), 5u);
   for (const auto& set : a) EXPECT_EQ(set.size(), 3u);
   EXPECT_EQ(a, b);

@@ -6,11 +6,10 @@
 
 namespace metarm {
 
-Experience BuildExperience(const RolloutModels& models,
-                           const std::vector<std::string>& prompts,
-                           const SamplingOptions& options,
-                           at::Generator& generator, const Tokenizer& tokenizer,
-                           int64_t policy_version) {
+absl::StatusOr<Experience> BuildExperience(
+    const RolloutModels& models, const std::vector<std::string>& prompts,
+    const GenerationSettings& settings, SampleStreams streams,
+    const Tokenizer& tokenizer, int64_t policy_version) {
   using Clock = std::chrono::steady_clock;
   const Clock::time_point start = Clock::now();
   std::vector<TokenSequence> rows;
@@ -20,15 +19,19 @@ Experience BuildExperience(const RolloutModels& models,
     row.insert(row.end(), encoded.begin(), encoded.end());
     rows.push_back(std::move(row));
   }
-  TokenBatch prompt_batch = PadSequences(rows, Padding::kLeft);
-  Generation generation =
-      Generate(*models.policy, prompt_batch, options, generator);
-  const Clock::time_point sampled = Clock::now();
+  GenerationEngine engine(*models.policy, settings.sampling, settings.engine);
+  METARM_ASSIGN_OR_RETURN(
+      std::vector<SampledSequence> sampled,
+      engine.Run(Requests(rows, 1), streams.seed, streams.first));
+  const Generation generation = ToGeneration(
+      rows, sampled, settings.sampling.pad_id, ModuleDevice(**models.policy));
+  const Clock::time_point generated_at = Clock::now();
   torch::NoGradGuard no_grad;
   Experience e;
   e.policy_version = policy_version;
   e.sequences = generation.sequences;
-  e.prompt_columns = prompt_batch.tokens.size(1);
+  e.prompt_columns =
+      generation.sequences.tokens.size(1) - generation.responses.tokens.size(1);
   e.response_mask = generation.responses.mask;
   // Scoring in eval mode: no dropout noise in log-probabilities or scores.
   ScopedEvalMode policy_mode(**models.policy);
@@ -42,9 +45,9 @@ Experience BuildExperience(const RolloutModels& models,
       e.response_mask;
   e.scores =
       (*models.reward_model)->Score(e.sequences.tokens, e.sequences.mask);
-  e.generation_seconds = std::chrono::duration<double>(sampled - start).count();
+  e.generation_seconds = std::chrono::duration<double>(generated_at - start).count();
   e.scoring_seconds =
-      std::chrono::duration<double>(Clock::now() - sampled).count();
+      std::chrono::duration<double>(Clock::now() - generated_at).count();
   return e;
 }
 

@@ -2,7 +2,8 @@
 // share of the prompts and score them, then share the batch with the
 // learners.
 //
-//   Experience mine = BuildExperience(models, my_prompts, options, gen, tok);
+//   METARM_ASSIGN_OR_RETURN(Experience mine,
+//       BuildExperience(models, my_prompts, settings, {seed, first}, tok));
 //   std::vector<Experience> parts = ShareExperience(mine, world, roots);
 //
 // Scoring split: the rollout worker computes everything that needs the
@@ -19,7 +20,7 @@
 #include "absl/status/statusor.h"
 #include "comm/communicator.h"
 #include "rollout/experience.h"
-#include "rollout/sampler.h"
+#include "rollout/generation_engine.h"
 #include "tasks/tokenizer.h"
 
 namespace metarm {
@@ -30,16 +31,24 @@ struct RolloutModels {
   ScalarModel* reward_model;
 };
 
-// One response per prompt, sampled from the policy, scored. Without
-// gradients; old log-probabilities at temperature 1, as the learners compute
-// them.
+// Where a batch's sequences draw from: sequence i from
+// SequenceStream(seed, first + i) (rollout/next_token.h). A rollout worker's
+// share starts at its first prompt's index in the whole batch, so the batch
+// is the same whatever the number of rollout workers.
+struct SampleStreams {
+  uint64_t seed = 0;
+  int64_t first = 0;
+};
+
+// One response per prompt, sampled from the policy by the generation
+// engine, scored. Without gradients; old log-probabilities at temperature 1,
+// as the learners compute them.
 // The batch is tagged with `policy_version` and carries its generation and
 // scoring times.
-Experience BuildExperience(const RolloutModels& models,
-                           const std::vector<std::string>& prompts,
-                           const SamplingOptions& options,
-                           at::Generator& generator, const Tokenizer& tokenizer,
-                           int64_t policy_version = 0);
+absl::StatusOr<Experience> BuildExperience(
+    const RolloutModels& models, const std::vector<std::string>& prompts,
+    const GenerationSettings& settings, SampleStreams streams,
+    const Tokenizer& tokenizer, int64_t policy_version = 0);
 
 // Collective over `world`: the rollout worker at each world rank of `roots`
 // (in order) broadcasts its batch; every rank returns all of them, in that

@@ -3,8 +3,6 @@
 // batch twice from the same seed, and every model keeps its own mode.
 #include "rollout/rollout_worker.h"
 
-#include <ATen/CPUGeneratorImpl.h>
-
 #include "gtest/gtest.h"
 
 namespace metarm {
@@ -31,15 +29,17 @@ TEST(BuildExperienceTest, ScoresAreDeterministicWithDropout) {
   reference->train();
   reward_model->train();
   ByteTokenizer tokenizer;
-  SamplingOptions options;
-  options.max_new_tokens = 6;
-  options.eos_id = tokenizer.eos_id();
-  options.pad_id = tokenizer.pad_id();
+  GenerationSettings settings;
+  settings.sampling.max_new_tokens = 6;
+  settings.sampling.eos_id = tokenizer.eos_id();
+  settings.sampling.pad_id = tokenizer.pad_id();
   const std::vector<std::string> prompts = {"sort: cba", "sort: zx"};
   auto build = [&] {
-    at::Generator generator = at::detail::createCPUGenerator(11);
-    return BuildExperience({&policy, &reference, &reward_model}, prompts,
-                           options, generator, tokenizer);
+    absl::StatusOr<Experience> e =
+        BuildExperience({&policy, &reference, &reward_model}, prompts, settings,
+                        {11, 0}, tokenizer);
+    EXPECT_TRUE(e.ok()) << e.status();
+    return *std::move(e);
   };
   Experience first = build();
   Experience second = build();

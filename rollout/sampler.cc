@@ -1,26 +1,24 @@
 #include "rollout/sampler.h"
 
-#include <algorithm>
+#include <stdexcept>
+#include <string>
 
 namespace metarm {
 
-torch::Tensor TopPFilter(const torch::Tensor& probs, double top_p) {
-  if (top_p >= 1.0) return probs;
-  auto [sorted, order] = probs.sort(/*dim=*/-1, /*descending=*/true);
-  // A token is kept when the probability of the tokens before it is still
-  // below top_p: the first token always is.
-  torch::Tensor before = sorted.cumsum(-1) - sorted;
-  torch::Tensor kept = sorted.masked_fill(before >= top_p, 0.0);
-  torch::Tensor filtered = torch::zeros_like(probs).scatter(-1, order, kept);
-  return filtered / filtered.sum(-1, /*keepdim=*/true);
-}
-
 Generation Generate(LanguageModel& policy, const TokenBatch& prompts,
-                    const SamplingOptions& options, at::Generator& generator) {
+                    const SamplingOptions& options,
+                    std::vector<at::Generator>& streams) {
+  const int64_t batch = prompts.size();
+  if (static_cast<int64_t>(streams.size()) != batch) {
+    throw std::invalid_argument("Generate: " + std::to_string(streams.size()) +
+                                " streams for " + std::to_string(batch) +
+                                " rows");
+  }
+  std::vector<at::Generator*> row_streams;
+  for (at::Generator& stream : streams) row_streams.push_back(&stream);
   torch::NoGradGuard no_grad;
   ScopedEvalMode sampling(*policy);
   const TokenBatch on_device = prompts.To(ModuleDevice(*policy));
-  const int64_t batch = prompts.size();
   KvCache cache;
   torch::Tensor logits =
       policy->forward(on_device.tokens, on_device.mask, &cache);
@@ -28,23 +26,14 @@ Generation Generate(LanguageModel& policy, const TokenBatch& prompts,
       torch::ones({batch}, on_device.tokens.options().dtype(torch::kBool));
   std::vector<torch::Tensor> tokens, masks, logprobs;
   for (int64_t step = 0; step < options.max_new_tokens; ++step) {
-    torch::Tensor scaled = logits.select(1, -1) / options.temperature;
-    torch::Tensor log_probs =
-        torch::log_softmax(scaled.to(torch::kFloat64), -1);
-    torch::Tensor probs = TopPFilter(log_probs.exp(), options.top_p);
-    // The draw is made where the generator lives (the CPU for the trainer's
-    // seeded streams), so a seed gives the same tokens on any device.
-    torch::Tensor next = torch::multinomial(probs.to(generator.device()), 1,
-                                            /*replacement=*/false, generator)
-                             .squeeze(1)
-                             .to(probs.device());
+    NextTokens chosen =
+        ChooseNextTokens(logits.select(1, -1), options, row_streams);
     torch::Tensor mask = active.to(torch::kInt64);
-    next = torch::where(active, next, torch::full_like(next, options.pad_id));
+    torch::Tensor next = torch::where(
+        active, chosen.tokens, torch::full_like(chosen.tokens, options.pad_id));
     tokens.push_back(next);
     masks.push_back(mask);
-    logprobs.push_back(
-        (log_probs.gather(1, next.unsqueeze(1)).squeeze(1) * mask)
-            .to(torch::kFloat32));
+    logprobs.push_back((chosen.logprobs * mask).to(torch::kFloat32));
     // A row ends after its end token (which it keeps, mask 1).
     active = active & (next != options.eos_id);
     for (int64_t stop : options.stop_ids) active = active & (next != stop);
@@ -57,11 +46,6 @@ Generation Generate(LanguageModel& policy, const TokenBatch& prompts,
                    torch::cat({on_device.mask, out.responses.mask}, 1)};
   out.logprobs = torch::stack(logprobs, 1);
   return out;
-}
-
-bool SamplingOptions::Ends(int64_t token) const {
-  return token == eos_id ||
-         std::find(stop_ids.begin(), stop_ids.end(), token) != stop_ids.end();
 }
 
 }  // namespace metarm

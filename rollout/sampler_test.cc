@@ -1,7 +1,5 @@
 #include "rollout/sampler.h"
 
-#include <ATen/CPUGeneratorImpl.h>
-
 #include "gtest/gtest.h"
 
 namespace metarm {
@@ -24,8 +22,8 @@ TokenBatch Prompts() {
 
 Generation Sample(LanguageModel& model, const SamplingOptions& options,
                   uint64_t seed) {
-  at::Generator generator = at::detail::createCPUGenerator(seed);
-  return Generate(model, Prompts(), options, generator);
+  std::vector<at::Generator> streams = SequenceStreams(seed, 0, 3);
+  return Generate(model, Prompts(), options, streams);
 }
 
 TEST(TopPFilterTest, KeepsTheSmallestNucleus) {
@@ -53,14 +51,21 @@ TEST(GenerateTest, SameSeedSameSamples) {
   EXPECT_FALSE(torch::equal(a.responses.tokens, c.responses.tokens));
 }
 
-// A tiny nucleus is greedy decoding; checked against argmax over logits
-// recomputed from scratch (no cache) at every step.
-TEST(GenerateTest, TinyTopPIsGreedyAndMatchesFullRecomputation) {
+// A tiny nucleus is greedy decoding, and so is `greedy`; both checked
+// against argmax over logits recomputed from scratch (no cache) at every
+// step.
+class GreedyTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(GreedyTest, MatchesFullRecomputation) {
   torch::manual_seed(1);
   LanguageModel model(SmallVocabConfig());
   model->eval();
   SamplingOptions options;
-  options.top_p = 1e-6;
+  if (GetParam()) {
+    options.greedy = true;
+  } else {
+    options.top_p = 1e-6;
+  }
   options.max_new_tokens = 8;
   options.eos_id = -1;  // never ends: compare all 8 steps
   Generation out = Sample(model, options, 3);
@@ -75,6 +80,24 @@ TEST(GenerateTest, TinyTopPIsGreedyAndMatchesFullRecomputation) {
     tokens = torch::cat({tokens, next.unsqueeze(1)}, 1);
     mask = torch::cat({mask, torch::ones({3, 1}, torch::kInt64)}, 1);
   }
+}
+
+INSTANTIATE_TEST_SUITE_P(TinyTopPOrGreedy, GreedyTest, ::testing::Bool());
+
+// A row's tokens come from its own stream alone: the same prompt and
+// stream give the same tokens in any batch.
+TEST(GenerateTest, ARowsSamplesDoNotDependOnItsBatch) {
+  torch::manual_seed(4);
+  LanguageModel model(SmallVocabConfig());
+  model->to(torch::kFloat64);
+  SamplingOptions options;
+  options.max_new_tokens = 12;
+  options.eos_id = -1;
+  Generation all = Sample(model, options, 8);
+  std::vector<at::Generator> one{SequenceStream(8, 1)};
+  Generation alone =
+      Generate(model, PadSequences({{1, 5}}, Padding::kLeft), options, one);
+  EXPECT_TRUE(torch::equal(all.responses.tokens[1], alone.responses.tokens[0]));
 }
 
 TEST(GenerateTest, RowsStopAtTheEndTokenAndHoldPaddingAfter) {

@@ -292,7 +292,12 @@ def bench_figures(results):
             "activation_checkpointing_memory_saving",
             "activation_checkpointing_time_cost",
             "activation_checkpointing_max_gradient_difference",
-            "bf16_over_fp32_step_time", "bf16_gradient_relative_error"}
+            "bf16_over_fp32_step_time", "bf16_gradient_relative_error",
+            "engine_over_static", "engine_useful_tokens_per_second",
+            "shared_prompt_speedup", "decode_memory_roofline_fraction_b1",
+            "decode_memory_roofline_fraction_b16", "kv_bytes_per_token",
+            "kv_pool_mean_fill_share", "kv_bytes_per_sequence_engine",
+            "kv_bytes_per_sequence_static"}
     missing = want - names
     if missing:
         return fail("missing:", sorted(missing))

@@ -21,9 +21,6 @@ namespace metarm {
 namespace {
 
 constexpr double kFloatBytes = 4;
-// Rows the learners sample at once (rollout/preference_generator.h's default
-// batch of prompts), each prompt k times for the meta set.
-constexpr double kLearnerSamplePrompts = 64;
 
 double NormParameters(const TransformerConfig& c) {
   return c.norm == NormKind::kLayerNorm ? 2.0 * c.d_model : c.d_model;
@@ -86,6 +83,21 @@ double ScoringActivations(const TransformerConfig& c, double sequences,
 double KvCache(const TransformerConfig& c, double rows, double tokens) {
   return ActivationBytes(c) * 2.0 * c.n_layers * c.kv_heads() * c.head_dim() *
          rows * tokens;
+}
+
+// The generation engine's KV pool (rollout/generation_engine.h):
+// generation.kv_pool_blocks blocks, or by default enough for `sequences`
+// (at most generation.max_sequences) of `tokens` each, block 0 included.
+double KvPool(const Job& job, const TransformerConfig& c, double sequences,
+              double tokens) {
+  const GenerationSpec& g = job.generation();
+  const double block = std::max<double>(1, g.kv_block_tokens());
+  const double blocks =
+      g.kv_pool_blocks() > 0
+          ? g.kv_pool_blocks()
+          : 1 + std::min<double>(g.max_sequences(), sequences) *
+                    std::ceil(tokens / block);
+  return KvCache(c, blocks, block);
 }
 
 double PerLearner(double count, double learners) {
@@ -171,11 +183,16 @@ void AddLearnerItems(const Job& job, const TransformerConfig& policy,
   add("the PPO experience batch", kFloatBytes * 8.0 *
                                       job.ppo().rollout_batch_size() *
                                       SequenceTokens(job, policy));
-  const double rows =
-      kLearnerSamplePrompts *
+  // The learners' largest sampling run: the original pairs, the meta set,
+  // the evaluation or the shifted pairs.
+  const double k =
       std::max<double>(2, job.reward_training().responses_per_prompt());
-  add("KV cache of the learners' sampling (meta set, pairs, evaluation)",
-      KvCache(policy, rows, SequenceTokens(job, policy)));
+  const double rows = std::max({2.0 * job.task().num_preference_pairs(),
+                                k * job.task().num_train_prompts(),
+                                k * job.eval().num_prompts(),
+                                2.0 * job.eval().shifted_pairs()});
+  add("KV pool of the learners' sampling (meta set, pairs, evaluation)",
+      KvPool(job, policy, rows, SequenceTokens(job, policy)));
 }
 
 void AddRolloutItems(const Job& job, const TransformerConfig& policy,
@@ -195,7 +212,7 @@ void AddRolloutItems(const Job& job, const TransformerConfig& policy,
     rank.items.push_back({"rollout copy of the policy", p});
   }
   rank.items.push_back(
-      {"KV cache of the rollout batch", KvCache(policy, share, t)});
+      {"KV pool of the rollout batch", KvPool(job, policy, share, t)});
   rank.items.push_back({"scoring the rollout batch",
                         ScoringActivations(policy, share, t, true)});
 }

@@ -2,7 +2,9 @@
 //
 //   RandomStreams streams(job.seed());
 //   at::Generator g = at::detail::createCPUGenerator(
-//       streams.Seed(Stream::kRolloutSamples, round, iteration, rank));
+//       streams.Seed(Stream::kPreferenceLabels));
+//   // a sampled sequence: rollout/next_token.h's SequenceStream(
+//   //     streams.Seed(Stream::kRolloutSamples, round, iteration), i)
 //   std::vector<int64_t> order = ... SubstreamSeed(epoch_seed, 1 + 2 * epoch)
 //
 // Every random draw of a run comes from a generator seeded by (job seed,
@@ -31,10 +33,14 @@ enum class Stream : uint64_t {
   kMetaPrompts,        // the meta set's prompts, per round
   kMetaSamples,        // the current policy's responses to them
   kRolloutPrompts,     // a PPO iteration's prompts
-  kRolloutSamples,     // a rollout worker's responses, per iteration and rank
+  kRolloutSamples,     // the rollout batch's responses, per round and
+                       // iteration (sequence i from substream i, whichever
+                       // rollout worker samples it)
   kPpoOrder,           // the minibatch order of a PPO update
   kEvalPrompts,        // held-out prompts (and, per round, shifted pairs')
-  kEvalSamples,        // the evaluation's responses
+  kEvalSamples,        // the evaluation's responses (rlhf/evaluation.cc:
+                       // 0 the policy's, 1 for the KL, 2 the shifted pairs',
+                       // 3 the SFT comparator's)
   kEvalLabels,         // gold labels of the shifted pairs
   kPolicyInit,         // the policy's initial weights
   // experiments/testbed_shift.cc (a study outside the RLHF job).

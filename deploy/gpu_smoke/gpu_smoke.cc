@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <stdexcept>
 #include <string>
 
 #include "comm/nccl_communicator.h"
@@ -25,7 +26,7 @@
 #include "proto/job_defaults.h"
 #include "reward/reward_trainer.h"
 #include "rollout/experience.h"
-#include "rollout/sampler.h"
+#include "rollout/generation_engine.h"
 
 namespace metarm {
 namespace {
@@ -241,10 +242,25 @@ void CheckMetaRmStep(Checks& checks, Communicator& gpu_learners) {
 Experience Rollout(LanguageModel& policy, LanguageModel& reference,
                    ScalarModel& reward_model, const TokenBatch& prompts,
                    int64_t new_tokens, uint64_t seed) {
+  // The generation engine, as the rollout workers sample.
   SamplingOptions options;
   options.max_new_tokens = new_tokens;
-  at::Generator generator = at::detail::createCPUGenerator(seed);
-  Generation generation = Generate(policy, prompts, options, generator);
+  const torch::Tensor tokens = prompts.tokens.to(torch::kCPU).contiguous();
+  const torch::Tensor mask = prompts.mask.to(torch::kCPU).contiguous();
+  std::vector<TokenSequence> rows(prompts.size());
+  for (int64_t r = 0; r < prompts.size(); ++r) {
+    for (int64_t t = 0; t < tokens.size(1); ++t) {
+      if (mask[r][t].item<int64_t>() != 0) {
+        rows[r].push_back(tokens[r][t].item<int64_t>());
+      }
+    }
+  }
+  GenerationEngine engine(policy, options, EngineOptions{});
+  absl::StatusOr<std::vector<SampledSequence>> sampled =
+      engine.Run(Requests(rows, 1), seed);
+  if (!sampled.ok()) throw std::runtime_error(sampled.status().ToString());
+  Generation generation =
+      ToGeneration(rows, *sampled, options.pad_id, ModuleDevice(*policy));
   torch::NoGradGuard no_grad;
   Experience e;
   e.sequences = generation.sequences;
