@@ -22,6 +22,8 @@
 // - kv_*: bytes per token, the pool's fill and bytes per sequence on the
 //   mixed workload, against the static sampler's cache.
 #include <algorithm>
+#include <cstdlib>
+#include <iostream>
 #include <numeric>
 #include <random>
 
@@ -156,6 +158,18 @@ std::vector<TokenSequence> StaticRun(LanguageModel& policy,
   return out;
 }
 
+// The engine's samples; a refused run ends the benchmark (exit 1).
+std::vector<SampledSequence> RunOrExit(GenerationEngine& engine,
+                                       const std::vector<GenerationRequest>& r,
+                                       uint64_t seed) {
+  absl::StatusOr<std::vector<SampledSequence>> out = engine.Run(r, seed);
+  if (!out.ok()) {
+    std::cerr << "metarm_generation_bench: " << out.status() << "\n";
+    std::exit(1);
+  }
+  return *std::move(out);
+}
+
 std::string SameTokens(const std::vector<GenerationRequest>& rs,
                        const std::vector<SampledSequence>& engine,
                        const std::vector<TokenSequence>& reference) {
@@ -187,7 +201,7 @@ void MixedWorkload(LanguageModel& policy, int repeats) {
   int64_t static_cache_tokens = 0, static_rows = 0, static_passes = 0;
   Samples engine_seconds, static_seconds;
   TimePairs(
-      Stopwatch(), [&] { engine_out = *engine.Run(requests, seed); },
+      Stopwatch(), [&] { engine_out = RunOrExit(engine, requests, seed); },
       [&] {
         static_out =
             StaticRun(policy, requests, slots, seed, &static_cache_tokens,
@@ -248,7 +262,9 @@ void SharedPrompts(LanguageModel& policy, int repeats) {
       Workload(absl::GetFlag(FLAGS_k_prompts), prompt, prompt, 4,
                absl::GetFlag(FLAGS_k_max_response), k, c.vocab_size, 11);
   EngineOptions shared, separate;
-  shared.max_sequences = separate.max_sequences = absl::GetFlag(FLAGS_slots);
+  // Every response of a prompt needs a slot.
+  shared.max_sequences = separate.max_sequences =
+      std::max(absl::GetFlag(FLAGS_slots), k);
   shared.block_tokens = separate.block_tokens =
       absl::GetFlag(FLAGS_block_tokens);
   separate.share_prompts = false;
@@ -259,8 +275,8 @@ void SharedPrompts(LanguageModel& policy, int repeats) {
   std::vector<SampledSequence> a, b;
   Samples with_seconds, without_seconds;
   TimePairs(
-      Stopwatch(), [&] { a = *with.Run(requests, 5); },
-      [&] { b = *without.Run(requests, 5); }, repeats, &with_seconds,
+      Stopwatch(), [&] { a = RunOrExit(with, requests, 5); },
+      [&] { b = RunOrExit(without, requests, 5); }, repeats, &with_seconds,
       &without_seconds);
   bool same = a.size() == b.size();
   for (size_t i = 0; same && i < a.size(); ++i) {
