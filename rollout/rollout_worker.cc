@@ -45,7 +45,8 @@ absl::StatusOr<Experience> BuildExperience(
       e.response_mask;
   e.scores =
       (*models.reward_model)->Score(e.sequences.tokens, e.sequences.mask);
-  e.generation_seconds = std::chrono::duration<double>(generated_at - start).count();
+  e.generation_seconds =
+      std::chrono::duration<double>(generated_at - start).count();
   e.scoring_seconds =
       std::chrono::duration<double>(Clock::now() - generated_at).count();
   return e;
