@@ -7,9 +7,9 @@
 #    "n_layer": 10**12; by --validate_only and by a real run alike (which
 #    then leaves no output folder);
 #  - --memory_limit_gib is the limit when given; a negative one exits 2;
-#  - the estimate against the measured peak: three job shapes (one in bf16)
-#    on one rank, the rank's peak resident memory (/usr/bin/time) less that
-#    of a tiny job (the libraries' own footprint), within a factor of 1.5 of
+#  - the estimate against the measured peak: three job shapes (a smaller one
+#    in bf16) on one rank, the rank's peak resident memory (/usr/bin/time)
+#    less that of a tiny job (the libraries' own footprint), within a factor of 1.5 of
 #    the plan's total.
 set -uo pipefail
 trainer=$1
@@ -18,11 +18,11 @@ work=${TEST_TMPDIR:-$(mktemp -d)}
 source "$(dirname "$0")/check_lib.sh"
 e2e() { /usr/bin/python3 "$(dirname "$0")/e2e.py" "$@"; }
 
-tiny_job() {  # tiny_job NAME [SED_EXPRESSION] > FILE
+tiny_job() {  # tiny_job NAME [SED_EXPRESSION [BATCH [NAME=VALUE...]]] > FILE
   e2e job rlhf_tiny name="$1" seed=1 output_dir="$work/out_$1" learners=1 \
     rollouts=1 placement=COLOCATED task=sort eval_prompts=8 sft_steps=2 \
     rounds=1 batch="${3:-4}" iterations=1 eval_n=8 \
-    extra="logging { progress: false tensorboard: false }" | sed -e "${2:-}"
+    extra="logging { progress: false tensorboard: false }" "${@:4}" | sed -e "${2:-}"
 }
 
 run() {  # run JOB [FLAGS...]
@@ -90,10 +90,15 @@ to_mib() {  # "1.0 GiB" -> 1024
 tiny_job baseline >"$work/baseline.pbtxt"
 baseline=$(peak_mib baseline)
 echo "the libraries' footprint (a tiny job's peak): $baseline MiB"
-for shape in "512 4 16 FP32" "768 2 32 FP32" "512 4 16 BF16"; do
-  read -r d layers batch precision <<<"$shape"
+# The bf16 shape is smaller (d_model 256) and takes one SFT step and one
+# reward-model step (one batch of pairs): a CPU without bf16 matrix
+# instructions multiplies in bf16 some 10-140x slower than in float32, and
+# the peak is one step's, whatever the count of steps.
+for shape in "512 4 16 FP32 2 128" "768 2 32 FP32 2 128" "256 4 16 BF16 1 16"; do
+  read -r d layers batch precision sft_steps pairs <<<"$shape"
   name="shape_${d}_$precision"
-  tiny_job "$name" "s/d_model: 32 n_layers: 1 n_heads: 2/d_model: $d n_layers: $layers n_heads: 2 precision: $precision/g" "$batch" >"$work/$name.pbtxt"
+  tiny_job "$name" "s/d_model: 32 n_layers: 1 n_heads: 2/d_model: $d n_layers: $layers n_heads: 2 precision: $precision/g" \
+    "$batch" sft_steps="$sft_steps" pairs="$pairs" >"$work/$name.pbtxt"
   peak=$(peak_mib "$name")
   estimate=$(grep -o "worker: [0-9.]* [KMG]iB" "$work/$name.plan" | cut -d' ' -f2- | to_mib)
   measured=$((peak - baseline))

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # A real one-machine Slurm cluster (munged, slurmctld, slurmd from Debian's
-# packages, configured in a scratch folder): the quickstart job submitted
-# through deploy/slurm/metarm.sbatch with 3 tasks runs to the end; a short
-# job sent SIGUSR1 (pre-emption) stops with a checkpoint, is requeued and ends
+# packages, configured in a scratch folder): the quickstart job, shortened,
+# submitted through deploy/slurm/metarm.sbatch with 3 tasks runs to the end;
+# the same job sent SIGUSR1 (pre-emption) stops with a checkpoint, is requeued and ends
 # with an uninterrupted run's numbers; a long job cancelled with scancel
 # stops cleanly, leaving no rank behind; a 3-point scaling sweep runs as one
 # job array (experiments/scaling/sweep.py --slurm), each task sized to its
@@ -28,13 +28,17 @@ if ! start_slurm "$work/slurm"; then
   exit 1
 fi
 
-# --- The quickstart job through sbatch, 3 tasks, srun --mpi=pmix. ---------
+# --- The quickstart job, shortened, through sbatch, 3 tasks, srun
+# --mpi=pmix; its run is also the uninterrupted reference of the
+# pre-emption below. ----------------------------------------------------------
 cd "$work"
+sed -e 's/steps: 600/steps: 50/' -e 's/iterations_per_round: 20/iterations_per_round: 6/' \
+  -e 's/num_preference_pairs: 2048/num_preference_pairs: 512/' "$job" >"$work/short.pbtxt"
 id=$(METARM_TRAINER=$trainer sbatch --parsable --ntasks=3 \
-  --output="$work/quickstart-%j.out" "$sbatch_script" "$job" "$work/out_quickstart")
+  --output="$work/short-%j.out" "$sbatch_script" "$work/short.pbtxt" "$work/out_whole")
 check "sbatch accepts the job" test -n "$id"
 wait_for_state "$id" 300 COMPLETED FAILED CANCELLED TIMEOUT NODE_FAIL
-out=$(cat "$work/quickstart-$id.out" 2>/dev/null)
+out=$(cat "$work/short-$id.out" 2>/dev/null)
 code=$(job_field "$id" ExitCode)
 state=$(job_field "$id" JobState)
 if [[ "$state" != COMPLETED ]]; then
@@ -44,20 +48,13 @@ fi
 check "the job completes ($state)" test "$state" == COMPLETED
 check "exit code 0:0" test "$code" == "0:0"
 check "3 ranks under srun" has "3 ranks, 2 learners and 1 rollout worker"
-check "rounds.jsonl has rounds 0-2" test "$(wc -l <"$work/out_quickstart/rounds.jsonl" 2>/dev/null)" -eq 3
-check "the final policy is saved" test -s "$work/out_quickstart/policy.pt"
+check "rounds.jsonl has rounds 0-2" test "$(wc -l <"$work/out_whole/rounds.jsonl" 2>/dev/null)" -eq 3
+check "the final policy is saved" test -s "$work/out_whole/policy.pt"
 
 # --- Pre-emption: SIGUSR1 (what --signal=USR1@120 sends before the time
 # limit) stops the run at its next safe point with a checkpoint and exit 3;
 # metarm.sbatch requeues the job, which continues from the checkpoint and
-# ends with the numbers of an uninterrupted run of the same job. ----------
-sed -e 's/steps: 600/steps: 50/' -e 's/iterations_per_round: 20/iterations_per_round: 6/' \
-  -e 's/num_preference_pairs: 2048/num_preference_pairs: 512/' "$job" >"$work/short.pbtxt"
-id=$(METARM_TRAINER=$trainer sbatch --parsable --ntasks=3 \
-  --output="$work/short-%j.out" "$sbatch_script" "$work/short.pbtxt" "$work/out_whole")
-wait_for_state "$id" 300 COMPLETED FAILED CANCELLED TIMEOUT NODE_FAIL
-check "the uninterrupted short job completes" test "$(job_field "$id" JobState)" == COMPLETED
-
+# ends with the numbers of the uninterrupted run above. --------------------
 id=$(METARM_TRAINER=$trainer sbatch --parsable --ntasks=3 --open-mode=append \
   --output="$work/preempted-%j.out" "$sbatch_script" "$work/short.pbtxt" "$work/out_preempted")
 wait_for_state "$id" 60 RUNNING
