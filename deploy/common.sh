@@ -16,8 +16,9 @@ bazel_progress() {
 
 # Durations on 2 cores, said before the long steps start (measured:
 # docs/PERFORMANCE.md, "The first build and the first test run"; the first
-# test run is the CI machine's 35 min of 2026-11-29 plus the GPU check's
-# dry run added since, which made a later run 39 min).
+# test run: the 26 min the CI's cold build took on a 2-core machine without
+# AVX2 plus the 36 min of a later run there; the first build was measured
+# on a faster machine).
 first_build_minutes=11
-first_test_minutes=45
-later_test_minutes=39
+first_test_minutes=65
+later_test_minutes=36

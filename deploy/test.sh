@@ -28,8 +28,8 @@ if [[ -d "${METARM_CUDA_HOME:-/usr/local/cuda}/include" ]]; then
   # The GPU programs' source list is Bazel's, not kept by hand.
   deploy/gpu/list_sources.sh --check
   # The GPU scripts' Bazel-free build and the GPU check's CPU dry run take
-  # 12-15 min more on a 2-core machine without AVX2 (the CI's of
-  # 2026-11-29 ran out of its 90 min there): run with
+  # 15.5 min more on a 2-core machine without AVX2 (the CI of commit
+  # 8185198 ran out of its 90 min there): run with
   # METARM_GPU_BUILD_CHECK=1, or alone as deploy/gpu_build_check.sh, before
   # a GPU session.
   if [[ "${METARM_GPU_BUILD_CHECK:-0}" == 1 ]]; then
