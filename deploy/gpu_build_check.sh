@@ -14,11 +14,10 @@ source "$(dirname "$0")/common.sh"
 cd "$repo_root"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-work=$(mktemp -d)
 deploy/gpu_bundle.sh "$work/bundle" >/dev/null
 # -O0: the dry run does not need fast code, and the build takes half the time.
 run=(deploy/gpu/without_system_deps.sh env DEPS_PREFIX="$work/bundle"
-           TORCH_DIR=/usr/lib/python3/dist-packages/torch PYTHON=/usr/bin/python3 OPT=-O0)
+     TORCH_DIR=/usr/lib/python3/dist-packages/torch PYTHON=/usr/bin/python3 OPT=-O0)
 expect_exit() {  # expect_exit CODE TEXT LOG COMMAND...: the run must say TEXT
   local want=$1 text=$2 log=$3; shift 3
   set +e

@@ -9,8 +9,8 @@
 #  - --memory_limit_gib is the limit when given; a negative one exits 2;
 #  - the estimate against the measured peak: three job shapes (a smaller one
 #    in bf16) on one rank, the rank's peak resident memory (/usr/bin/time)
-#    less that of a tiny job (the libraries' own footprint), within a factor of 1.5 of
-#    the plan's total.
+#    less that of a tiny job (the libraries' own footprint), within a
+#    factor of 1.5 of the plan's total.
 set -uo pipefail
 trainer=$1
 mpirun_local=$2
