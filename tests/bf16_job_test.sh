@@ -18,11 +18,10 @@ work=${TEST_TMPDIR:-$(mktemp -d)}
 source "$(dirname "$0")/check_lib.sh"
 
 short_job() {  # short_job PRECISION > FILE
-  sed -e "s/max_seq_len: 32 }/max_seq_len: 32 precision: $1 }/" \
-    -e "s|output_dir: \"runs/quickstart\"|output_dir: \"$work/out_$1\"|" \
-    -e 's/^policy { \(.*\) }/policy { \1 export_hf: true }/' \
-    -e 's/steps: 600/steps: 50/' -e 's/iterations_per_round: 20/iterations_per_round: 6/' \
-    -e 's/num_preference_pairs: 2048/num_preference_pairs: 512/' "$quickstart"
+  shortened_quickstart "$quickstart" |
+    sed -e "s/max_seq_len: 32 }/max_seq_len: 32 precision: $1 }/" \
+      -e "s|output_dir: \"runs/quickstart\"|output_dir: \"$work/out_$1\"|" \
+      -e 's/^policy { \(.*\) }/policy { \1 export_hf: true }/'
   echo 'logging { progress: false tensorboard: false }'
 }
 for precision in BF16 FP32; do

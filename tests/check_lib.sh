@@ -53,3 +53,11 @@ check_two_node_layout() {
   check "rank 2: node1, local 0/2, learner 1" layout_row 2 node1 0/2 "learner 1"
   check "rank 3: node1, local 1/2, rollout 1" layout_row 3 node1 1/2 "rollout 1"
 }
+
+# shortened_quickstart FILE: jobs/quickstart.pbtxt with 50 SFT steps, 512
+# pairs and 6 PPO iterations a round, on stdout (a run of a few tens of
+# seconds on 2 cores in float32).
+shortened_quickstart() {
+  sed -e 's/steps: 600/steps: 50/' -e 's/iterations_per_round: 20/iterations_per_round: 6/' \
+    -e 's/num_preference_pairs: 2048/num_preference_pairs: 512/' "$1"
+}

@@ -32,8 +32,7 @@ fi
 # --mpi=pmix; its run is also the uninterrupted reference of the
 # pre-emption below. ----------------------------------------------------------
 cd "$work"
-sed -e 's/steps: 600/steps: 50/' -e 's/iterations_per_round: 20/iterations_per_round: 6/' \
-  -e 's/num_preference_pairs: 2048/num_preference_pairs: 512/' "$job" >"$work/short.pbtxt"
+shortened_quickstart "$job" >"$work/short.pbtxt"
 id=$(METARM_TRAINER=$trainer sbatch --parsable --ntasks=3 \
   --output="$work/short-%j.out" "$sbatch_script" "$work/short.pbtxt" "$work/out_whole")
 check "sbatch accepts the job" test -n "$id"
