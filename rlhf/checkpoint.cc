@@ -6,6 +6,7 @@
 #include "proto/job_io.h"
 #include "rlhf/checkpoint_store.h"
 #include "rlhf/resume_check.h"
+#include "rlhf/round_zero.h"
 #include "rlhf/sft.h"
 #include "tasks/preference_data.h"
 #include "training/job_options.h"
@@ -31,16 +32,20 @@ nlohmann::json CountersOf(LearnerParts& learner, const PolicyCounters& counters,
   for (const auto& [file, lines] : output.log->line_counts()) {
     log_lines[file] = lines;
   }
-  return {{"round", at.round},
-          {"iterations_done", at.iterations_done},
-          {"policy_version", counters.policy_version},
-          {"stale_dropped", counters.stale_dropped},
-          {"has_reward_trainer", learner.reward_trainer != nullptr},
-          {"has_ppo", learner.ppo != nullptr},
-          {"kl_coef", learner.ppo != nullptr ? learner.ppo->kl_coef() : 0.0},
-          {"log_lines", log_lines},
-          {"meta_set_size", learner.reward_data.meta.size()},
-          {"random_state", "derived from the seed and the position"}};
+  nlohmann::json state = {
+      {"round", at.round},
+      {"iterations_done", at.iterations_done},
+      {"policy_version", counters.policy_version},
+      {"stale_dropped", counters.stale_dropped},
+      {"has_reward_trainer", learner.reward_trainer != nullptr},
+      {"has_ppo", learner.ppo != nullptr},
+      {"kl_coef", learner.ppo != nullptr ? learner.ppo->kl_coef() : 0.0},
+      {"log_lines", log_lines},
+      {"meta_set_size", learner.reward_data.meta.size()},
+      {"random_state", "derived from the seed and the position"}};
+  // Only inside SFT (older checkpoints have no such key: SFT was over).
+  if (at.inside_sft()) state["sft_steps_done"] = at.sft_steps_done;
+  return state;
 }
 
 absl::Status SaveModels(RlhfModels& models, LearnerParts& learner,
@@ -67,6 +72,10 @@ absl::Status SaveOptimizers(LearnerParts& learner, const CheckpointWriter* w) {
   auto path = [w](const char* name) {
     return w != nullptr ? w->PathOf(name) : std::string();
   };
+  if (learner.sft_optimizer != nullptr) {
+    METARM_RETURN_IF_ERROR(
+        learner.sft_optimizer->Save(path("sft_optimizer.pt")));
+  }
   if (learner.reward_trainer != nullptr) {
     METARM_RETURN_IF_ERROR(
         learner.reward_trainer->optimizer().Save(path("reward_optimizer.pt")));
@@ -118,11 +127,19 @@ absl::Status LoadModels(const Checkpoint& c, RlhfModels& models) {
 
 // Learners: the trainers the run had made by the checkpoint, with their
 // optimizer states (and the critic's weights, the KL coefficient).
-absl::Status LoadTrainers(const Job& job, const Checkpoint& c,
+absl::Status LoadTrainers(const RunInputs& in, const Checkpoint& c,
                           const RankGroups& ranks, RlhfModels& models,
                           LearnerParts& learner) {
+  const Job& job = in.job;
   const nlohmann::json& state = c.state;
   Communicator& learners = *ranks.groups.learners;
+  if (state.contains("sft_steps_done")) {
+    learner.sft_optimizer = MakeSftOptimizer(in, learners, models.policy);
+    if (learner.sft_optimizer != nullptr) {
+      METARM_RETURN_IF_ERROR(learner.sft_optimizer->Load(
+          c.PathOf("sft_optimizer.pt"), ranks.device()));
+    }
+  }
   if (state.at("has_reward_trainer").get<bool>()) {
     learner.reward_trainer = std::make_unique<RewardTrainer>(
         models.reward_model, RewardTrainerOptionsOf(job), learners);
@@ -182,12 +199,16 @@ absl::StatusOr<std::optional<RunPosition>> Restore(
     RunOutput& output) {
   const nlohmann::json& state = c.state;
   RunPosition at{state.at("round").get<int>(),
-                 state.at("iterations_done").get<int>()};
+                 state.at("iterations_done").get<int>(),
+                 state.value("sft_steps_done", -1)};
   METARM_RETURN_IF_ERROR(CheckJob(in.job, c, at.round));
   METARM_RETURN_IF_ERROR(LoadModels(c, models));
   if (ranks.learner()) {
-    METARM_RETURN_IF_ERROR(LoadTrainers(in.job, c, ranks, models, learner));
-    METARM_RETURN_IF_ERROR(LoadData(in, c, learner.reward_data));
+    METARM_RETURN_IF_ERROR(LoadTrainers(in, c, ranks, models, learner));
+    // Inside SFT no pairs have been made yet.
+    if (!at.inside_sft()) {
+      METARM_RETURN_IF_ERROR(LoadData(in, c, learner.reward_data));
+    }
   }
   counters.policy_version = state.at("policy_version").get<int64_t>();
   counters.stale_dropped = state.at("stale_dropped").get<int64_t>();

@@ -9,7 +9,8 @@
 //
 // A checkpoint (rlhf/checkpoint_store.h, under <output_dir>/checkpoints)
 // holds the policy, the frozen reference, the reward model and the critic;
-// the reward model's and PPO's optimizer states; the original preference
+// the reward model's and PPO's optimizer states (and SFT's, for one written
+// inside SFT); the original preference
 // pairs, the held-out pairs and the meta set in use; the job spec; and the
 // counters: position, policy version, KL coefficient, skipped and stale
 // counts, and how many lines each log had. The random state needs no file:

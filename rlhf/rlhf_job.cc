@@ -157,61 +157,112 @@ absl::Status CheckpointIfDue(const Job& job, const RankGroups& ranks,
   return absl::OkStatus();
 }
 
-// Collective over the world, at a safe point: the stop signal (SIGTERM or
-// SIGUSR1) that any rank has received, if the run can stop here. It cannot
-// while updates are being skipped (no checkpoint of that state is written);
-// the signal then waits for the next safe point.
-absl::StatusOr<std::optional<int>> AgreeOnStop(const RankGroups& ranks,
-                                               const PolicyCounters& counters,
-                                               const StopSignals* stop) {
+// Collective over `group`: the stop signal (SIGTERM or SIGUSR1) that any of
+// its ranks has received, unless one of them votes that the run cannot stop
+// here (`blocked`).
+absl::StatusOr<std::optional<int>> VoteOnStop(Communicator& group,
+                                              const StopSignals* stop,
+                                              bool blocked) {
   const int received = stop != nullptr ? stop->received() : 0;
   torch::Tensor votes = torch::zeros({3}, torch::kInt32);
   votes[0] = received == SIGTERM ? 1 : 0;
   votes[1] = received != 0 && received != SIGTERM ? 1 : 0;
-  votes[2] = ranks.learner() && counters.skipped_in_a_row > 0 ? 1 : 0;
-  METARM_RETURN_IF_ERROR(ranks.groups.world->AllReduce(votes, ReduceOp::kSum),
-                         "agreeing on a stop signal");
+  votes[2] = blocked ? 1 : 0;
+  if (group.size() > 1) {
+    METARM_RETURN_IF_ERROR(group.AllReduce(votes, ReduceOp::kSum),
+                           "agreeing on a stop signal");
+  }
   if (votes[2].item<int>() > 0) return std::nullopt;
   if (votes[0].item<int>() > 0) return SIGTERM;
   if (votes[1].item<int>() > 0) return SIGUSR1;
   return std::nullopt;
 }
 
+// What rank 0 says when the run stops at `at` for `signal` (a stop in
+// round 0 comes with "round 0: " in front).
+std::string StopMessage(const Job& job, int signal, RunPosition at) {
+  const std::string where =
+      at.inside_sft()
+          ? absl::StrFormat("inside SFT, %d of %d steps done",
+                            at.sft_steps_done, job.sft().steps())
+          : absl::StrFormat("after round %d, %d PPO iterations done", at.round,
+                            at.iterations_done);
+  return absl::StrFormat(
+      "stopped by %s %s; the checkpoint is the newest in %s: run the same "
+      "command again to continue",
+      SignalName(signal), where, CheckpointRoot(job));
+}
+
 // A safe point: after a PPO iteration inside a round, and at a round's end
 // (after its evaluation). Writes the checkpoint that is due; when a rank has
 // received a stop signal, writes one here in any case and stops the run.
+// Collective over the world. The run cannot stop while updates are being
+// skipped (no checkpoint of that state is written); the signal then waits
+// for the next safe point.
 absl::Status SafePoint(const RunInputs& in, const RankGroups& ranks,
                        RlhfModels& models, LearnerParts& learner,
                        const PolicyCounters& counters, RunOutput& output,
                        const StopSignals* stop, RunPosition at,
                        bool round_end) {
-  METARM_ASSIGN_OR_RETURN(std::optional<int> signal,
-                          AgreeOnStop(ranks, counters, stop));
+  METARM_ASSIGN_OR_RETURN(
+      std::optional<int> signal,
+      VoteOnStop(*ranks.groups.world, stop,
+                 ranks.learner() && counters.skipped_in_a_row > 0));
   METARM_RETURN_IF_ERROR(CheckpointIfDue(in.job, ranks, models, learner,
                                          counters, output, at, round_end,
                                          signal.has_value()));
   if (!signal.has_value()) return absl::OkStatus();
-  return StoppedBySignal(absl::StrFormat(
-      "stopped by %s after round %d, %d PPO iterations done; the checkpoint "
-      "is the newest in %s: run the same command again to continue",
-      SignalName(*signal), at.round, at.iterations_done,
-      CheckpointRoot(in.job)));
+  return StoppedBySignal(StopMessage(in.job, *signal, at));
 }
 
-// Round 0 of a new run: SFT, the frozen reference, the original pairs.
+// The learners' safe point inside SFT, after `steps_done` of its steps: a
+// stop signal that a learner has received stops SFT here, with a
+// checkpoint. Collective over the learners only: the rollout workers are
+// waiting for SFT's end, where they learn of the stop (StartRun).
+absl::Status SftSafePoint(const RunInputs& in, const RankGroups& ranks,
+                          RlhfModels& models, LearnerParts& learner,
+                          const PolicyCounters& counters, RunOutput& output,
+                          const StopSignals* stop, int steps_done) {
+  METARM_ASSIGN_OR_RETURN(
+      std::optional<int> signal,
+      VoteOnStop(*ranks.groups.learners, stop, /*blocked=*/false));
+  if (!signal.has_value()) return absl::OkStatus();
+  const RunPosition at{0, 0, steps_done};
+  METARM_RETURN_IF_ERROR(
+      SaveRlhfCheckpoint(in.job, *ranks.groups.learners, models, learner,
+                         counters, output, at),
+      "checkpoint inside SFT, ", steps_done, " steps done");
+  return StoppedBySignal(StopMessage(in.job, *signal, at));
+}
+
+// Round 0: SFT (from step `first_sft_step`, 0 unless resumed inside it),
+// the frozen reference, the original pairs.
 absl::Status StartRun(const RunInputs& in, const RankGroups& ranks,
                       RlhfModels& models, LearnerParts& learner,
                       PolicyCounters& counters, RunOutput& output,
-                      const StopSignals* stop) {
-  if (ranks.writer()) {
+                      const StopSignals* stop, int first_sft_step) {
+  if (ranks.writer() && output.log == nullptr) {
     METARM_ASSIGN_OR_RETURN(output.log,
                             RunLog::Start(in.job.output_dir(), RlhfLogFiles(),
                                           in.job.logging().tensorboard()));
   }
+  absl::Status sft = absl::OkStatus();
   if (ranks.learner()) {
-    METARM_RETURN_IF_ERROR(
-        RunSft(in, *ranks.groups.learners, models.policy, output));
+    if (learner.sft_optimizer == nullptr) {
+      learner.sft_optimizer =
+          MakeSftOptimizer(in, *ranks.groups.learners, models.policy);
+    }
+    sft = RunSft(in, *ranks.groups.learners, models.policy,
+                 learner.sft_optimizer.get(), first_sft_step, output,
+                 [&](int steps_done) {
+                   return SftSafePoint(in, ranks, models, learner, counters,
+                                       output, stop, steps_done);
+                 });
+    learner.sft_optimizer.reset();
   }
+  // SFT's end, or its stop for a signal (the checkpoint written), on every
+  // rank: the rollout workers waited here.
+  METARM_RETURN_IF_ERROR(AgreeOnStatus(*ranks.groups.world, sft));
   METARM_RETURN_IF_ERROR(SyncPolicy(ranks, models, counters));
   CopyParameters(*models.policy, *models.reference);
   if (ranks.writer()) {
@@ -293,11 +344,16 @@ absl::StatusOr<std::optional<RunPosition>> FindResumePoint(
         absl::StrCat("--resume: no checkpoint in ", CheckpointRoot(in.job)));
   }
   if (ranks.groups.world->rank() == 0) {
+    const RunPosition p = **at;
+    const std::string where =
+        p.inside_sft()
+            ? absl::StrFormat("inside round 0's SFT, %d of %d steps done",
+                              p.sft_steps_done, in.job.sft().steps())
+            : absl::StrFormat("round %d, %d PPO iterations done", p.round,
+                              p.iterations_done);
     std::cout << absl::StrFormat(
-                     "metarm: resuming from the checkpoint in %s: round %d, "
-                     "%d PPO iterations done\n",
-                     CheckpointRoot(in.job), (*at)->round,
-                     (*at)->iterations_done)
+                     "metarm: resuming from the checkpoint in %s: %s\n",
+                     CheckpointRoot(in.job), where)
               << std::flush;
   }
   return at;
@@ -308,12 +364,14 @@ absl::Status RunRounds(const RunInputs& in, std::optional<RunPosition> resumed,
                        const RankGroups& ranks, RlhfModels& models,
                        LearnerParts& learner, PolicyCounters& counters,
                        RunOutput& output, const StopSignals* stop) {
-  if (resumed.has_value()) {
+  if (resumed.has_value() && !resumed->inside_sft()) {
     METARM_RETURN_IF_ERROR(SyncPolicy(ranks, models, counters));
   } else {
-    METARM_RETURN_IF_ERROR(
-        StartRun(in, ranks, models, learner, counters, output, stop),
-        "round 0");
+    const int first_sft_step =
+        resumed.has_value() ? resumed->sft_steps_done : 0;
+    METARM_RETURN_IF_ERROR(StartRun(in, ranks, models, learner, counters,
+                                    output, stop, first_sft_step),
+                           "round 0");
   }
   const int iterations = static_cast<int>(in.job.ppo().iterations_per_round());
   const RunPosition at = resumed.value_or(RunPosition{});

@@ -12,8 +12,20 @@
 
 namespace metarm {
 
+std::unique_ptr<DataParallelOptimizer> MakeSftOptimizer(const RunInputs& in,
+                                                        Communicator& learners,
+                                                        LanguageModel& policy) {
+  const SftSpec& spec = in.job.sft();
+  if (spec.steps() == 0) return nullptr;
+  return MakeModelAdamW(policy->parameters(),
+                        torch::optim::AdamWOptions(spec.learning_rate()),
+                        learners, in.job.topology().shard_optimizer_state());
+}
+
 absl::Status RunSft(const RunInputs& in, Communicator& learners,
-                    LanguageModel& policy, RunOutput& output) {
+                    LanguageModel& policy, DataParallelOptimizer* optimizer,
+                    int first_step, RunOutput& output,
+                    const SftStepHook& after_step) {
   const SftSpec& spec = in.job.sft();
   if (spec.steps() == 0) {
     if (learners.rank() == 0) {
@@ -23,15 +35,13 @@ absl::Status RunSft(const RunInputs& in, Communicator& learners,
     }
     return absl::OkStatus();
   }
-  std::unique_ptr<DataParallelOptimizer> optimizer = MakeModelAdamW(
-      policy->parameters(), torch::optim::AdamWOptions(spec.learning_rate()),
-      learners, in.job.topology().shard_optimizer_state());
   const SftOptions options{
       LrScheduleOf(spec.schedule(), spec.learning_rate(), spec.steps()),
       spec.schedule().max_grad_norm(), spec.micro_batch_size()};
+  const int steps = static_cast<int>(spec.steps());
   double loss = 0;
   double largest_norm = 0;
-  for (uint32_t step = 0; step < spec.steps(); ++step) {
+  for (int step = first_step; step < steps; ++step) {
     Rng rng(in.streams.Seed(Stream::kSftData, step));
     std::vector<std::string> prompts, demonstrations;
     for (uint32_t i = 0; i < spec.batch_size(); ++i) {
@@ -60,12 +70,18 @@ absl::Status RunSft(const RunInputs& in, Communicator& learners,
                         {"learning_rate", result.step.learning_rate},
                         {"grad_norm", result.step.grad_norm}}));
     }
+    if (step + 1 < steps) METARM_RETURN_IF_ERROR(after_step(step + 1));
   }
   if (learners.rank() == 0) {
+    // After a resume, the largest norm is that of the steps this run made.
+    const std::string resumed =
+        first_step > 0
+            ? absl::StrFormat(" (%d after resuming)", steps - first_step)
+            : "";
     std::cout << absl::StrFormat(
-                     "round 0 (SFT): %d steps, loss %.3f, largest gradient "
+                     "round 0 (SFT): %d steps%s, loss %.3f, largest gradient "
                      "norm %.3g (%.0f s)\n",
-                     spec.steps(), loss, largest_norm,
+                     spec.steps(), resumed, loss, largest_norm,
                      SecondsSince(output.start))
               << std::flush;
   }

@@ -23,6 +23,7 @@
 #include "metrics/progress.h"
 #include "metrics/run_log.h"
 #include "model/transformer.h"
+#include "optim/data_parallel_optimizer.h"
 #include "ppo/ppo_learner.h"
 #include "proto/job.pb.h"
 #include "reward/reward_data.h"
@@ -84,6 +85,9 @@ struct RlhfModels {
 
 // The learners' trainers (null until their first round) and data.
 struct LearnerParts {
+  // SFT's optimizer, while round 0's SFT runs (a checkpoint inside SFT
+  // saves its state).
+  std::unique_ptr<DataParallelOptimizer> sft_optimizer;
   std::unique_ptr<RewardTrainer> reward_trainer;
   std::unique_ptr<PpoLearner> ppo;
   RewardData reward_data;
@@ -107,10 +111,15 @@ struct RunOutput {
 
 // Where a run stands: after `iterations_done` PPO iterations of `round`.
 // Round 0 is after SFT (the reference and the original pairs made); a round
-// with all its iterations done has been evaluated too.
+// with all its iterations done has been evaluated too. A run stopped inside
+// SFT is at round 0 with `sft_steps_done` >= 0: that many of sft.steps done,
+// no reference and no pairs yet.
 struct RunPosition {
   int round = 0;
   int iterations_done = 0;
+  int sft_steps_done = -1;  // -1: SFT is over (or the run is past round 0)
+
+  bool inside_sft() const { return sft_steps_done >= 0; }
 };
 
 }  // namespace metarm

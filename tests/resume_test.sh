@@ -8,7 +8,8 @@
 #    non-zero, with the rank named;
 #  - SIGTERM to one rank, or SIGUSR1 to mpirun, stops the run at its next
 #    safe point with a checkpoint and exit 3; run again, it ends as the
-#    uninterrupted run did;
+#    uninterrupted run did; the same inside a long SFT, where SIGTERM to
+#    mpirun (with odls_base_sigkill_timeout 3) reaches the ranks too;
 #  - a corrupt checkpoint, a changed job file and --resume without a
 #    checkpoint are refused with exit 2 and nothing in the folder changes;
 #  - non-finite updates stop the job after ppo.max_skipped_updates;
@@ -192,6 +193,65 @@ for how in "SIGTERM learner" "SIGUSR1 mpirun"; do
   check "$signal to the $target: it resumed where it stopped" \
     has "${stopped_at#stopped by $signal after }"
   check "$signal to the $target: same as uninterrupted" same_as_reference "$work/out_$name"
+done
+
+# --- Pre-emption inside SFT. ----------------------------------------------
+# A long SFT (1200 steps, about 10 s here) has a safe point after every step:
+# SIGTERM to learner 1 stops it there with a checkpoint (SFT's optimizer
+# state included) and exit 3. SIGTERM to mpirun: Open MPI 4.1 passes it on to
+# the ranks after odls_base_sigkill_timeout seconds and kills them that long
+# after that, so with a wait of 3 s the ranks stop at the next step with
+# their checkpoint and mpirun exits non-zero. Either run, resumed, ends as
+# the uninterrupted one did.
+e2e job rlhf_tiny name=sft_reference seed=5 output_dir="$work/out_sft_reference" \
+  learners=2 rollouts=1 task=sort eval_prompts=16 sft_steps=1200 rounds=1 \
+  "${schedules[@]}" ppo_extra="$ppo_schedule" \
+  extra="checkpoint { every_iterations: 0 keep_last: 2 } logging { progress: false }" \
+  >"$work/sft_reference.pbtxt"
+run sft_reference
+check "the long-SFT reference run exits 0" test "$code" -eq 0
+for target in learner mpirun; do
+  name="stop_sft_$target"
+  sed "s|out_sft_reference|out_$name|" "$work/sft_reference.pbtxt" >"$work/$name.pbtxt"
+  mca=()
+  [[ "$target" == mpirun ]] && mca=(--mca odls_base_sigkill_timeout 3)
+  ( timeout --kill-after=5 300 "$mpirun_local" "${mca[@]}" -np 3 "$trainer" \
+      --job="$work/$name.pbtxt" --threads_per_rank=1 >"$work/$name.log" 2>&1
+    echo $? >"$work/$name.code" ) &
+  for _ in $(seq 600); do
+    [[ -s "$work/out_$name/sft.jsonl" ]] &&
+      (( $(wc -l <"$work/out_$name/sft.jsonl") >= 20 )) && break
+    sleep 0.05
+  done
+  if [[ "$target" == learner ]]; then
+    kill -TERM "$(rank_pids "$name" 1)"
+  else
+    kill -TERM $(job_pids "$work/$name.pbtxt" mpirun)
+  fi
+  wait
+  code=$(cat "$work/$name.code")
+  out=$(cat "$work/$name.log")
+  stopped_at=$(grep -o "stopped by SIGTERM inside SFT, [0-9]* of 1200 steps done" <<<"$out")
+  echo "SIGTERM to the $target inside SFT: ${stopped_at:-no stop message}, exit $code"
+  if [[ "$target" == learner ]]; then
+    check "SIGTERM to a learner inside SFT: exit 3" test "$code" -eq 3
+  else
+    check "SIGTERM to mpirun inside SFT: mpirun exits non-zero" test "$code" -ne 0
+  fi
+  check "SIGTERM to the $target inside SFT: it says where it stopped" test -n "$stopped_at"
+  check "SIGTERM to the $target inside SFT: SFT's optimizer is in the checkpoint" \
+    compgen -G "$work/out_$name/checkpoints/ckpt-*/sft_optimizer.pt"
+  check "SIGTERM to the $target inside SFT: no round was run" \
+    test ! -s "$work/out_$name/rounds.jsonl"
+  run "$name"
+  check "SIGTERM to the $target inside SFT: the resumed run exits 0" test "$code" -eq 0
+  check "SIGTERM to the $target inside SFT: it resumed inside SFT" \
+    has "resuming from the checkpoint in $work/out_$name/checkpoints: inside round 0's SFT, ${stopped_at#*SFT, }"
+  check "SIGTERM to the $target inside SFT: same as uninterrupted" \
+    e2e same "$work/out_sft_reference" "$work/out_$name" metrics.jsonl \
+    rounds.jsonl reward_model.jsonl reward_steps.jsonl eval_samples.jsonl sft.jsonl
+  check "SIGTERM to the $target inside SFT: the same final weights" \
+    cmp -s "$work/out_sft_reference/policy.pt" "$work/out_$name/policy.pt"
 done
 
 # --- Refusals: exit 2, nothing changed. -----------------------------------
