@@ -94,11 +94,12 @@ class RewardTrainer {
   absl::Status ComputeGradient(const PreferenceBatch& pairs,
                                const MetaBatch* meta, RewardStepStats* stats);
 
-  // The learning-rate schedule of the steps from here on, counted from 0
-  // (a round's training). Until called: learning_rate, constant.
-  void StartSchedule(const LrSchedule& schedule) {
+  // The learning-rate schedule of the steps from here on, counted from
+  // `first_step` (0 at the start of a round's training; later when resumed
+  // inside it). Until called: learning_rate, constant.
+  void StartSchedule(const LrSchedule& schedule, int64_t first_step = 0) {
     schedule_ = schedule;
-    schedule_step_ = 0;
+    schedule_step_ = first_step;
   }
 
   ScalarModel& model() { return model_; }

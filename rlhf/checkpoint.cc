@@ -26,6 +26,24 @@ absl::Status WriteJsonLines(const std::string& path,
   return WriteFileAtomically(path, text);
 }
 
+// The epoch's sums as exact doubles (JSON keeps every bit of a double).
+nlohmann::json EpochTotalsToJson(const EpochTotals& totals) {
+  nlohmann::json sums = nlohmann::json::object();
+  for (const RewardStatField& f : kRewardStatFields) {
+    sums[f.step_key] = totals.sums.*f.member;
+  }
+  return {{"steps", totals.steps}, {"sums", sums}};
+}
+
+EpochTotals EpochTotalsFromJson(const nlohmann::json& json) {
+  EpochTotals totals;
+  totals.steps = json.at("steps").get<int64_t>();
+  for (const RewardStatField& f : kRewardStatFields) {
+    totals.sums.*f.member = json.at("sums").at(f.step_key).get<double>();
+  }
+  return totals;
+}
+
 nlohmann::json CountersOf(LearnerParts& learner, const PolicyCounters& counters,
                           const RunOutput& output, RunPosition at) {
   nlohmann::json log_lines = nlohmann::json::object();
@@ -43,8 +61,14 @@ nlohmann::json CountersOf(LearnerParts& learner, const PolicyCounters& counters,
       {"log_lines", log_lines},
       {"meta_set_size", learner.reward_data.meta.size()},
       {"random_state", "derived from the seed and the position"}};
-  // Only inside SFT (older checkpoints have no such key: SFT was over).
+  // Only inside SFT or a reward-model training (older checkpoints have no
+  // such keys: they were written at neither).
   if (at.inside_sft()) state["sft_steps_done"] = at.sft_steps_done;
+  if (at.inside_reward_training()) {
+    state["reward_steps_done"] = at.reward_steps_done;
+    state["reward_epoch_so_far"] =
+        EpochTotalsToJson(learner.reward_epoch_so_far);
+  }
   return state;
 }
 
@@ -200,7 +224,12 @@ absl::StatusOr<std::optional<RunPosition>> Restore(
   const nlohmann::json& state = c.state;
   RunPosition at{state.at("round").get<int>(),
                  state.at("iterations_done").get<int>(),
-                 state.value("sft_steps_done", -1)};
+                 state.value("sft_steps_done", -1),
+                 state.value("reward_steps_done", int64_t{-1})};
+  if (at.inside_reward_training() && ranks.learner()) {
+    learner.reward_epoch_so_far =
+        EpochTotalsFromJson(state.at("reward_epoch_so_far"));
+  }
   METARM_RETURN_IF_ERROR(CheckJob(in.job, c, at.round));
   METARM_RETURN_IF_ERROR(LoadModels(c, models));
   if (ranks.learner()) {

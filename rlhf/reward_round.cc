@@ -47,30 +47,56 @@ absl::StatusOr<std::vector<ResponseSet>> SampleMetaSet(const RunInputs& in,
 
 absl::Status TrainRewardModel(const RunInputs& in, int round,
                               Communicator& learners, ScalarModel& reward_model,
-                              LearnerParts& learner, RunOutput& output) {
+                              LearnerParts& learner, RunOutput& output,
+                              int64_t first_step,
+                              const RewardStepHook& after_step) {
   const RewardTraining& spec = in.job.reward_training();
-  if (learner.reward_trainer == nullptr || spec.restart_each_round()) {
+  // Resumed inside the training: the trainer and its weights are the
+  // checkpoint's.
+  const bool resumed = first_step > 0;
+  if (!resumed &&
+      (learner.reward_trainer == nullptr || spec.restart_each_round())) {
     METARM_RETURN_IF_ERROR(
         RestartRewardTrainer(in, learners, reward_model, learner));
   }
+  const int64_t per_epoch = RewardStepsPerEpoch(spec, learner.reward_data);
+  const int64_t total = spec.epochs() * per_epoch;
   // The schedule spans this round's steps (the warm-up again each round).
-  learner.reward_trainer->StartSchedule(LrScheduleOf(
-      spec.schedule(), spec.learning_rate(),
-      spec.epochs() * RewardStepsPerEpoch(spec, learner.reward_data)));
+  learner.reward_trainer->StartSchedule(
+      LrScheduleOf(spec.schedule(), spec.learning_rate(), total), first_step);
+  // Where the epoch in progress stood (its steps may all be done when the
+  // stop came before its line was written).
+  EpochTotals epoch_done =
+      resumed ? learner.reward_epoch_so_far : EpochTotals{};
+  const int first_epoch =
+      resumed ? static_cast<int>((first_step - epoch_done.steps) / per_epoch)
+              : 0;
   const bool writer = learners.rank() == 0;
   RewardStepStats means;
   int64_t steps = 0;
-  for (uint32_t epoch = 0; epoch < spec.epochs(); ++epoch) {
+  for (uint32_t epoch = first_epoch; epoch < spec.epochs(); ++epoch) {
     const nlohmann::json position = {{"round", round}, {"epoch", epoch + 1}};
     RewardStepObserver log_step =
         writer ? LogRewardSteps(*output.log, position) : nullptr;
+    // The epoch's totals so far, as TrainRewardEpoch sums them, for a
+    // checkpoint inside it.
+    EpochTotals so_far = epoch_done;
+    auto on_step = [&](int64_t step, const RewardStepStats& stats) {
+      if (log_step) METARM_RETURN_IF_ERROR(log_step(step, stats));
+      so_far.sums += stats;
+      ++so_far.steps;
+      const int64_t steps_done = epoch * per_epoch + so_far.steps;
+      if (steps_done == total) return absl::OkStatus();
+      return after_step(steps_done, so_far);
+    };
     METARM_ASSIGN_OR_RETURN(
         EpochTotals totals,
         TrainRewardEpoch(spec, in.streams.RewardDataOrder(round),
                          learner.reward_data, in.tokenizer, in.limits,
                          *learner.reward_trainer, learners,
-                         static_cast<int>(epoch), log_step),
+                         static_cast<int>(epoch), on_step, epoch_done),
         "round ", round, ", reward-model epoch ", epoch + 1);
+    epoch_done = EpochTotals{};
     means = totals.Means();
     steps = totals.steps;
     if (writer) {

@@ -178,15 +178,26 @@ absl::StatusOr<std::optional<int>> VoteOnStop(Communicator& group,
   return std::nullopt;
 }
 
-// What rank 0 says when the run stops at `at` for `signal` (a stop in
-// round 0 comes with "round 0: " in front).
+// Where a run stands, in words.
+std::string PositionText(const Job& job, RunPosition at) {
+  if (at.inside_sft()) {
+    return absl::StrFormat("inside round 0's SFT, %d of %d steps done",
+                           at.sft_steps_done, job.sft().steps());
+  }
+  if (at.inside_reward_training()) {
+    return absl::StrFormat(
+        "inside round %d's reward-model training, %d steps done", at.round,
+        at.reward_steps_done);
+  }
+  return absl::StrFormat("round %d, %d PPO iterations done", at.round,
+                         at.iterations_done);
+}
+
+// What rank 0 says when the run stops at `at` for `signal`.
 std::string StopMessage(const Job& job, int signal, RunPosition at) {
-  const std::string where =
-      at.inside_sft()
-          ? absl::StrFormat("inside SFT, %d of %d steps done",
-                            at.sft_steps_done, job.sft().steps())
-          : absl::StrFormat("after round %d, %d PPO iterations done", at.round,
-                            at.iterations_done);
+  const std::string where = at.inside_sft() || at.inside_reward_training()
+                                ? PositionText(job, at)
+                                : "after " + PositionText(job, at);
   return absl::StrFormat(
       "stopped by %s %s; the checkpoint is the newest in %s: run the same "
       "command again to continue",
@@ -215,23 +226,23 @@ absl::Status SafePoint(const RunInputs& in, const RankGroups& ranks,
   return StoppedBySignal(StopMessage(in.job, *signal, at));
 }
 
-// The learners' safe point inside SFT, after `steps_done` of its steps: a
-// stop signal that a learner has received stops SFT here, with a
-// checkpoint. Collective over the learners only: the rollout workers are
-// waiting for SFT's end, where they learn of the stop (StartRun).
-absl::Status SftSafePoint(const RunInputs& in, const RankGroups& ranks,
-                          RlhfModels& models, LearnerParts& learner,
-                          const PolicyCounters& counters, RunOutput& output,
-                          const StopSignals* stop, int steps_done) {
+// The learners' safe point inside SFT or a round's reward-model training,
+// at `at`: a stop signal that a learner has received stops the training
+// here, with a checkpoint. Collective over the learners only: the rollout
+// workers are waiting for the training's end, where they learn of the stop
+// (AgreeOnStatus in StartRun and RunRound).
+absl::Status LearnerSafePoint(const RunInputs& in, const RankGroups& ranks,
+                              RlhfModels& models, LearnerParts& learner,
+                              const PolicyCounters& counters, RunOutput& output,
+                              const StopSignals* stop, RunPosition at) {
   METARM_ASSIGN_OR_RETURN(
       std::optional<int> signal,
       VoteOnStop(*ranks.groups.learners, stop, /*blocked=*/false));
   if (!signal.has_value()) return absl::OkStatus();
-  const RunPosition at{0, 0, steps_done};
   METARM_RETURN_IF_ERROR(
       SaveRlhfCheckpoint(in.job, *ranks.groups.learners, models, learner,
                          counters, output, at),
-      "checkpoint inside SFT, ", steps_done, " steps done");
+      "checkpoint ", PositionText(in.job, at));
   return StoppedBySignal(StopMessage(in.job, *signal, at));
 }
 
@@ -255,8 +266,8 @@ absl::Status StartRun(const RunInputs& in, const RankGroups& ranks,
     sft = RunSft(in, *ranks.groups.learners, models.policy,
                  learner.sft_optimizer.get(), first_sft_step, output,
                  [&](int steps_done) {
-                   return SftSafePoint(in, ranks, models, learner, counters,
-                                       output, stop, steps_done);
+                   return LearnerSafePoint(in, ranks, models, learner, counters,
+                                           output, stop, {0, 0, steps_done});
                  });
     learner.sft_optimizer.reset();
   }
@@ -276,23 +287,53 @@ absl::Status StartRun(const RunInputs& in, const RankGroups& ranks,
                    /*round_end=*/true);
 }
 
-// One round from its `first` PPO iteration (0 unless resumed inside it):
-// meta set, reward model, PPO, evaluation, checkpoint.
+// The learners' half of a round's start: the meta set, the reward model
+// (from its step `first_reward_step`, 0 unless resumed inside its
+// training), PPO's learner on the first round.
+absl::Status TrainRoundRewardModel(const RunInputs& in, int round,
+                                   int64_t first_reward_step,
+                                   const RankGroups& ranks, RlhfModels& models,
+                                   LearnerParts& learner,
+                                   const PolicyCounters& counters,
+                                   RunOutput& output, const StopSignals* stop) {
+  // Resumed inside the training: the meta set is the checkpoint's.
+  if (first_reward_step == 0 && in.job.reward_training().mode() != VANILLA) {
+    METARM_ASSIGN_OR_RETURN(learner.reward_data.meta,
+                            SampleMetaSet(in, models.policy, round));
+  }
+  METARM_RETURN_IF_ERROR(TrainRewardModel(
+      in, round, *ranks.groups.learners, models.reward_model, learner, output,
+      first_reward_step,
+      [&](int64_t steps_done, const EpochTotals& epoch_so_far) {
+        learner.reward_epoch_so_far = epoch_so_far;
+        RunPosition at{round, 0};
+        at.reward_steps_done = steps_done;
+        return LearnerSafePoint(in, ranks, models, learner, counters, output,
+                                stop, at);
+      }));
+  if (learner.ppo == nullptr) {
+    learner.ppo = MakePpoLearner(in.job, ranks, models);
+  }
+  return absl::OkStatus();
+}
+
+// One round from its `first` PPO iteration (0 unless resumed inside it; a
+// run resumed inside the reward-model training starts it at
+// `first_reward_step`): meta set, reward model, PPO, evaluation, checkpoint.
 absl::Status RunRound(const RunInputs& in, int round, int first,
-                      const RankGroups& ranks, RlhfModels& models,
-                      LearnerParts& learner, PolicyCounters& counters,
-                      RunOutput& output, const StopSignals* stop) {
-  if (ranks.learner() && first == 0) {
-    if (in.job.reward_training().mode() != VANILLA) {
-      METARM_ASSIGN_OR_RETURN(learner.reward_data.meta,
-                              SampleMetaSet(in, models.policy, round));
+                      int64_t first_reward_step, const RankGroups& ranks,
+                      RlhfModels& models, LearnerParts& learner,
+                      PolicyCounters& counters, RunOutput& output,
+                      const StopSignals* stop) {
+  if (first == 0) {
+    absl::Status trained = absl::OkStatus();
+    if (ranks.learner()) {
+      trained = TrainRoundRewardModel(in, round, first_reward_step, ranks,
+                                      models, learner, counters, output, stop);
     }
-    METARM_RETURN_IF_ERROR(TrainRewardModel(in, round, *ranks.groups.learners,
-                                            models.reward_model, learner,
-                                            output));
-    if (learner.ppo == nullptr) {
-      learner.ppo = MakePpoLearner(in.job, ranks, models);
-    }
+    // The training's end, or its stop for a signal (the checkpoint
+    // written), on every rank: the rollout workers waited here.
+    METARM_RETURN_IF_ERROR(AgreeOnStatus(*ranks.groups.world, trained));
   }
   METARM_RETURN_IF_ERROR(
       SendWeights(ranks, *models.reward_model, counters.policy_version)
@@ -344,13 +385,7 @@ absl::StatusOr<std::optional<RunPosition>> FindResumePoint(
         absl::StrCat("--resume: no checkpoint in ", CheckpointRoot(in.job)));
   }
   if (ranks.groups.world->rank() == 0) {
-    const RunPosition p = **at;
-    const std::string where =
-        p.inside_sft()
-            ? absl::StrFormat("inside round 0's SFT, %d of %d steps done",
-                              p.sft_steps_done, in.job.sft().steps())
-            : absl::StrFormat("round %d, %d PPO iterations done", p.round,
-                              p.iterations_done);
+    const std::string where = PositionText(in.job, **at);
     std::cout << absl::StrFormat(
                      "metarm: resuming from the checkpoint in %s: %s\n",
                      CheckpointRoot(in.job), where)
@@ -377,10 +412,12 @@ absl::Status RunRounds(const RunInputs& in, std::optional<RunPosition> resumed,
   const RunPosition at = resumed.value_or(RunPosition{});
   const bool round_done = at.round == 0 || at.iterations_done >= iterations;
   int first = round_done ? 0 : at.iterations_done;
+  int64_t first_reward_step = std::max<int64_t>(0, at.reward_steps_done);
   for (int round = round_done ? at.round + 1 : at.round;
-       round <= static_cast<int>(in.job.rounds()); ++round, first = 0) {
-    METARM_RETURN_IF_ERROR(RunRound(in, round, first, ranks, models, learner,
-                                    counters, output, stop));
+       round <= static_cast<int>(in.job.rounds());
+       ++round, first = 0, first_reward_step = 0) {
+    METARM_RETURN_IF_ERROR(RunRound(in, round, first, first_reward_step, ranks,
+                                    models, learner, counters, output, stop));
   }
   if (ranks.writer()) METARM_RETURN_IF_ERROR(SaveFinalModels(in.job, models));
   return absl::OkStatus();
@@ -438,9 +475,12 @@ absl::Status RunRlhfJob(const Job& job, ProcessGroups& groups,
   absl::Status result = RunRounds(in, resumed, ranks, models, learner, counters,
                                   output, options.stop);
   if (IsStoppedBySignal(result)) {
-    // Every rank agreed to stop here and the checkpoint is written.
+    // Every rank agreed to stop here and the checkpoint is written. A stop
+    // is not an error: its message says where it stopped, without the
+    // context that errors gather on the way up.
     METARM_RETURN_IF_ERROR(groups.world->Barrier());
-    return result;
+    const std::string message(result.message());
+    return StoppedBySignal(message.substr(message.find("stopped by")));
   }
   if (!result.ok()) {
     // Other ranks may be waiting for this one in a collective: end the job.

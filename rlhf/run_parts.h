@@ -91,6 +91,10 @@ struct LearnerParts {
   std::unique_ptr<RewardTrainer> reward_trainer;
   std::unique_ptr<PpoLearner> ppo;
   RewardData reward_data;
+  // Inside a round's reward-model training, at a checkpoint written there:
+  // the totals of the epoch in progress (its line in reward_model.jsonl is
+  // their means).
+  EpochTotals reward_epoch_so_far;
 };
 
 struct PolicyCounters {
@@ -113,13 +117,18 @@ struct RunOutput {
 // Round 0 is after SFT (the reference and the original pairs made); a round
 // with all its iterations done has been evaluated too. A run stopped inside
 // SFT is at round 0 with `sft_steps_done` >= 0: that many of sft.steps done,
-// no reference and no pairs yet.
+// no reference and no pairs yet; one stopped inside a round's reward-model
+// training has `reward_steps_done` >= 0.
 struct RunPosition {
   int round = 0;
   int iterations_done = 0;
   int sft_steps_done = -1;  // -1: SFT is over (or the run is past round 0)
+  // >= 0: stopped inside `round`'s reward-model training after that many of
+  // its steps (over all its epochs); no PPO iteration of the round done.
+  int64_t reward_steps_done = -1;
 
   bool inside_sft() const { return sft_steps_done >= 0; }
+  bool inside_reward_training() const { return reward_steps_done >= 0; }
 };
 
 }  // namespace metarm

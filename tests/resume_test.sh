@@ -9,7 +9,8 @@
 #  - SIGTERM to one rank, or SIGUSR1 to mpirun, stops the run at its next
 #    safe point with a checkpoint and exit 3; run again, it ends as the
 #    uninterrupted run did; the same inside a long SFT, where SIGTERM to
-#    mpirun (with odls_base_sigkill_timeout 3) reaches the ranks too;
+#    mpirun (with odls_base_sigkill_timeout 3) reaches the ranks too, and
+#    inside a round's reward-model training;
 #  - a corrupt checkpoint, a changed job file and --resume without a
 #    checkpoint are refused with exit 2 and nothing in the folder changes;
 #  - non-finite updates stop the job after ppo.max_skipped_updates;
@@ -74,6 +75,32 @@ start_in_background() {
 
 # rank_pids JOB [RANK]: the pids of the job's ranks (of world rank RANK).
 rank_pids() { job_pids "$work/$1.pbtxt" metarm_train "${2:-}"; }
+
+# signal_run NAME SIGNAL TARGET LOG LINES [MPIRUN_FLAGS...]: runs job NAME in
+# the background until LOG (a file of its output folder) has LINES lines,
+# sends SIGNAL to learner 1 (TARGET learner) or to mpirun itself (TARGET
+# mpirun), waits for the end; sets code and out.
+signal_run() {
+  local name=$1 signal=$2 target=$3 log=$4 lines=$5
+  shift 5
+  ( timeout --kill-after=5 300 "$mpirun_local" "$@" -np 3 "$trainer" \
+      --job="$work/$name.pbtxt" --threads_per_rank=1 >"$work/$name.log" 2>&1
+    echo $? >"$work/$name.code" ) &
+  for _ in $(seq 600); do
+    [[ -s "$work/out_$name/$log" ]] &&
+      (( $(wc -l <"$work/out_$name/$log") >= lines )) && break
+    sleep 0.05
+  done
+  if [[ "$target" == learner ]]; then
+    kill -"$signal" "$(rank_pids "$name" 1)"
+  else
+    # mpirun itself, not the timeout or shell around it.
+    kill -"$signal" $(job_pids "$work/$name.pbtxt" mpirun)
+  fi
+  wait
+  code=$(cat "$work/$name.code")
+  out=$(cat "$work/$name.log")
+}
 
 write_job reference
 run reference
@@ -166,22 +193,7 @@ for how in "SIGTERM learner" "SIGUSR1 mpirun"; do
     "${schedules[@]}" ppo_extra="$ppo_schedule" \
     extra="checkpoint { every_iterations: 0 keep_last: 2 } logging { progress: false }" \
     >"$work/$name.pbtxt"
-  ( timeout --kill-after=5 300 "$mpirun_local" -np 3 "$trainer" \
-      --job="$work/$name.pbtxt" --threads_per_rank=1 >"$work/$name.log" 2>&1
-    echo $? >"$work/$name.code" ) &
-  for _ in $(seq 600); do
-    [[ -s "$work/out_$name/metrics.jsonl" ]] && break
-    sleep 0.05
-  done
-  if [[ "$target" == learner ]]; then
-    kill -TERM "$(rank_pids "$name" 1)"
-  else
-    # mpirun itself, not the timeout or shell around it.
-    kill -USR1 $(job_pids "$work/$name.pbtxt" mpirun)
-  fi
-  wait
-  code=$(cat "$work/$name.code")
-  out=$(cat "$work/$name.log")
+  signal_run "$name" "$signal" "$target" metrics.jsonl 1
   stopped_at=$(grep -o "stopped by $signal after round [0-9]*, [0-9]* PPO iterations done" <<<"$out")
   echo "$signal to the $target: ${stopped_at:-no stop message}, exit $code"
   check "$signal to the $target: exit 3" test "$code" -eq 3
@@ -215,23 +227,8 @@ for target in learner mpirun; do
   sed "s|out_sft_reference|out_$name|" "$work/sft_reference.pbtxt" >"$work/$name.pbtxt"
   mca=()
   [[ "$target" == mpirun ]] && mca=(--mca odls_base_sigkill_timeout 3)
-  ( timeout --kill-after=5 300 "$mpirun_local" "${mca[@]}" -np 3 "$trainer" \
-      --job="$work/$name.pbtxt" --threads_per_rank=1 >"$work/$name.log" 2>&1
-    echo $? >"$work/$name.code" ) &
-  for _ in $(seq 600); do
-    [[ -s "$work/out_$name/sft.jsonl" ]] &&
-      (( $(wc -l <"$work/out_$name/sft.jsonl") >= 20 )) && break
-    sleep 0.05
-  done
-  if [[ "$target" == learner ]]; then
-    kill -TERM "$(rank_pids "$name" 1)"
-  else
-    kill -TERM $(job_pids "$work/$name.pbtxt" mpirun)
-  fi
-  wait
-  code=$(cat "$work/$name.code")
-  out=$(cat "$work/$name.log")
-  stopped_at=$(grep -o "stopped by SIGTERM inside SFT, [0-9]* of 1200 steps done" <<<"$out")
+  signal_run "$name" TERM "$target" sft.jsonl 20 "${mca[@]}"
+  stopped_at=$(grep -o "stopped by SIGTERM inside round 0's SFT, [0-9]* of 1200 steps done" <<<"$out")
   echo "SIGTERM to the $target inside SFT: ${stopped_at:-no stop message}, exit $code"
   if [[ "$target" == learner ]]; then
     check "SIGTERM to a learner inside SFT: exit 3" test "$code" -eq 3
@@ -246,12 +243,50 @@ for target in learner mpirun; do
   run "$name"
   check "SIGTERM to the $target inside SFT: the resumed run exits 0" test "$code" -eq 0
   check "SIGTERM to the $target inside SFT: it resumed inside SFT" \
-    has "resuming from the checkpoint in $work/out_$name/checkpoints: inside round 0's SFT, ${stopped_at#*SFT, }"
+    has "resuming from the checkpoint in $work/out_$name/checkpoints: ${stopped_at#stopped by SIGTERM }"
   check "SIGTERM to the $target inside SFT: same as uninterrupted" \
     e2e same "$work/out_sft_reference" "$work/out_$name" metrics.jsonl \
     rounds.jsonl reward_model.jsonl reward_steps.jsonl eval_samples.jsonl sft.jsonl
   check "SIGTERM to the $target inside SFT: the same final weights" \
     cmp -s "$work/out_sft_reference/policy.pt" "$work/out_$name/policy.pt"
+done
+
+# --- Pre-emption inside a round's reward-model training. ------------------
+# A safe point after every reward-model step: SIGTERM to learner 1 stops the
+# training there with a checkpoint (the reward model, its optimizer, the
+# meta set and the epoch's running totals) and exit 3; resumed, the run ends
+# as the uninterrupted one did. Two shapes: 7 steps an epoch for 40 epochs,
+# stopped in round 2 (the PPO learner exists by then), usually inside an
+# epoch; and 1 step an epoch for 300 epochs, where every stop falls at an
+# epoch's end, before its line in reward_model.jsonl.
+for shape in "inside_epoch 16 40 2" "epoch_end 64 300 1"; do
+  read -r where batch epochs round <<<"$shape"
+  name="stop_rm_$where"
+  e2e job rlhf_tiny name="$name" seed=5 output_dir="$work/out_${name}_reference" \
+    learners=2 rollouts=1 task=sort eval_prompts=16 sft_steps=30 rounds=2 \
+    "${schedules[@]}" ppo_extra="$ppo_schedule" \
+    extra="checkpoint { every_iterations: 0 keep_last: 2 } logging { progress: false }" |
+    sed "s/batch_size: 16 meta_batch_size/batch_size: $batch meta_batch_size/; s/epochs: 1\$/epochs: $epochs/" \
+      >"$work/${name}_reference.pbtxt"
+  run "${name}_reference"
+  check "the $where reference run exits 0" test "$code" -eq 0
+  sed "s|out_${name}_reference|out_$name|" "$work/${name}_reference.pbtxt" >"$work/$name.pbtxt"
+  # A step of round $round, some way into its training.
+  before=$(grep -c "\"round\":$((round - 1))," "$work/out_${name}_reference/reward_steps.jsonl")
+  signal_run "$name" TERM learner reward_steps.jsonl $((before + 37))
+  stopped_at=$(grep -o "stopped by SIGTERM inside round $round's reward-model training, [0-9]* steps done" <<<"$out")
+  echo "SIGTERM to a learner in the reward-model training ($where): ${stopped_at:-no stop message}, exit $code"
+  check "SIGTERM in the reward-model training ($where): exit 3" test "$code" -eq 3
+  check "SIGTERM in the reward-model training ($where): it says where it stopped" test -n "$stopped_at"
+  run "$name"
+  check "SIGTERM in the reward-model training ($where): the resumed run exits 0" test "$code" -eq 0
+  check "SIGTERM in the reward-model training ($where): it resumed there" \
+    has "resuming from the checkpoint in $work/out_$name/checkpoints: ${stopped_at#stopped by SIGTERM }"
+  check "SIGTERM in the reward-model training ($where): same as uninterrupted" \
+    e2e same "$work/out_${name}_reference" "$work/out_$name" metrics.jsonl \
+    rounds.jsonl reward_model.jsonl reward_steps.jsonl eval_samples.jsonl sft.jsonl
+  check "SIGTERM in the reward-model training ($where): the same final weights" \
+    cmp -s "$work/out_${name}_reference/policy.pt" "$work/out_$name/policy.pt"
 done
 
 # --- Refusals: exit 2, nothing changed. -----------------------------------

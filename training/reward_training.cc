@@ -42,7 +42,7 @@ absl::StatusOr<EpochTotals> TrainRewardEpoch(
     const RewardTraining& spec, uint64_t seed, const RewardData& data,
     const Tokenizer& tokenizer, const SequenceLimits& limits,
     RewardTrainer& trainer, Communicator& learners, int epoch,
-    const RewardStepObserver& on_step) {
+    const RewardStepObserver& on_step, EpochTotals done) {
   const int64_t n = spec.batch_size();
   const int64_t m = spec.meta_batch_size();
   std::vector<int64_t> order =
@@ -51,9 +51,9 @@ absl::StatusOr<EpochTotals> TrainRewardEpoch(
       data.meta.empty() ? std::vector<int64_t>()
                         : Permutation(static_cast<int64_t>(data.meta.size()),
                                       seed, 2 + 2 * epoch);
-  EpochTotals totals;
+  EpochTotals totals = done;
   const int64_t steps = RewardStepsPerEpoch(spec, data);
-  for (int64_t step = 0; step < steps; ++step) {
+  for (int64_t step = done.steps; step < steps; ++step) {
     std::vector<int64_t> global(order.begin() + step * n,
                                 order.begin() + (step + 1) * n);
     PreferenceBatch pairs = MakePreferenceBatch(

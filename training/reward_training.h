@@ -65,20 +65,22 @@ struct EpochTotals {
   }
 };
 
-// Steps over the training pairs in a seeded order, n = spec.batch_size a
-// step; the meta set (if any) cycles in batches of spec.meta_batch_size.
-// `on_step`, when given, sees every step's statistics (for the per-step
-// logs); an error from it stops the epoch.
 // Steps an epoch takes: whole batches of spec.batch_size pairs.
 int64_t RewardStepsPerEpoch(const RewardTraining& spec, const RewardData& data);
 
+// Steps over the training pairs in a seeded order, n = spec.batch_size a
+// step; the meta set (if any) cycles in batches of spec.meta_batch_size.
+// `on_step`, when given, sees every step's statistics (for the per-step
+// logs); an error from it stops the epoch. `done`: the epoch's steps already
+// taken (a run resumed inside the epoch); training continues at step
+// done.steps and the totals returned include done's.
 using RewardStepObserver =
     std::function<absl::Status(int64_t step, const RewardStepStats& stats)>;
 absl::StatusOr<EpochTotals> TrainRewardEpoch(
     const RewardTraining& spec, uint64_t seed, const RewardData& data,
     const Tokenizer& tokenizer, const SequenceLimits& limits,
     RewardTrainer& trainer, Communicator& learners, int epoch,
-    const RewardStepObserver& on_step = nullptr);
+    const RewardStepObserver& on_step = nullptr, EpochTotals done = {});
 
 // An observer that appends one line per step to kRewardStepLog of `log`:
 // the step's Bradley-Terry loss and accuracy and the MetaRM diagnostics
