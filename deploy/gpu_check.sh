@@ -160,6 +160,23 @@ rlhf_job() {
 rlhf_job separate 2 SEPARATE MPI
 rlhf_job colocated 1 COLOCATED AUTO
 
+# The memory plan against the GPU, as the CUDA driver reports its memory:
+# the separate job with a rollout batch no GPU holds is refused (exit 2),
+# the message naming cuda:0's memory. (The dry run has no GPU to ask.)
+if [ $cpu = 0 ]; then
+  step_start=$(date +%s)
+  sed 's/rollout_batch_size: [0-9]*/rollout_batch_size: 3999999996/' \
+    "$out/separate.pbtxt" >"$out/too_big.pbtxt"
+  "$METARM_MPIRUN" "${mpirun_args[@]}" -np 1 "$build/metarm_train" \
+    --job="$out/too_big.pbtxt" --validate_only >"$out/too_big.log" 2>&1
+  code=$?
+  limit=$(grep -o "cuda:0's memory ([^)]*)" "$out/too_big.log" | head -1)
+  ok=0
+  [ $code -eq 2 ] && [ -n "$limit" ] && ok=1
+  record "memory plan against the GPU: a job too big for it is refused" $ok \
+    $(( $(date +%s) - step_start )) "exit $code; ${limit:-no GPU memory named (see $out/too_big.log)}"
+fi
+
 # --- 4. the benchmarks --------------------------------------------------------
 step_start=$(date +%s)
 # The shapes both sides share; the C++ side's own: its GEMM peak, and the

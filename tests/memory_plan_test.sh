@@ -7,6 +7,8 @@
 #    "n_layer": 10**12; by --validate_only and by a real run alike (which
 #    then leaves no output folder);
 #  - --memory_limit_gib is the limit when given; a negative one exits 2;
+#  - a job on CUDA is planned against its GPU's share (--device_memory_gib
+#    here, where no GPU is), a CPU rank is not;
 #  - the estimate against the measured peak: three job shapes (a smaller one
 #    in bf16) on one rank, the rank's peak resident memory (/usr/bin/time)
 #    less that of a tiny job (the libraries' own footprint), within a
@@ -74,6 +76,29 @@ check "it says why" has "--memory_limit_gib must be 0"
 run flag --validate_only
 check "the tiny job fits: exit 0" test "$code" -eq 0
 check "the plan is printed" has "memory per rank (estimate; limit"
+
+# --- The GPU's memory. ------------------------------------------------------
+# A job on CUDA is planned against its GPU's share: --device_memory_gib
+# (here, a machine without a GPU), else what the CUDA driver reports.
+tiny_job gpu 's/^topology {/topology { device: "cuda:0"/' >"$work/gpu.pbtxt"
+run gpu --validate_only --device_memory_gib=0.001
+check "a CUDA job, --device_memory_gib=0.001: exit 2" test "$code" -eq 2
+check "the GPU's share is the limit, named" \
+  has "a rank may use 1.0 MiB (--device_memory_gib (cuda:0's memory) / 1 ranks on it)"
+run gpu --validate_only --device_memory_gib=80
+check "a CUDA job, --device_memory_gib=80: exit 0" test "$code" -eq 0
+check "planned against the GPU's 80 GiB" has "memory per rank (estimate; limit 80 GiB)"
+run gpu --validate_only --device_memory_gib=-1
+check "--device_memory_gib=-1: exit 2" test "$code" -eq 2
+check "it says why" has "--device_memory_gib must be 0"
+if [[ ! -e /dev/nvidiactl ]]; then
+  run gpu --validate_only
+  check "a CUDA job, no driver here: valid (exit 0)" test "$code" -eq 0
+  check "it says the GPU's memory is unknown here" \
+    has "no CUDA driver here (libcuda.so.1): its memory plan is checked against this machine's memory only"
+fi
+run flag --device_memory_gib=0.001
+check "a CPU rank is not limited by --device_memory_gib: the run exits 0" test "$code" -eq 0
 
 # --- The estimate against the measured peak. ------------------------------
 peak_mib() {  # peak_mib JOB: the rank's peak resident memory, MiB; its

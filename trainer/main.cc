@@ -44,6 +44,10 @@ ABSL_FLAG(double, memory_limit_gib, 0,
           "The memory one rank may use, in GiB: a job whose memory plan "
           "needs more is refused (exit 2). 0: this machine's memory divided "
           "by the ranks on it.");
+ABSL_FLAG(double, device_memory_gib, 0,
+          "The memory of the GPU each CUDA rank computes on, in GiB, shared "
+          "by the ranks on that GPU: a job whose memory plan needs more than "
+          "its share is refused (exit 2). 0: what the CUDA driver reports.");
 ABSL_FLAG(int, threads_per_rank, 0,
           "LibTorch threads per rank; 0 sizes them from the node's cores.");
 
@@ -85,6 +89,15 @@ int main(int argc, char** argv) {
       std::cerr << "metarm_train: --memory_limit_gib must be 0 (this "
                    "machine's memory / its ranks) or positive, got "
                 << options.memory_limit_gib << "\n";
+    }
+    return metarm::kExitBadInput;
+  }
+  options.device_memory_gib = absl::GetFlag(FLAGS_device_memory_gib);
+  if (!(options.device_memory_gib >= 0)) {
+    if (rank == 0) {
+      std::cerr << "metarm_train: --device_memory_gib must be 0 (what the "
+                   "CUDA driver reports) or positive, got "
+                << options.device_memory_gib << "\n";
     }
     return metarm::kExitBadInput;
   }

@@ -20,6 +20,7 @@
 #include "trainer/reward_model_job.h"
 #include "training/job_options.h"
 #include "training/memory_plan.h"
+#include "util/cuda_device_memory.h"
 #include "util/device_spec.h"
 #include "util/status_macros.h"
 #include "util/stop_signals.h"
@@ -71,21 +72,108 @@ absl::Status CheckJobData(const Job& job) {
   return LoadFileData(job, *tokenizer).status();
 }
 
+// What one rank may use, and where that figure comes from (for messages).
+struct RankLimit {
+  double bytes = 0;
+  std::string source;
+};
+
+// What a rank computing on the CPU may use: a share of this machine's
+// memory among `ranks_here` ranks (`ranks_are` says whose, for the message).
+RankLimit HostLimit(const TrainerOptions& options, int ranks_here,
+                    const std::string& ranks_are) {
+  return {RankMemoryLimit(options.memory_limit_gib, ranks_here),
+          options.memory_limit_gib > 0
+              ? "--memory_limit_gib"
+              : absl::StrCat("this machine's memory / ", ranks_are, " ",
+                             ranks_here, " ranks; --memory_limit_gib sets it")};
+}
+
+// What a rank computing on CUDA device `index` may use: the device's memory
+// (--device_memory_gib, else the driver's figure) shared by the `sharing`
+// ranks that compute on it (at least 1).
+absl::StatusOr<RankLimit> DeviceLimit(const TrainerOptions& options, int index,
+                                      int sharing) {
+  sharing = std::max(1, sharing);
+  const std::string device = absl::StrCat("cuda:", index);
+  const std::string shared = absl::StrCat(" / ", sharing, " ranks on it");
+  if (options.device_memory_gib > 0) {
+    return RankLimit{
+        options.device_memory_gib * (1 << 30) / sharing,
+        absl::StrCat("--device_memory_gib (", device, "'s memory)", shared)};
+  }
+  METARM_ASSIGN_OR_RETURN(const double bytes, CudaDeviceTotalBytes(index),
+                          "the memory of ", device,
+                          " (--device_memory_gib gives it)");
+  return RankLimit{bytes / sharing,
+                   absl::StrCat(device, "'s memory (", FormatBytes(bytes), ")",
+                                shared, "; --device_memory_gib sets it")};
+}
+
+// How many of a node's `local_ranks` ranks compute on `device` ("cuda:N")
+// under `spec` where this process sees `cuda_devices` devices.
+int RanksOnDevice(const DeviceSpec& spec, int local_ranks, int cuda_devices,
+                  const std::string& device) {
+  int sharing = 0;
+  for (int rank = 0; rank < local_ranks; ++rank) {
+    absl::StatusOr<std::string> name = ResolveDevice(spec, rank, cuda_devices);
+    if (name.ok() && *name == device) ++sharing;
+  }
+  return sharing;
+}
+
 // The job's memory plan (training/memory_plan.h), printed when `print`,
-// against what one of `ranks_here` ranks on this machine may use
-// (`ranks_are` says whose ranks they are, for the message).
-absl::Status CheckJobMemory(const Job& job, const TrainerOptions& options,
-                            int ranks_here, const std::string& ranks_are,
+// against what one rank may use.
+absl::Status CheckJobMemory(const Job& job, const RankLimit& limit,
                             bool print) {
   METARM_ASSIGN_OR_RETURN(MemoryPlan plan, PlanJobMemory(job));
-  const double limit = RankMemoryLimit(options.memory_limit_gib, ranks_here);
-  if (print) std::cout << FormatMemoryPlan(plan, limit) << std::flush;
-  return CheckMemoryPlan(
-      plan, limit,
-      options.memory_limit_gib > 0
-          ? "--memory_limit_gib"
-          : absl::StrCat("this machine's memory / ", ranks_are, " ", ranks_here,
-                         " ranks; --memory_limit_gib sets it"));
+  if (print) std::cout << FormatMemoryPlan(plan, limit.bytes) << std::flush;
+  return CheckMemoryPlan(plan, limit.bytes, limit.source);
+}
+
+// A running rank's limit: its GPU's share when it computes on one, else its
+// share of this machine's memory among the node's `node_ranks`.
+absl::StatusOr<RankLimit> RunningRankLimit(const Job& job,
+                                           const TrainerOptions& options,
+                                           torch::Device device,
+                                           int node_ranks) {
+  if (!device.is_cuda()) return HostLimit(options, node_ranks, "its");
+  METARM_ASSIGN_OR_RETURN(DeviceSpec spec,
+                          ParseDeviceSpec(job.topology().device()));
+  const std::string name = absl::StrCat("cuda:", device.index());
+  return DeviceLimit(
+      options, device.index(),
+      RanksOnDevice(spec, node_ranks,
+                    static_cast<int>(torch::cuda::device_count()), name));
+}
+
+// --validate_only's limit: as if every rank of the job ran on this machine
+// (mpirun_local); on a GPU when the job asks for CUDA (or says auto where
+// this process sees a GPU) and the device's memory is known (the driver, or
+// --device_memory_gib on a machine without one); else this machine's memory.
+RankLimit ValidationLimit(const Job& job, const TrainerOptions& options,
+                          int ranks, bool print) {
+  const RankLimit host = HostLimit(options, ranks, "the job's");
+  absl::StatusOr<DeviceSpec> spec = ParseDeviceSpec(job.topology().device());
+  const int cuda_devices = static_cast<int>(torch::cuda::device_count());
+  const bool on_cuda =
+      spec.ok() && (spec->kind == DeviceSpec::Kind::kCuda ||
+                    (spec->kind == DeviceSpec::Kind::kAuto &&
+                     (cuda_devices > 0 || options.device_memory_gib > 0)));
+  if (!on_cuda) return host;
+  // One rank per GPU with "cuda" or auto; every rank of the node on device
+  // N with "cuda:N".
+  const int index = std::max(0, spec->index);
+  const int sharing = spec->index >= 0 ? ranks : 1;
+  absl::StatusOr<RankLimit> device = DeviceLimit(options, index, sharing);
+  if (device.ok()) return *device;
+  if (print) {
+    std::cout << "metarm: the job computes on CUDA, but "
+              << device.status().message()
+              << ": its memory plan is checked against this machine's "
+                 "memory only\n";
+  }
+  return host;
 }
 
 // Loads the job on every rank. The world-size check is skipped only for
@@ -122,8 +210,9 @@ int RunJob(const TrainerOptions& options) {
       if (world_rank == 0) std::cerr << data.message() << "\n";
       return kExitBadInput;
     }
-    absl::Status fits =
-        CheckJobMemory(*job, options, ranks, "the job's", world_rank == 0);
+    absl::Status fits = CheckJobMemory(
+        *job, ValidationLimit(*job, options, ranks, world_rank == 0),
+        world_rank == 0);
     if (!fits.ok()) {
       if (world_rank == 0) std::cerr << "metarm: " << fits.message() << "\n";
       return kExitBadInput;
@@ -162,9 +251,12 @@ int RunJob(const TrainerOptions& options) {
     MpiEnvironment::FailJob(layout.status().ToString(), kExitFailure);
   if (world_rank == 0) std::cout << FormatLayout(*job, *layout) << std::flush;
   // Before any model is built: a job that cannot fit is bad input.
-  absl::Status fits = AgreeOnStatus(
-      *groups->world, CheckJobMemory(*job, options, groups->node->size(), "its",
-                                     world_rank == 0));
+  absl::Status fits = AgreeOnStatus(*groups->world, [&]() -> absl::Status {
+    METARM_ASSIGN_OR_RETURN(
+        RankLimit limit, RunningRankLimit(*job, options, groups->routing.device,
+                                          groups->node->size()));
+    return CheckJobMemory(*job, limit, world_rank == 0);
+  }());
   if (!fits.ok()) {
     if (world_rank == 0) std::cerr << "metarm: " << fits.message() << "\n";
     return IsBadInput(fits) ? kExitBadInput : kExitFailure;

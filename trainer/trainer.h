@@ -48,6 +48,9 @@ struct TrainerOptions {
   // The memory one rank may use, in GiB; 0: this machine's memory (or its
   // cgroup's limit) divided by the ranks on it (training/memory_plan.h).
   double memory_limit_gib = 0;
+  // The memory of the GPU a CUDA rank computes on, in GiB, shared by the
+  // ranks on that GPU; 0: what the CUDA driver reports.
+  double device_memory_gib = 0;
 };
 
 // InvalidArgument naming the flag when --device or --comm_backend is

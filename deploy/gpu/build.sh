@@ -202,7 +202,7 @@ for index in "${!programs[@]}"; do
   g++ -o "$out/${programs[$index]}" "$(object_of "${mains[$index]}")" "$out/libmetarm.a" \
     -L"$TORCH_DIR/lib" -L"$deps_lib" -L"$cudart_lib" -L"$nccl_lib" \
     "${torch_libs[@]}" "$(library_file "$nccl_lib" nccl)" "$(library_file "$cudart_lib" cudart)" \
-    "${deps_libs[@]}" -lpthread \
+    "${deps_libs[@]}" -lpthread -ldl \
     -Wl,-rpath,"$TORCH_DIR/lib:$deps_lib:$cudart_lib:$nccl_lib" ||
     { echo "gpu/build: linking ${programs[$index]} failed" >&2; exit 1; }
 done
