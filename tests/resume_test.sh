@@ -51,11 +51,12 @@ run() {  # run JOB [FLAGS...]: in the foreground
 
 # The same outputs as the uninterrupted run: every log line (without the
 # timings) and the final weights' bytes.
-same_as_reference() {  # same_as_reference OUT_DIR
-  e2e same "$work/out_reference" "$1" metrics.jsonl rounds.jsonl \
-    reward_model.jsonl reward_steps.jsonl eval_samples.jsonl sft.jsonl &&
-    cmp -s "$work/out_reference/policy.pt" "$1/policy.pt"
+same_outputs() {  # same_outputs REFERENCE_DIR OUT_DIR
+  e2e same "$1" "$2" metrics.jsonl rounds.jsonl reward_model.jsonl \
+    reward_steps.jsonl eval_samples.jsonl sft.jsonl &&
+    cmp -s "$1/policy.pt" "$2/policy.pt"
 }
+same_as_reference() { same_outputs "$work/out_reference" "$1"; }
 
 fingerprint() {  # every file of a folder with its checksum
   (cd "$1" && find . -type f -print0 | sort -z | xargs -0 md5sum)
@@ -244,11 +245,8 @@ for target in learner mpirun; do
   check "SIGTERM to the $target inside SFT: the resumed run exits 0" test "$code" -eq 0
   check "SIGTERM to the $target inside SFT: it resumed inside SFT" \
     has "resuming from the checkpoint in $work/out_$name/checkpoints: ${stopped_at#stopped by SIGTERM }"
-  check "SIGTERM to the $target inside SFT: same as uninterrupted" \
-    e2e same "$work/out_sft_reference" "$work/out_$name" metrics.jsonl \
-    rounds.jsonl reward_model.jsonl reward_steps.jsonl eval_samples.jsonl sft.jsonl
-  check "SIGTERM to the $target inside SFT: the same final weights" \
-    cmp -s "$work/out_sft_reference/policy.pt" "$work/out_$name/policy.pt"
+  check "SIGTERM to the $target inside SFT: same logs and weights as uninterrupted" \
+    same_outputs "$work/out_sft_reference" "$work/out_$name"
 done
 
 # --- Pre-emption inside a round's reward-model training. ------------------
@@ -282,11 +280,8 @@ for shape in "inside_epoch 16 40 2" "epoch_end 64 300 1"; do
   check "SIGTERM in the reward-model training ($where): the resumed run exits 0" test "$code" -eq 0
   check "SIGTERM in the reward-model training ($where): it resumed there" \
     has "resuming from the checkpoint in $work/out_$name/checkpoints: ${stopped_at#stopped by SIGTERM }"
-  check "SIGTERM in the reward-model training ($where): same as uninterrupted" \
-    e2e same "$work/out_${name}_reference" "$work/out_$name" metrics.jsonl \
-    rounds.jsonl reward_model.jsonl reward_steps.jsonl eval_samples.jsonl sft.jsonl
-  check "SIGTERM in the reward-model training ($where): the same final weights" \
-    cmp -s "$work/out_${name}_reference/policy.pt" "$work/out_$name/policy.pt"
+  check "SIGTERM in the reward-model training ($where): same logs and weights as uninterrupted" \
+    same_outputs "$work/out_${name}_reference" "$work/out_$name"
 done
 
 # --- Refusals: exit 2, nothing changed. -----------------------------------

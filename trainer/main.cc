@@ -51,6 +51,23 @@ ABSL_FLAG(double, device_memory_gib, 0,
 ABSL_FLAG(int, threads_per_rank, 0,
           "LibTorch threads per rank; 0 sizes them from the node's cores.");
 
+namespace {
+
+// False, with rank 0 saying why, unless `value` is 0 (which means
+// `zero_means`) or positive (NaN is neither).
+template <typename Number>
+bool FlagIsZeroOrPositive(const char* name, Number value,
+                          const char* zero_means, int rank) {
+  if (value >= 0) return true;
+  if (rank == 0) {
+    std::cerr << "metarm_train: --" << name << " must be 0 (" << zero_means
+              << ") or positive, got " << value << "\n";
+  }
+  return false;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   metarm::MpiEnvironment mpi(&argc, &argv);
   const int rank = metarm::MpiEnvironment::WorldRank();
@@ -75,30 +92,14 @@ int main(int argc, char** argv) {
   options.print_world_size = absl::GetFlag(FLAGS_print_world_size);
   options.print_output_dir = absl::GetFlag(FLAGS_print_output_dir);
   options.threads_per_rank = absl::GetFlag(FLAGS_threads_per_rank);
-  if (options.threads_per_rank < 0) {
-    if (rank == 0) {
-      std::cerr << "metarm_train: --threads_per_rank must be 0 (sized from "
-                   "the node's cores) or positive, got "
-                << options.threads_per_rank << "\n";
-    }
-    return metarm::kExitBadInput;
-  }
   options.memory_limit_gib = absl::GetFlag(FLAGS_memory_limit_gib);
-  if (!(options.memory_limit_gib >= 0)) {
-    if (rank == 0) {
-      std::cerr << "metarm_train: --memory_limit_gib must be 0 (this "
-                   "machine's memory / its ranks) or positive, got "
-                << options.memory_limit_gib << "\n";
-    }
-    return metarm::kExitBadInput;
-  }
   options.device_memory_gib = absl::GetFlag(FLAGS_device_memory_gib);
-  if (!(options.device_memory_gib >= 0)) {
-    if (rank == 0) {
-      std::cerr << "metarm_train: --device_memory_gib must be 0 (what the "
-                   "CUDA driver reports) or positive, got "
-                << options.device_memory_gib << "\n";
-    }
+  if (!FlagIsZeroOrPositive("threads_per_rank", options.threads_per_rank,
+                            "sized from the node's cores", rank) ||
+      !FlagIsZeroOrPositive("memory_limit_gib", options.memory_limit_gib,
+                            "this machine's memory / its ranks", rank) ||
+      !FlagIsZeroOrPositive("device_memory_gib", options.device_memory_gib,
+                            "what the CUDA driver reports", rank)) {
     return metarm::kExitBadInput;
   }
   options.resume = absl::GetFlag(FLAGS_resume);
