@@ -230,14 +230,16 @@ absl::Status SafePoint(const RunInputs& in, const RankGroups& ranks,
 // at `at`: a stop signal that a learner has received stops the training
 // here, with a checkpoint. Collective over the learners only: the rollout
 // workers are waiting for the training's end, where they learn of the stop
-// (AgreeOnStatus in StartRun and RunRound).
+// (AgreeOnStatus in StartRun and RunRound). Not while the policy's updates
+// are being skipped (as at SafePoint).
 absl::Status LearnerSafePoint(const RunInputs& in, const RankGroups& ranks,
                               RlhfModels& models, LearnerParts& learner,
                               const PolicyCounters& counters, RunOutput& output,
                               const StopSignals* stop, RunPosition at) {
   METARM_ASSIGN_OR_RETURN(
       std::optional<int> signal,
-      VoteOnStop(*ranks.groups.learners, stop, /*blocked=*/false));
+      VoteOnStop(*ranks.groups.learners, stop,
+                 /*blocked=*/counters.skipped_in_a_row > 0));
   if (!signal.has_value()) return absl::OkStatus();
   METARM_RETURN_IF_ERROR(
       SaveRlhfCheckpoint(in.job, *ranks.groups.learners, models, learner,
