@@ -78,13 +78,9 @@ absl::Status TrainRewardModel(const RunInputs& in, int round,
     const nlohmann::json position = {{"round", round}, {"epoch", epoch + 1}};
     RewardStepObserver log_step =
         writer ? LogRewardSteps(*output.log, position) : nullptr;
-    // The epoch's totals so far, as TrainRewardEpoch sums them, for a
-    // checkpoint inside it.
-    EpochTotals so_far = epoch_done;
-    auto on_step = [&](int64_t step, const RewardStepStats& stats) {
-      if (log_step) METARM_RETURN_IF_ERROR(log_step(step, stats));
-      so_far.sums += stats;
-      ++so_far.steps;
+    auto on_step = [&](int64_t step, const RewardStepStats& stats,
+                       const EpochTotals& so_far) {
+      if (log_step) METARM_RETURN_IF_ERROR(log_step(step, stats, so_far));
       const int64_t steps_done = epoch * per_epoch + so_far.steps;
       if (steps_done == total) return absl::OkStatus();
       return after_step(steps_done, so_far);

@@ -74,13 +74,14 @@ absl::StatusOr<EpochTotals> TrainRewardEpoch(
         trainer.Step(pairs, meta_order.empty() ? nullptr : &meta));
     totals.sums += stats;
     ++totals.steps;
-    if (on_step) METARM_RETURN_IF_ERROR(on_step(step, stats));
+    if (on_step) METARM_RETURN_IF_ERROR(on_step(step, stats, totals));
   }
   return totals;
 }
 
 RewardStepObserver LogRewardSteps(RunLog& log, const nlohmann::json& fields) {
-  return [&log, fields](int64_t step, const RewardStepStats& stats) {
+  return [&log, fields](int64_t step, const RewardStepStats& stats,
+                        const EpochTotals&) {
     nlohmann::json line = fields;
     line["step"] = log.line_counts().at(kRewardStepLog) + 1;
     line["step_in_epoch"] = step + 1;

@@ -70,12 +70,13 @@ int64_t RewardStepsPerEpoch(const RewardTraining& spec, const RewardData& data);
 
 // Steps over the training pairs in a seeded order, n = spec.batch_size a
 // step; the meta set (if any) cycles in batches of spec.meta_batch_size.
-// `on_step`, when given, sees every step's statistics (for the per-step
-// logs); an error from it stops the epoch. `done`: the epoch's steps already
-// taken (a run resumed inside the epoch); training continues at step
-// done.steps and the totals returned include done's.
-using RewardStepObserver =
-    std::function<absl::Status(int64_t step, const RewardStepStats& stats)>;
+// `on_step`, when given, sees every step's statistics and the epoch's
+// totals so far, that step included (for the per-step logs and a checkpoint
+// inside the epoch); an error from it stops the epoch. `done`: the epoch's
+// steps already taken (a run resumed inside the epoch); training continues
+// at step done.steps and the totals include done's.
+using RewardStepObserver = std::function<absl::Status(
+    int64_t step, const RewardStepStats& stats, const EpochTotals& so_far)>;
 absl::StatusOr<EpochTotals> TrainRewardEpoch(
     const RewardTraining& spec, uint64_t seed, const RewardData& data,
     const Tokenizer& tokenizer, const SequenceLimits& limits,
