@@ -115,6 +115,7 @@ void ApplyEvalDefaults(EvalSpec* eval) {
   METARM_DEFAULT(eval, num_prompts, 64);
   METARM_DEFAULT(eval, tie_band, 0.05);
   METARM_DEFAULT(eval, shifted_pairs, 256);
+  METARM_DEFAULT(eval, best_of_n, 0);
 }
 
 #undef METARM_DEFAULT
@@ -123,6 +124,7 @@ void ApplyEvalDefaults(EvalSpec* eval) {
 
 void ApplyJobDefaults(Job* job) {
   if (!job->has_seed()) job->set_seed(1);
+  if (!job->has_arm_seed()) job->set_arm_seed(0);
   if (job->output_dir().empty()) {
     job->set_output_dir(absl::StrCat("runs/", job->name()));
   }

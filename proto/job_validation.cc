@@ -405,6 +405,14 @@ std::vector<std::string> ValidateJob(const Job& job,
   }
   problems.AtLeast("eval.num_prompts", job.eval().num_prompts(), 1);
   problems.NonNegative("eval.tie_band", job.eval().tie_band());
+  if (job.eval().best_of_n() == 1) {
+    problems.Add("eval.best_of_n", "must be 0 (off) or at least 2, got 1");
+  }
+  if (job.eval().best_of_n() > 0 && job.task().name() == "preference_file" &&
+      job.eval().judge().empty()) {
+    problems.Add("eval.best_of_n",
+                 "needs a judge for its picks: set eval.judge");
+  }
   if (!job.eval().judge().empty()) {
     if (job.task().name() != "preference_file") {
       problems.Add("eval.judge",

@@ -354,6 +354,24 @@ TEST(ValidateJobTest, DataFileFieldsAndJudge) {
       << Joined(problems);
 }
 
+TEST(ValidateJobTest, BestOfNIsOffOrAtLeastTwoAndNeedsAJudge) {
+  Job job = ValidJob();
+  job.mutable_eval()->set_best_of_n(1);
+  EXPECT_TRUE(Contains(ValidateJob(job, kContext),
+                       "eval.best_of_n: must be 0 (off) or at least 2, got 1"));
+  job.mutable_eval()->set_best_of_n(8);
+  EXPECT_TRUE(ValidateJob(job, kContext).empty());  // the testbed's gold
+  job.mutable_task()->set_name("preference_file");
+  job.mutable_task()->set_train_pairs("/dev/null");
+  EXPECT_TRUE(Contains(ValidateJob(job, kContext),
+                       "eval.best_of_n: needs a judge for its picks: set "
+                       "eval.judge"));
+  job.mutable_eval()->set_judge("/dev/null");
+  for (const std::string& problem : ValidateJob(job, kContext)) {
+    EXPECT_EQ(problem.find("best_of_n"), std::string::npos) << problem;
+  }
+}
+
 // An RLHF job on "preference_file" is valid (it once needed a testbed
 // task), and rounds: 0 is SFT alone.
 TEST(ValidateJobTest, RlhfOnPreferenceFileAndZeroRounds) {

@@ -51,10 +51,24 @@ MetaBatch MakeMetaBatch(const std::vector<ResponseSet>& sets,
   return {PadSequences(rows, Padding::kLeft), k};
 }
 
+bool SameResponses(const PreferencePair& pair) {
+  return pair.chosen == pair.rejected;
+}
+
+std::vector<PreferencePair> DistinctPairs(
+    const std::vector<PreferencePair>& pairs) {
+  std::vector<PreferencePair> distinct;
+  for (const PreferencePair& pair : pairs) {
+    if (!SameResponses(pair)) distinct.push_back(pair);
+  }
+  return distinct;
+}
+
 double EvaluateAccuracy(ScalarModel& model,
-                        const std::vector<PreferencePair>& pairs,
+                        const std::vector<PreferencePair>& all_pairs,
                         const SequenceLimits& limits,
                         const Tokenizer& tokenizer, int64_t batch_size) {
+  const std::vector<PreferencePair> pairs = DistinctPairs(all_pairs);
   torch::NoGradGuard no_grad;
   ScopedEvalMode scoring(*model);
   const int64_t total = static_cast<int64_t>(pairs.size());

@@ -36,7 +36,17 @@ MetaBatch MakeMetaBatch(const std::vector<ResponseSet>& sets,
                         const SequenceLimits& limits,
                         const Tokenizer& tokenizer);
 
-// Pairwise accuracy of `model` on all `pairs`, in batches, without gradients.
+// Whether a pair's two responses are the same tokens: its label says nothing
+// about the responses, and any scorer ties on it.
+bool SameResponses(const PreferencePair& pair);
+
+// The pairs whose responses differ, in order.
+std::vector<PreferencePair> DistinctPairs(
+    const std::vector<PreferencePair>& pairs);
+
+// Pairwise accuracy of `model` on the DistinctPairs of `pairs` (0 when there
+// are none), in batches, without gradients. A pair of identical responses is
+// left out rather than scored as an error.
 double EvaluateAccuracy(ScalarModel& model,
                         const std::vector<PreferencePair>& pairs,
                         const SequenceLimits& limits,

@@ -67,5 +67,37 @@ TEST(ScoringTest, AccuracyIsDeterministicWithDropout) {
   EXPECT_TRUE(model->is_training());
 }
 
+// A pair of identical responses is left out of the accuracy, not scored as
+// the tie (an error) every model makes on it.
+TEST(ScoringTest, AccuracyLeavesOutIdenticalPairs) {
+  ByteTokenizer tokenizer;
+  ScalarModel model = DropoutModel();
+  std::vector<PreferencePair> distinct;
+  for (const char* prompt : {"a", "bb", "ccc", "dddd"}) {
+    distinct.push_back({tokenizer.Encode(prompt), tokenizer.Encode("yes"),
+                        tokenizer.Encode("no")});
+  }
+  std::vector<PreferencePair> with_identical = distinct;
+  with_identical.insert(with_identical.begin() + 1,
+                        {tokenizer.Encode("e"), tokenizer.Encode("same"),
+                         tokenizer.Encode("same")});
+  with_identical.push_back(
+      {tokenizer.Encode("f"), tokenizer.Encode("x"), tokenizer.Encode("x")});
+  EXPECT_TRUE(SameResponses(with_identical[1]));
+  EXPECT_FALSE(SameResponses(with_identical[0]));
+  EXPECT_EQ(DistinctPairs(with_identical).size(), distinct.size());
+  const SequenceLimits limits{8, 8};
+  const double expected = EvaluateAccuracy(model, distinct, limits, tokenizer);
+  EXPECT_EQ(EvaluateAccuracy(model, with_identical, limits, tokenizer),
+            expected);
+  // Both ways round, so the two sets could not agree by accident.
+  std::vector<PreferencePair> flipped = distinct;
+  for (PreferencePair& pair : flipped) std::swap(pair.chosen, pair.rejected);
+  EXPECT_DOUBLE_EQ(
+      EvaluateAccuracy(model, flipped, limits, tokenizer) + expected, 1.0);
+  EXPECT_EQ(EvaluateAccuracy(model, {with_identical[1]}, limits, tokenizer),
+            0.0);
+}
+
 }  // namespace
 }  // namespace metarm

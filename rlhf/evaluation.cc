@@ -1,5 +1,6 @@
 #include "rlhf/evaluation.h"
 
+#include <algorithm>
 #include <cmath>
 #include <iostream>
 #include <optional>
@@ -23,7 +24,6 @@ constexpr char kEvalSamplesLog[] = "eval_samples.jsonl";
 // evaluation samples).
 constexpr uint64_t kKlSamples = 1;
 constexpr uint64_t kShiftedPairSamples = 2;
-constexpr uint64_t kSftSamples = 3;
 
 using Samples = std::vector<std::vector<std::string>>;  // [prompt][sample]
 using Scores = std::vector<std::vector<double>>;        // [prompt][sample]
@@ -37,31 +37,15 @@ int ResponsesPerPrompt(const RunInputs& in) {
   return static_cast<int>(in.job.reward_training().responses_per_prompt());
 }
 
-// m: the samples per prompt that are judged (the header's rule).
-int JudgedPerPrompt(const RunInputs& in) {
-  return in.data.gold() != nullptr ? 1 : ResponsesPerPrompt(in);
-}
-
-// The SFT policy's (the reference's) m responses to each evaluation prompt,
-// from one stream for every round, so that each round's policy (and every
-// job with the same seed and SFT) is compared against the same SFT samples.
+// The SFT policy's (the reference's) k responses to each evaluation prompt,
+// from one stream for every round and every arm (util/random_streams.h), so
+// that each round's policy (and every job with the same seed and SFT) is
+// compared against the same SFT samples.
 absl::StatusOr<Samples> SftSamples(const RunInputs& in, RlhfModels& models,
-                                   const std::vector<std::string>& prompts,
-                                   int m) {
-  return SampleResponses(models.reference, prompts, m, in.generation,
-                         in.streams.Seed(Stream::kEvalSamples, 0, kSftSamples),
-                         in.tokenizer);
-}
-
-// The first m of each prompt's samples (or scores).
-template <typename T>
-std::vector<std::vector<T>> FirstSamples(
-    const std::vector<std::vector<T>>& samples, int m) {
-  std::vector<std::vector<T>> first;
-  for (const auto& set : samples) {
-    first.emplace_back(set.begin(), set.begin() + m);
-  }
-  return first;
+                                   const std::vector<std::string>& prompts) {
+  return SampleResponses(
+      models.reference, prompts, ResponsesPerPrompt(in), in.generation,
+      in.streams.Seed(Stream::kEvalSftSamples), in.tokenizer);
 }
 
 double Mean(const Scores& scores) {
@@ -129,37 +113,46 @@ Comparison Compare(const Scores& policy, const Scores& sft, double tie_band) {
   return {win / n, tie / n, lose / n};
 }
 
-// One line of eval_samples.jsonl. The testbed keeps its first-sample form
-// ("responses", "gold_reward": one per prompt; "proxy_reward" from round 1).
-// File runs write every judged sample, [prompt][sample]: "responses" (text;
-// bytes that are not UTF-8 are replaced in the file), "response_ids" (the
-// exact tokens), "judge_reward" (with a judge), "proxy_reward" (from round
-// 1), and the SFT policy's "sft_responses", "sft_response_ids" and
+// One line of eval_samples.jsonl: every judged sample, [prompt][sample]:
+// "responses" (text; bytes that are not UTF-8 are replaced in the file),
+// "response_ids" (the exact tokens), "judge_reward" (with a judge; the gold
+// reward on the testbed), "proxy_reward" (from round 1), and from round 1
+// with a judge the SFT policy's "sft_responses", "sft_response_ids" and
 // "sft_judge_reward", so that every judged number of rounds.jsonl can be
 // recomputed.
 nlohmann::json SamplesLine(
     int round, const std::vector<std::string>& prompts, const Samples& policy,
     const Scores* judged, const Scores* proxy,
-    const std::vector<std::vector<TokenSequence>>& tokens, bool testbed) {
+    const std::vector<std::vector<TokenSequence>>& tokens) {
   nlohmann::json line = {{"round", round}, {"prompts", prompts}};
-  if (testbed) {
-    std::vector<std::string> responses;
-    std::vector<double> gold, first_proxy;
-    for (size_t i = 0; i < prompts.size(); ++i) {
-      responses.push_back(policy[i][0]);
-      gold.push_back((*judged)[i][0]);
-      if (proxy != nullptr) first_proxy.push_back((*proxy)[i][0]);
-    }
-    line["responses"] = responses;
-    line["gold_reward"] = gold;
-    if (proxy != nullptr) line["proxy_reward"] = first_proxy;
-    return line;
-  }
   line["responses"] = policy;
   line["response_ids"] = tokens;
   if (judged != nullptr) line["judge_reward"] = *judged;
   if (proxy != nullptr) line["proxy_reward"] = *proxy;
   return line;
+}
+
+// How often the judge scores a pair's chosen response above its rejected
+// one, a tie counting half, over pairs of distinct responses. For the
+// testbed's gold reward (whose texts decode exactly) on its own Bradley-Terry
+// labels, this is about the most any reward model can reach on them: the
+// accuracy's ceiling.
+double JudgeAccuracy(Judge& judge, const std::vector<PreferencePair>& pairs,
+                     const Tokenizer& tokenizer) {
+  if (pairs.empty()) return 0.0;
+  std::vector<std::string> prompts;
+  Samples responses;
+  for (const PreferencePair& pair : pairs) {
+    prompts.push_back(tokenizer.Decode(pair.prompt));
+    responses.push_back(
+        {tokenizer.Decode(pair.chosen), tokenizer.Decode(pair.rejected)});
+  }
+  const Scores scores = judge.Score(prompts, responses);
+  double correct = 0;
+  for (const auto& row : scores) {
+    correct += row[0] > row[1] ? 1.0 : row[0] == row[1] ? 0.5 : 0.0;
+  }
+  return correct / static_cast<double>(pairs.size());
 }
 
 // Fresh pairs of the current policy's samples, labelled by the judge: the
@@ -236,12 +229,10 @@ std::string RoundSummary(const nlohmann::json& line, const Judge* judge) {
       round, name, line[name + "_reward_mean"].get<double>(), proxy,
       line["win"].get<double>(), line["tie"].get<double>(),
       line["lose"].get<double>(), original, shifted);
-  if (line.contains("response_length_mean")) {
-    absl::StrAppendFormat(&text, ", SFT %s %.3f, KL %.3f, length %.1f", name,
-                          line["sft_judge_reward_mean"].get<double>(),
-                          line["kl_to_reference"].get<double>(),
-                          line["response_length_mean"].get<double>());
-  }
+  absl::StrAppendFormat(&text, ", SFT %s %.3f, KL %.3f, length %.1f", name,
+                        line["sft_judge_reward_mean"].get<double>(),
+                        line["kl_to_reference"].get<double>(),
+                        line["response_length_mean"].get<double>());
   return absl::StrCat(text, absl::StrFormat(" (%.0f s)\n", seconds));
 }
 
@@ -258,21 +249,19 @@ void SayNoJudge() {
 absl::Status EvaluateSft(const RunInputs& in, RlhfModels& models,
                          RunOutput& output) {
   std::vector<std::string> prompts = HeldOutPrompts(in);
-  const int m = JudgedPerPrompt(in);
-  const bool testbed = in.data.gold() != nullptr;
-  METARM_ASSIGN_OR_RETURN(Samples samples, SftSamples(in, models, prompts, m));
+  METARM_ASSIGN_OR_RETURN(Samples samples, SftSamples(in, models, prompts));
   const auto tokens = ResponseTokens(samples, in.tokenizer);
   std::optional<Scores> judged;
   if (models.judge != nullptr) judged = models.judge->Score(prompts, samples);
   METARM_RETURN_IF_ERROR(output.log->Append(
       kEvalSamplesLog,
       SamplesLine(0, prompts, samples, judged ? &*judged : nullptr, nullptr,
-                  tokens, testbed)));
+                  tokens)));
   nlohmann::json line = {{"round", 0}};
   if (judged.has_value()) {
     const std::string judge = models.judge->name();
     line[judge + "_reward_mean"] = Mean(*judged);
-    if (!testbed) line["sft_judge_reward_mean"] = Mean(*judged);
+    line["sft_judge_reward_mean"] = Mean(*judged);
     line["win"] = 0.0;
     line["tie"] = 1.0;
     line["lose"] = 0.0;
@@ -282,19 +271,89 @@ absl::Status EvaluateSft(const RunInputs& in, RlhfModels& models,
   } else {
     SayNoJudge();
   }
-  if (!testbed) {
-    line["response_length_mean"] = MeanLength(tokens);
-    line["data"] = in.data.Summary();
-  }
+  line["response_length_mean"] = MeanLength(tokens);
+  if (in.data.gold() == nullptr) line["data"] = in.data.Summary();
   return output.log->Append(kRoundsLog, line);
+}
+
+// The proxy's accuracy on the original held-out pairs and on fresh
+// judge-labelled pairs of the policy's samples, each over its pairs of
+// distinct responses (counted in *_pairs). On the testbed the gold reward's
+// own accuracy on the same pairs is beside them (gold_acc_*: the ceiling
+// label noise leaves). Shifted pairs need a judge.
+absl::Status AddAccuracies(const RunInputs& in, int round, RlhfModels& models,
+                           const std::vector<PreferencePair>& held_out,
+                           nlohmann::json& line) {
+  const std::vector<PreferencePair> original = DistinctPairs(held_out);
+  const bool testbed = in.data.gold() != nullptr;
+  line["rm_acc_original"] =
+      EvaluateAccuracy(models.reward_model, original, in.limits, in.tokenizer);
+  line["rm_acc_original_pairs"] = original.size();
+  if (models.judge == nullptr) return absl::OkStatus();
+  if (testbed) {
+    line["gold_acc_original"] =
+        JudgeAccuracy(*models.judge, original, in.tokenizer);
+  }
+  METARM_ASSIGN_OR_RETURN(const std::vector<PreferencePair> all_shifted,
+                          ShiftedPairs(in, round, models.policy, *models.judge),
+                          "round ", round);
+  const std::vector<PreferencePair> shifted = DistinctPairs(all_shifted);
+  if (!shifted.empty()) {
+    line["rm_acc_shifted"] =
+        EvaluateAccuracy(models.reward_model, shifted, in.limits, in.tokenizer);
+    if (testbed) {
+      line["gold_acc_shifted"] =
+          JudgeAccuracy(*models.judge, shifted, in.tokenizer);
+    }
+  }
+  line["shifted_pairs"] = shifted.size();
+  return absl::OkStatus();
+}
+
+// The best-of-n pre-test (eval.best_of_n = n): n candidates of the SFT
+// policy per evaluation prompt, from a stream every round and arm of a seed
+// shares; the round's reward model picks its highest-scored candidate and
+// the judge scores the picks. Arms of a seed differ only in their reward
+// models' picks among the same candidates, so the comparison is free of
+// PPO's noise. eval_samples.jsonl gets the candidates' tokens, the proxy's
+// scores of them, the picks' indices and the picks' judge scores.
+absl::Status AddBestOfN(const RunInputs& in, RlhfModels& models,
+                        const std::vector<std::string>& prompts,
+                        nlohmann::json& line, nlohmann::json& samples_line) {
+  const int n = static_cast<int>(in.job.eval().best_of_n());
+  if (n == 0 || models.judge == nullptr) return absl::OkStatus();
+  METARM_ASSIGN_OR_RETURN(
+      const Samples candidates,
+      SampleResponses(models.reference, prompts, n, in.generation,
+                      in.streams.Seed(Stream::kBestOfNSamples), in.tokenizer),
+      "sampling the best-of-n candidates");
+  const Scores proxy = TensorToScores(ScoreResponseSets(
+      models.reward_model, MakeResponseSets(prompts, candidates, in.tokenizer),
+      in.limits, in.tokenizer));
+  Samples picks(prompts.size());
+  Scores picked_proxy(prompts.size());
+  std::vector<int64_t> picked;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    const auto best = std::max_element(proxy[i].begin(), proxy[i].end());
+    picked.push_back(best - proxy[i].begin());
+    picks[i].push_back(candidates[i][picked.back()]);
+    picked_proxy[i].push_back(*best);
+  }
+  const Scores judged = models.judge->Score(prompts, picks);
+  line["bon_n"] = n;
+  line["bon_" + models.judge->name() + "_mean"] = Mean(judged);
+  line["bon_proxy_mean"] = Mean(picked_proxy);
+  samples_line["bon_candidate_ids"] = ResponseTokens(candidates, in.tokenizer);
+  samples_line["bon_proxy_reward"] = proxy;
+  samples_line["bon_picked"] = picked;
+  samples_line["bon_judge_reward"] = judged;
+  return absl::OkStatus();
 }
 
 absl::Status EvaluateRound(const RunInputs& in, int round, RlhfModels& models,
                            const std::vector<PreferencePair>& held_out,
                            RunOutput& output) {
   std::vector<std::string> prompts = HeldOutPrompts(in);
-  const int m = JudgedPerPrompt(in);
-  const bool testbed = in.data.gold() != nullptr;
   METARM_ASSIGN_OR_RETURN(
       const Samples policy_samples,
       SampleResponses(
@@ -302,60 +361,50 @@ absl::Status EvaluateRound(const RunInputs& in, int round, RlhfModels& models,
           in.streams.Seed(Stream::kEvalSamples, round), in.tokenizer),
       "round ", round, ": sampling the evaluation");
   METARM_ASSIGN_OR_RETURN(const Samples sft_samples,
-                          SftSamples(in, models, prompts, m));
-  const Samples judged_samples = FirstSamples(policy_samples, m);
+                          SftSamples(in, models, prompts));
   torch::Tensor scores =
       ScoreResponseSets(models.reward_model,
                         MakeResponseSets(prompts, policy_samples, in.tokenizer),
                         in.limits, in.tokenizer);
-  const Scores proxy = FirstSamples(TensorToScores(scores), m);
+  const Scores proxy = TensorToScores(scores);
   const RewardGapStats gaps = ComputeRewardGaps(scores);
-  const auto tokens = ResponseTokens(judged_samples, in.tokenizer);
+  const auto tokens = ResponseTokens(policy_samples, in.tokenizer);
   nlohmann::json line = {{"round", round}};
   std::optional<Scores> judged, sft_judged;
-  Comparison versus_sft;
   if (models.judge != nullptr) {
-    judged = models.judge->Score(prompts, judged_samples);
+    judged = models.judge->Score(prompts, policy_samples);
     sft_judged = models.judge->Score(prompts, sft_samples);
-    versus_sft = Compare(*judged, *sft_judged, in.job.eval().tie_band());
+    const Comparison versus_sft =
+        Compare(*judged, *sft_judged, in.job.eval().tie_band());
     line[models.judge->name() + "_reward_mean"] = Mean(*judged);
-    if (!testbed) line["sft_judge_reward_mean"] = Mean(*sft_judged);
-  }
-  line["proxy_reward_mean"] = Mean(proxy);
-  if (judged.has_value()) {
+    line["sft_judge_reward_mean"] = Mean(*sft_judged);
     line["win"] = versus_sft.win;
     line["tie"] = versus_sft.tie;
     line["lose"] = versus_sft.lose;
   }
-  line["rm_acc_original"] =
-      EvaluateAccuracy(models.reward_model, held_out, in.limits, in.tokenizer);
-  if (models.judge != nullptr) {
-    METARM_ASSIGN_OR_RETURN(
-        const std::vector<PreferencePair> shifted,
-        ShiftedPairs(in, round, models.policy, *models.judge), "round ", round);
-    if (!shifted.empty()) {
-      line["rm_acc_shifted"] = EvaluateAccuracy(models.reward_model, shifted,
-                                                in.limits, in.tokenizer);
-    }
-    line["shifted_pairs"] = shifted.size();
-  }
+  line["proxy_reward_mean"] = Mean(proxy);
+  METARM_RETURN_IF_ERROR(AddAccuracies(in, round, models, held_out, line));
+  nlohmann::json best_of_n_samples = nlohmann::json::object();
+  METARM_RETURN_IF_ERROR(
+      AddBestOfN(in, models, prompts, line, best_of_n_samples));
   line["reward_gap_mean"] = gaps.normalized.mean;
   line["reward_gap_raw_mean"] = gaps.raw.mean;
   line["reward_gaps"] = RewardGapStatsToJson(gaps);
   METARM_ASSIGN_OR_RETURN(line["kl_to_reference"],
                           KlToReference(in, round, models, prompts));
-  if (!testbed) line["response_length_mean"] = MeanLength(tokens);
+  line["response_length_mean"] = MeanLength(tokens);
   line["seconds"] = SecondsSince(output.start);
   std::cout << RoundSummary(line, models.judge.get()) << std::flush;
   nlohmann::json samples_line =
-      SamplesLine(round, prompts, judged_samples, judged ? &*judged : nullptr,
-                  &proxy, tokens, testbed);
-  if (!testbed && sft_judged.has_value()) {
+      SamplesLine(round, prompts, policy_samples, judged ? &*judged : nullptr,
+                  &proxy, tokens);
+  if (sft_judged.has_value()) {
     samples_line["sft_responses"] = sft_samples;
     samples_line["sft_response_ids"] =
         ResponseTokens(sft_samples, in.tokenizer);
     samples_line["sft_judge_reward"] = *sft_judged;
   }
+  samples_line.update(best_of_n_samples);
   METARM_RETURN_IF_ERROR(output.log->Append(kEvalSamplesLog, samples_line));
   return output.log->Append(kRoundsLog, line);
 }

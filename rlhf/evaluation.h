@@ -7,10 +7,12 @@
 // length.
 //
 // Each held-out prompt gets k = reward_training.responses_per_prompt
-// samples of the policy; the first m of them are judged against m samples
-// of the SFT policy, sample j against sample j: m = k on files, m = 1 on
-// the testbed (as its published results, docs/RESULTS.md, were measured).
-// Without a judge the judged metrics are absent and the output says so.
+// samples of the policy, all judged, each against the same-numbered of k
+// samples of the SFT policy (from a stream every round and every arm of a
+// seed shares). Accuracies leave out pairs of identical responses. With
+// eval.best_of_n, the round's reward model also picks the best of n shared
+// SFT candidates per prompt, judged. Without a judge the judged metrics are
+// absent and the output says so.
 //
 //   METARM_RETURN_IF_ERROR(EvaluateSft(in, models, output));
 //   METARM_RETURN_IF_ERROR(EvaluateRound(in, round, models,

@@ -75,7 +75,7 @@ absl::Status ConnectRanks(const Job& job, RankGroups& ranks) {
 absl::Status BuildModels(const Job& job, const Tokenizer& tokenizer,
                          const SequenceLimits& limits, const RankGroups& ranks,
                          RlhfModels& models) {
-  const RandomStreams streams(job.seed());
+  const RandomStreams streams(job.seed(), job.arm_seed());
   METARM_ASSIGN_OR_RETURN(
       TransformerConfig policy,
       ModelConfig(job.policy(), "policy", tokenizer, limits));
@@ -465,7 +465,7 @@ absl::Status RunRlhfJob(const Job& job, ProcessGroups& groups,
                      *data,
                      *tokenizer,
                      limits,
-                     RandomStreams(job.seed()),
+                     RandomStreams(job.seed(), job.arm_seed()),
                      GenerationOf(job, *tokenizer)};
   LearnerParts learner;
   PolicyCounters counters;

@@ -351,11 +351,117 @@ def meta_set(path, prompts, responses):
     return 0
 
 
+def _mean(rows_of_numbers):
+    flat = [x for row in rows_of_numbers for x in row]
+    return sum(flat) / len(flat)
+
+
+def testbed_evaluation(out, k, tie_band):
+    """A testbed run's judged numbers in rounds.jsonl, recomputed from
+    eval_samples.jsonl: every prompt's K samples judged (gold_reward_mean,
+    sft_judge_reward_mean, win/tie/lose with TIE_BAND), the same SFT samples
+    in every round, and the accuracies' pair counts and gold ceiling in
+    range."""
+    k, tie_band = int(k), float(tie_band)
+    rounds = rows(os.path.join(out, "rounds.jsonl"), drop=())
+    samples = {s["round"]: s for s in rows(os.path.join(out, "eval_samples.jsonl"), drop=())}
+    sft = None
+    for row in rounds:
+        s = samples[row["round"]]
+        if any(len(g) != k for g in s["judge_reward"]):
+            return fail("round", row["round"], "samples per prompt", [len(g) for g in s["judge_reward"]])
+        if abs(row["gold_reward_mean"] - _mean(s["judge_reward"])) > 1e-9:
+            return fail("round", row["round"], "gold_reward_mean", row["gold_reward_mean"])
+        if row["round"] == 0:
+            sft = s["responses"]
+            continue
+        if s["sft_responses"] != sft:
+            return fail("round", row["round"], "compared against other SFT samples")
+        if abs(row["sft_judge_reward_mean"] - _mean(s["sft_judge_reward"])) > 1e-9:
+            return fail("round", row["round"], "sft_judge_reward_mean")
+        if any(len(p) != k for p in s["proxy_reward"]):
+            return fail("round", row["round"], "proxy scores per prompt")
+        counts = {"win": 0, "tie": 0, "lose": 0}
+        for mine, theirs in zip(s["judge_reward"], s["sft_judge_reward"]):
+            for a, b in zip(mine, theirs):
+                counts["tie" if abs(a - b) <= tie_band else "win" if a > b else "lose"] += 1
+        total = sum(counts.values())
+        for key, n in counts.items():
+            if abs(row[key] - n / total) > 1e-9:
+                return fail("round", row["round"], key, row[key], "recomputed", n / total)
+        if not 0.5 <= row["gold_acc_original"] <= 1:
+            return fail("gold_acc_original", row["gold_acc_original"])
+        if not 0 < row["shifted_pairs"] <= len(s["prompts"]) or \
+                not 0 < row["rm_acc_original_pairs"]:
+            return fail("pair counts", row["shifted_pairs"], row["rm_acc_original_pairs"])
+    print("rounds", [r["round"] for r in rounds], "judged samples", total)
+    return 0
+
+
+def best_of_n(out, n):
+    """The best-of-N pre-test of every round, recomputed from
+    eval_samples.jsonl: N candidates a prompt, the same in every round; the
+    pick is the proxy's highest; bon_proxy_mean and bon_gold_mean are the
+    picks' means."""
+    n = int(n)
+    rounds = {r["round"]: r for r in rows(os.path.join(out, "rounds.jsonl"), drop=())}
+    candidates = None
+    checked = 0
+    for s in rows(os.path.join(out, "eval_samples.jsonl"), drop=()):
+        r = s["round"]
+        if r == 0:
+            continue
+        if any(len(c) != n for c in s["bon_candidate_ids"]):
+            return fail("round", r, "candidates per prompt")
+        if candidates is not None and s["bon_candidate_ids"] != candidates:
+            return fail("round", r, "candidates differ from round 1's")
+        candidates = s["bon_candidate_ids"]
+        for scores, pick in zip(s["bon_proxy_reward"], s["bon_picked"]):
+            if scores[pick] != max(scores):
+                return fail("round", r, "pick", pick, "is not the proxy's best", scores)
+        row = rounds[r]
+        picked_proxy = [[scores[pick]] for scores, pick in zip(s["bon_proxy_reward"], s["bon_picked"])]
+        if abs(row["bon_proxy_mean"] - _mean(picked_proxy)) > 1e-9 or \
+                abs(row["bon_gold_mean"] - _mean(s["bon_judge_reward"])) > 1e-9 or \
+                row["bon_n"] != n:
+            return fail("round", r, "bon_* means", row)
+        checked += 1
+    return 0 if checked == len(rounds) - 1 else fail("rounds checked", checked)
+
+
+def arms_share_the_start(out_a, out_b):
+    """Two runs that differ only in arm_seed: the same SFT, round 0, held-out
+    pairs (the gold reward's accuracy on them), evaluation prompts and SFT
+    samples; different PPO rollouts."""
+    if rows(os.path.join(out_a, "sft.jsonl")) != rows(os.path.join(out_b, "sft.jsonl")):
+        return fail("SFT differs")
+    rounds_a = rows(os.path.join(out_a, "rounds.jsonl"))
+    rounds_b = rows(os.path.join(out_b, "rounds.jsonl"))
+    if rounds_a[0] != rounds_b[0]:
+        return fail("round 0 differs", rounds_a[0], rounds_b[0])
+    for a, b in zip(rounds_a[1:], rounds_b[1:]):
+        if a["gold_acc_original"] != b["gold_acc_original"]:
+            return fail("held-out pairs differ")
+    samples_a = rows(os.path.join(out_a, "eval_samples.jsonl"))
+    samples_b = rows(os.path.join(out_b, "eval_samples.jsonl"))
+    for a, b in zip(samples_a, samples_b):
+        if a["prompts"] != b["prompts"] or a.get("sft_responses") != b.get("sft_responses"):
+            return fail("round", a["round"], "prompts or SFT samples differ")
+        if a.get("bon_candidate_ids") != b.get("bon_candidate_ids"):
+            return fail("round", a["round"], "best-of-n candidates differ")
+    metrics_a = rows(os.path.join(out_a, "metrics.jsonl"))
+    metrics_b = rows(os.path.join(out_b, "metrics.jsonl"))
+    if metrics_a[0]["proxy_reward_mean"] == metrics_b[0]["proxy_reward_mean"]:
+        return fail("the first PPO iteration is the same in both arms")
+    return 0
+
+
 COMMANDS = {f.__name__: f for f in [
     job, keys, same, agree, rounds_complete, reward_steps, staleness_schedule,
     differs_after_first, improves, final, tensorboard_matches,
     checkpoint_intact, flip_byte, llama_reward_export, chosen_texts,
-    bench_figures, bench_spreads_and_bounds, testbed_result, meta_set]}
+    bench_figures, bench_spreads_and_bounds, testbed_result, meta_set,
+    testbed_evaluation, arms_share_the_start, best_of_n]}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

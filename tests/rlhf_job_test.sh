@@ -16,7 +16,7 @@ e2e() { /usr/bin/python3 "$(dirname "$0")/e2e.py" "$@"; }
 write_job() {
   e2e job rlhf_tiny name="$1" seed=3 output_dir="$work/out_$1" mode="$2" \
     learners="$3" rollouts="$4" placement="$5" ppo_extra="${6:-}" \
-    >"$work/$1.pbtxt"
+    eval_extra="best_of_n: 4" >"$work/$1.pbtxt"
 }
 
 run() {  # run NP JOB [FLAGS...]
@@ -40,7 +40,22 @@ for layout in "1 METARM 1 1 COLOCATED" "2 METARM 1 1 SEPARATE" "4 METARM 1 3 SEP
   check "$name saves the policy" test -s "$work/out_$name/policy.pt"
   check "$name logs every reward-model step" \
     e2e reward_steps "$work/out_$name" reward_model.jsonl reward_steps.jsonl 1 2
+  check "$name judges all 4 samples of every prompt" \
+    e2e testbed_evaluation "$work/out_$name" 4 0.05
+  check "$name best-of-4: the proxy's picks among shared candidates, judged" \
+    e2e best_of_n "$work/out_$name" 4
 done
+
+# The paired design's A/A arm: the same job with another arm_seed starts
+# from the same SFT policy and original pairs and is judged on the same
+# prompts against the same SFT samples, but its later draws are its own.
+e2e job rlhf_tiny name=arm1 seed=3 output_dir="$work/out_arm1" mode=METARM \
+  learners=1 rollouts=1 placement=COLOCATED extra="arm_seed: 1" \
+  eval_extra="best_of_n: 4" >"$work/arm1.pbtxt"
+run 1 arm1
+check "arm_seed 1 exits 0" test "$code" -eq 0
+check "arm_seed 1 shares the start and the judging, not the rollouts" \
+  e2e arms_share_the_start "$work/out_np1_1x1_METARM" "$work/out_arm1"
 
 # 1 learner against 2 learners, same rollout worker: the same numbers up to
 # float32 rounding. The steps are the same in exact arithmetic (SFT, reward

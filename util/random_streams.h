@@ -39,8 +39,8 @@ enum class Stream : uint64_t {
   kPpoOrder,           // the minibatch order of a PPO update
   kEvalPrompts,        // held-out prompts (and, per round, shifted pairs')
   kEvalSamples,        // the evaluation's responses (rlhf/evaluation.cc:
-                       // 0 the policy's, 1 for the KL, 2 the shifted pairs',
-                       // 3 the SFT comparator's)
+                       // 0 the policy's, 1 for the KL, 2 the shifted pairs';
+                       // 3 was the SFT comparator's: kEvalSftSamples)
   kEvalLabels,         // gold labels of the shifted pairs
   kPolicyInit,         // the policy's initial weights
   // experiments/testbed_shift.cc (a study outside the RLHF job).
@@ -52,9 +52,39 @@ enum class Stream : uint64_t {
   kTestbedPairLabels,   // gold labels of its pairs
   kTestbedFileLabels,   // labels of the data files it writes
   // preference_file RLHF jobs (rlhf/run_data.h).
-  kHeldOutSplit,  // which pairs are held out when eval_pairs is not given
-  kFilePrompts,   // prompts drawn from the prompt files
+  kHeldOutSplit,    // which pairs are held out when eval_pairs is not given
+  kFilePrompts,     // prompts drawn from the prompt files
+  kEvalSftSamples,  // the SFT comparator's evaluation responses (the same
+                    // for every round and every arm of a seed)
+  kBestOfNSamples,  // the best-of-n pre-test's candidates (SFT policy; the
+                    // same for every round and every arm of a seed)
 };
+
+// Whether every arm of a seed shares the stream (job.arm_seed leaves it
+// alone): what makes the start of a run (the policy's initialisation, SFT,
+// the original pairs) and what it is judged on (the evaluation prompts, the
+// SFT comparator's samples). Every other stream is the arm's own.
+constexpr bool SharedByArms(Stream purpose) {
+  switch (purpose) {
+    case Stream::kSftData:
+    case Stream::kPreferencePrompts:
+    case Stream::kPreferenceSamples:
+    case Stream::kPreferenceLabels:
+    case Stream::kEvalPrompts:
+    case Stream::kPolicyInit:
+    case Stream::kHeldOutSplit:
+    case Stream::kFilePrompts:
+    case Stream::kEvalSftSamples:
+    case Stream::kBestOfNSamples:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// What one unit of job.arm_seed adds to the seed of an arm's own stream: a
+// prime far above every position term of StreamSeed.
+constexpr uint64_t kArmSeedStep = 2147483647;
 
 // Seed of stream `purpose` at position (a, b, c) of a job seeded `seed`.
 constexpr uint64_t StreamSeed(uint64_t seed, Stream purpose, uint64_t a = 0,
@@ -69,27 +99,39 @@ constexpr uint64_t SubstreamSeed(uint64_t stream_seed, uint64_t index) {
   return stream_seed * 1000003 + index;
 }
 
-// The streams of one job.
+// The streams of one job. `arm_seed` (job.arm_seed) moves only the streams
+// that are not SharedByArms: two jobs that differ only in it start from the
+// same SFT policy and original pairs, are judged on the same prompts against
+// the same SFT samples, and differ in every other draw (the A/A check of a
+// paired comparison). With arm_seed 0 every seed is StreamSeed's.
 class RandomStreams {
  public:
-  explicit RandomStreams(uint64_t job_seed) : seed_(job_seed) {}
+  explicit RandomStreams(uint64_t job_seed, uint64_t arm_seed = 0)
+      : seed_(job_seed), arm_seed_(arm_seed) {}
 
   uint64_t Seed(Stream purpose, uint64_t a = 0, uint64_t b = 0,
                 uint64_t c = 0) const {
-    return StreamSeed(seed_, purpose, a, b, c);
+    return StreamSeed(seed_, purpose, a, b, c) + ArmOffset(purpose);
   }
 
   // The reward model's data order in round `round` (≥ 1). It shares the
   // purpose value of kRewardInit (position 0) for reproducibility with runs
   // made before the streams were named; positions ≥ 1 never meet position 0.
   uint64_t RewardDataOrder(int round) const {
-    return StreamSeed(seed_, Stream::kRewardInit, static_cast<uint64_t>(round));
+    return StreamSeed(seed_, Stream::kRewardInit,
+                      static_cast<uint64_t>(round)) +
+           ArmOffset(Stream::kRewardInit);
   }
 
   uint64_t job_seed() const { return seed_; }
 
  private:
+  uint64_t ArmOffset(Stream purpose) const {
+    return SharedByArms(purpose) ? 0 : arm_seed_ * kArmSeedStep;
+  }
+
   uint64_t seed_;
+  uint64_t arm_seed_;
 };
 
 }  // namespace metarm

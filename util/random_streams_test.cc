@@ -39,5 +39,46 @@ TEST(RandomStreamsTest, PurposesAndPositionsGiveDistinctSeeds) {
   }
 }
 
+TEST(RandomStreamsTest, ArmSeedZeroIsTheJobSeedAlone) {
+  RandomStreams plain(5), arm_zero(5, 0);
+  for (uint64_t purpose = 1; purpose <= 24; ++purpose) {
+    const Stream stream = static_cast<Stream>(purpose);
+    EXPECT_EQ(arm_zero.Seed(stream, 2, 1), StreamSeed(5, stream, 2, 1));
+    EXPECT_EQ(arm_zero.Seed(stream, 2, 1), plain.Seed(stream, 2, 1));
+  }
+  EXPECT_EQ(arm_zero.RewardDataOrder(3), plain.RewardDataOrder(3));
+}
+
+// Two arms of one seed share the run's start and what it is judged on, and
+// nothing else.
+TEST(RandomStreamsTest, ArmsShareOnlyTheSharedStreams) {
+  RandomStreams a(5, 0), b(5, 1);
+  for (Stream shared : {Stream::kSftData, Stream::kPreferencePrompts,
+                        Stream::kPreferenceSamples, Stream::kPreferenceLabels,
+                        Stream::kEvalPrompts, Stream::kPolicyInit,
+                        Stream::kHeldOutSplit, Stream::kFilePrompts,
+                        Stream::kEvalSftSamples, Stream::kBestOfNSamples}) {
+    EXPECT_TRUE(SharedByArms(shared));
+    EXPECT_EQ(a.Seed(shared, 1, 2), b.Seed(shared, 1, 2));
+  }
+  for (Stream own :
+       {Stream::kRewardInit, Stream::kMetaPrompts, Stream::kMetaSamples,
+        Stream::kRolloutPrompts, Stream::kRolloutSamples, Stream::kPpoOrder,
+        Stream::kEvalSamples, Stream::kEvalLabels}) {
+    EXPECT_FALSE(SharedByArms(own));
+    EXPECT_NE(a.Seed(own, 1, 2), b.Seed(own, 1, 2));
+  }
+  EXPECT_NE(a.RewardDataOrder(1), b.RewardDataOrder(1));
+  // An arm's stream never meets another seed's or arm's first few.
+  std::set<uint64_t> seen;
+  for (uint64_t seed = 1; seed <= 8; ++seed) {
+    for (uint64_t arm = 0; arm < 4; ++arm) {
+      EXPECT_TRUE(
+          seen.insert(RandomStreams(seed, arm).Seed(Stream::kRolloutSamples))
+              .second);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace metarm
