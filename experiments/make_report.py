@@ -6,7 +6,8 @@ experiments/reproduce.sh.
 
 Reads each run's rounds.jsonl, metrics.jsonl, reward_model.jsonl and
 eval_samples.jsonl (OUT_DIR/plan.txt lists the runs), writes the Markdown
-report and its PNG plots (matplotlib) into REPORT's folder under results/.
+report, its PNG plots (matplotlib) and summary.json (paired_stats.py) into
+REPORT's folder under results/.
 """
 import argparse
 import collections
@@ -22,12 +23,45 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reproduce_plan import CHOSEN_ETA, PROFILES  # noqa: E402
+from paired_stats import (bootstrap_ci, detectable_difference,  # noqa: E402
+                          seeds_needed, smoothed)
+from reproduce_plan import (AA_CONFIG, CHOSEN_ETA, FIXED_RM_CONFIG,  # noqa: E402
+                            PROFILES)
 from stats_cells import cell  # noqa: E402
 
 BASELINE = "VANILLA"
 METARM = f"METARM_eta{CHOSEN_ETA:g}"
 TIE_BAND = 0.05  # eval.tie_band's default, which the jobs use
+MAIN_CONFIGS = (BASELINE, METARM, AA_CONFIG)
+# The regime the comparison needs (issue: a reproduction that can tell).
+MIN_RM_ACCURACY = 0.75
+MIN_GOLD_DROP = 0.05
+SMOOTHING = 5  # PPO iterations in the fixed-RM curves' moving average
+
+# The runs' settings beside the papers' (Part II, arXiv 2401.06080, appendix
+# B), and why they differ where they do.
+DEVIATIONS = [
+    ("responses per meta prompt k", "5", "5", "the papers' value"),
+    ("reward-model epochs a round", "1", "1", "the papers' value"),
+    ("reward-model batch n and meta batch m", "16 and 16", "16 and 16",
+     "the papers' values"),
+    ("sampling temperature / top-p", "0.8 / 0.9", "0.8 / 0.9",
+     "the papers' values (training rollouts, meta set, evaluation)"),
+    ("reward-model lr α", "5e-6 (7B, Adam)", "1e-3 (AdamW)",
+     "a 64-wide model from scratch does not move at 5e-6; 1e-3 from the "
+     "reward-model sweeps (docs/reward_model.md)"),
+    ("meta step η", "5e-6", f"{CHOSEN_ETA:g}",
+     "plain-gradient ascent on a small model: 5e-6 leaves θ' = θ to "
+     "rounding; chosen from the η sweep (docs/reward_model.md)"),
+    ("policy lr", "5e-7", "2e-5 (2e-4 in the fixed-RM run)",
+     "scaled for a 64-wide model trained from scratch"),
+    ("reward clip", "0.8", "5",
+     "the proxy's raw scores are not normalised here; their spread is "
+     "several units, which 0.8 would flatten"),
+    ("meta set in round 1", "SFT policy", "SFT policy",
+     "the papers' setting: round 1's meta set is the pairs' distribution"),
+    ("rounds", "4 (dialogue), 5 (summaries)", "3", "time on 2 cores"),
+]
 
 
 def cell_g(values):
@@ -80,15 +114,34 @@ def head_to_head(run_a, run_b, r):
     b = next(s for s in run_b["samples"] if s["round"] == r)
     assert a["prompts"] == b["prompts"], "runs evaluated different prompts"
     win = tie = lose = 0
-    for ga, gb in zip(a["gold_reward"], b["gold_reward"]):
-        if abs(ga - gb) <= TIE_BAND:
-            tie += 1
-        elif ga > gb:
-            win += 1
-        else:
-            lose += 1
-    n = len(a["gold_reward"])
+    for row_a, row_b in zip(a["judge_reward"], b["judge_reward"]):
+        for ga, gb in zip(row_a, row_b):  # sample j against sample j
+            if abs(ga - gb) <= TIE_BAND:
+                tie += 1
+            elif ga > gb:
+                win += 1
+            else:
+                lose += 1
+    n = win + tie + lose
     return win / n, tie / n, lose / n
+
+
+def final_gold(run):
+    return run["rounds"][-1]["gold_reward_mean"]
+
+
+def paired(runs, config, metric, seeds):
+    """Per seed: config's `metric` minus VANILLA's, seed by seed."""
+    return [metric(runs[config][s], runs[BASELINE][s]) for s in seeds]
+
+
+def gold_difference(run, baseline):
+    return final_gold(run) - final_gold(baseline)
+
+
+def win_minus_lose(run, baseline):
+    win, _, lose = head_to_head(run, baseline, run["rounds"][-1]["round"])
+    return win - lose
 
 
 class Report:
@@ -152,14 +205,19 @@ class Report:
                  f"{p['d_model']}, {p['layers']} layers; "
                  f"{p['pairs']} original preference pairs from SFT samples "
                  f"labelled by the gold reward; evaluation on "
-                 f"{p['eval_prompts']} held-out prompts. Seeds "
-                 f"{', '.join(map(str, p['seeds']))}; every configuration of a "
-                 f"task and seed starts from the same SFT policy and pairs. "
-                 f"Cells are mean ± standard deviation over seeds. "
-                 f"Win/tie/lose compare the gold reward of two policies' "
-                 f"responses to the same prompt, tie when within "
-                 f"{TIE_BAND}. The papers judge with GPT-4 and humans; here "
-                 f"the gold reward is the judge.")
+                 f"{p['eval_prompts']} held-out prompts with 5 samples each, "
+                 f"every sample judged, and accuracies on "
+                 f"{p['eval_prompts']} held-out original pairs and "
+                 f"{p['eval_prompts']} fresh pairs of the policy's samples, "
+                 f"pairs of identical responses left out. Seeds "
+                 f"{', '.join(map(str, p['seeds']))}. Paired design: every "
+                 f"arm of a task and seed starts from the same SFT policy and "
+                 f"pairs, and is judged on the same prompts against the same "
+                 f"SFT samples. Cells are mean ± standard deviation over "
+                 f"seeds. Win/tie/lose compare the gold reward of two "
+                 f"policies' responses to the same prompt, sample j against "
+                 f"sample j, tie when within {TIE_BAND}. The papers judge with "
+                 f"GPT-4 and humans; here the gold reward is the judge.")
         self.out()
         self.out(f"METARM is the first-order step with η = {CHOSEN_ETA:g} "
                  f"(chosen from the reward-model-level sweeps of "
@@ -208,7 +266,7 @@ class Report:
         self.out("`rm_acc_original`: held-out pairs from the original (SFT) "
                  "distribution; `rm_acc_shifted`: fresh pairs of the current "
                  "policy's samples, labelled by the gold reward; reward gap: "
-                 "mean |r_i − r_j| over the pairs of the policy's 4 responses "
+                 "mean |r_i − r_j| over the pairs of the policy's 5 responses "
                  "to a held-out prompt, divided by the reward range (the "
                  "papers' diagnostic). Round 0 is the SFT policy.")
         self.out()
@@ -299,11 +357,17 @@ class Report:
                      f"{task}: reward-gap histograms")
 
     def variant_table(self, task):
-        runs = self.runs[task]
+        sweep_seeds = self.profile["sweep_seeds"]
+        if not sweep_seeds:
+            return
+        runs = {config: {s: r for s, r in seeds.items() if s in sweep_seeds}
+                for config, seeds in self.runs[task].items()
+                if config not in (AA_CONFIG, FIXED_RM_CONFIG)}
         last = self.profile["rounds"]
         self.out(f"### The η sweep and the variants ({task})")
         self.out()
-        self.out(f"Final round ({last}) of every configuration; the "
+        self.out(f"Final round ({last}) of every configuration, on seeds "
+                 f"{', '.join(map(str, sweep_seeds))}; the "
                  f"diagnostics are the reward-model epochs' means over all "
                  f"rounds (reward_model.jsonl): cos(∇L, ∇J), the change of J "
                  f"on the meta batch over one step (after − before), and the "
@@ -359,18 +423,13 @@ class Report:
             runs = self.runs[task]
             last = self.profile["rounds"]
             gold = {c: per_seed(runs[c], lambda x: round_row(
-                x, last)["gold_reward_mean"]) for c in runs}
+                x, last)["gold_reward_mean"]) for c in (BASELINE, METARM)}
             sft = statistics.mean(per_seed(
                 runs[BASELINE], lambda x: round_row(x, 0)["gold_reward_mean"]))
-            # Among configurations run on every seed (not the one-seed
-            # η = 0 identity check).
-            full = [c for c in gold if len(gold[c]) == len(gold[BASELINE])]
-            best = max(full, key=lambda c: statistics.mean(gold[c]))
             self.findings.append(
                 f"{task}: SFT gold {sft:.3f}; final-round gold VANILLA "
                 f"{cell(gold[BASELINE])}, {config_label(METARM)} "
-                f"{cell(gold[METARM])}; the highest mean is "
-                f"{config_label(best)} ({cell(gold[best])}).")
+                f"{cell(gold[METARM])}.")
         for finding in self.findings:
             self.out(f"- {finding}")
         self.out()
@@ -381,11 +440,197 @@ class Report:
                 self.out(f.read().rstrip())
             self.out()
 
+    def settings_section(self):
+        self.out("## Settings against the papers'")
+        self.out()
+        self.table(["setting", "papers", "here", "why"],
+                   [list(d) for d in DEVIATIONS])
+
+    def paired_section(self, task):
+        """The endpoint: per-seed paired differences from VANILLA at the
+        final round, with bootstrap intervals over seeds; the A/A arm's
+        differences are the noise floor."""
+        runs = self.runs[task]
+        seeds = sorted(runs[BASELINE])
+        last = self.profile["rounds"]
+        self.out(f"### Paired comparison over seeds ({task})")
+        self.out()
+        self.out(f"Per seed, round {last}: the arm's final gold reward minus "
+                 f"VANILLA's, and head to head against VANILLA's policy "
+                 f"(every sample of every evaluation prompt against the same-"
+                 f"numbered sample) the share won minus the share lost. "
+                 f"A/A is VANILLA again with another arm_seed: the same SFT "
+                 f"policy, pairs and judging, every later draw different, so "
+                 f"its differences are what noise alone gives. Intervals: "
+                 f"95% percentile bootstrap of the mean over the "
+                 f"{len(seeds)} seeds (10000 resamples).")
+        self.out()
+        rows = []
+        stats = {}
+        for config, name in ((METARM, "metarm"), (AA_CONFIG, "aa")):
+            gold = paired(runs, config, gold_difference, seeds)
+            winlose = paired(runs, config, win_minus_lose, seeds)
+            stats[name] = {"gold": gold, "winlose": winlose}
+            label = "A/A (VANILLA, arm_seed 1)" if config == AA_CONFIG else \
+                config_label(config)
+            for seed, g, w in zip(seeds, gold, winlose):
+                rows.append([label, seed, f"{g:+.3f}", f"{w:+.3f}"])
+            rows.append([f"**{label}: mean [95% CI]**", len(seeds),
+                         "%+.3f [%+.3f, %+.3f]" % (statistics.mean(gold),
+                                                   *bootstrap_ci(gold)),
+                         "%+.3f [%+.3f, %+.3f]" % (statistics.mean(winlose),
+                                                   *bootstrap_ci(winlose))])
+        self.table(["arm", "seed", "gold − VANILLA's", "win − lose vs "
+                    "VANILLA"], rows)
+        summary = self.summary[task]
+        summary["seeds"] = seeds
+        summary["bon_metarm_minus_vanilla_ci"] = None  # unless measured
+        summary["aa_diff_ci"] = bootstrap_ci(stats["aa"]["gold"])
+        summary["aa_winlose_ci"] = bootstrap_ci(stats["aa"]["winlose"])
+        summary["metarm_minus_vanilla_gold_ci"] = bootstrap_ci(
+            stats["metarm"]["gold"])
+        summary["metarm_minus_vanilla_gold_mean"] = statistics.mean(
+            stats["metarm"]["gold"])
+        summary["metarm_minus_vanilla_winlose_ci"] = bootstrap_ci(
+            stats["metarm"]["winlose"])
+        summary["metarm_minus_vanilla_winlose_mean"] = statistics.mean(
+            stats["metarm"]["winlose"])
+        if "bon_gold_mean" in round_row(runs[BASELINE][seeds[0]], 1):
+            self.best_of_n_table(task, seeds)
+        ci = summary["metarm_minus_vanilla_gold_ci"]
+        verdict = ("MetaRM ahead" if ci[0] > 0 else "vanilla ahead"
+                   if ci[1] < 0 else "no difference established")
+        self.findings.append(
+            f"{task}: MetaRM's final gold minus vanilla's, paired by seed: "
+            f"{summary['metarm_minus_vanilla_gold_mean']:+.3f} "
+            f"[{ci[0]:+.3f}, {ci[1]:+.3f}] ({verdict}); the A/A arm's: "
+            f"[{summary['aa_diff_ci'][0]:+.3f}, "
+            f"{summary['aa_diff_ci'][1]:+.3f}].")
+
+    def best_of_n_table(self, task, seeds):
+        """The best-of-n pre-test: paired differences of the picks' gold
+        reward per round."""
+        runs = self.runs[task]
+        last = self.profile["rounds"]
+        summary = self.summary[task]
+        bon = {config: [[round_row(runs[config][seed], r)["bon_gold_mean"]
+                         - round_row(runs[BASELINE][seed], r)["bon_gold_mean"]
+                         for seed in seeds] for r in range(1, last + 1)]
+               for config in (METARM, AA_CONFIG)}
+        summary["bon_metarm_minus_vanilla_ci"] = bootstrap_ci(bon[METARM][-1])
+        summary["bon_metarm_minus_vanilla_mean"] = statistics.mean(
+            bon[METARM][-1])
+        summary["bon_aa_ci"] = bootstrap_ci(bon[AA_CONFIG][-1])
+        n = round_row(runs[BASELINE][seeds[0]], 1)["bon_n"]
+        self.out(f"### Best-of-{n} pre-test ({task})")
+        self.out()
+        self.out(f"In every round each arm's reward "
+                 f"model picks the best of the same {n} SFT samples per "
+                 f"evaluation prompt; the picks' gold reward minus VANILLA's "
+                 f"picks', per round, mean [95% CI] over seeds. No PPO is "
+                 f"involved, so it shows how well each reward model ranks "
+                 f"samples, without PPO's noise.")
+        self.out()
+        self.table(["round", "METARM − VANILLA", "A/A − VANILLA"],
+                   [[r] + ["%+.4f [%+.4f, %+.4f]" % (
+                       statistics.mean(bon[c][r - 1]),
+                       *bootstrap_ci(bon[c][r - 1]))
+                       for c in (METARM, AA_CONFIG)]
+                    for r in range(1, last + 1)])
+
+    def regime_section(self, task):
+        """The papers' regime, checked: a reward model the labels let learn,
+        over-optimisation against it when held fixed, and its accuracy
+        falling on the policy's samples over rounds."""
+        runs = self.runs[task]
+        summary = self.summary[task]
+        first = lambda k: statistics.mean(per_seed(
+            runs[BASELINE], lambda x: round_row(x, 1)[k]))
+        summary["rm_acc_ceiling"] = first("gold_acc_original")
+        summary["rm_acc_original_sft"] = first("rm_acc_original")
+        fixed = runs[FIXED_RM_CONFIG]
+        curves = {}
+        for seed, run in sorted(fixed.items()):
+            curves[seed] = {k: [row[k] for row in run["metrics"]]
+                            for k in ("gold_reward_mean", "proxy_reward_mean",
+                                      "kl_to_reference")}
+        peaks, finals, proxy_rises = [], [], []
+        for c in curves.values():
+            gold = smoothed(c["gold_reward_mean"], SMOOTHING)
+            proxy = smoothed(c["proxy_reward_mean"], SMOOTHING)
+            peak = max(range(len(gold)), key=gold.__getitem__)
+            peaks.append(gold[peak])
+            finals.append(gold[-1])
+            proxy_rises.append(proxy[-1] - proxy[peak])
+        summary["fixed_rm_gold_peak"] = statistics.mean(peaks)
+        summary["fixed_rm_gold_final"] = statistics.mean(finals)
+        summary["fixed_rm_proxy_rise_after_gold_peak"] = statistics.mean(
+            proxy_rises)
+        rounds = range(1, self.profile["rounds"] + 1)
+        shifted = [statistics.mean(per_seed(
+            runs[BASELINE], lambda x: round_row(x, r)["rm_acc_shifted"]))
+            for r in rounds]
+        original = [statistics.mean(per_seed(
+            runs[BASELINE], lambda x: round_row(x, r)["rm_acc_original"]))
+            for r in rounds]
+        drop = summary["fixed_rm_gold_peak"] - summary["fixed_rm_gold_final"]
+        checks = [
+            (f"VANILLA's accuracy on held-out SFT pairs (round 1) at least "
+             f"{MIN_RM_ACCURACY}", f"{summary['rm_acc_original_sft']:.3f} "
+             f"(the gold reward's own on the same pairs, the ceiling: "
+             f"{summary['rm_acc_ceiling']:.3f})",
+             summary["rm_acc_original_sft"] >= MIN_RM_ACCURACY),
+            (f"against a fixed reward model, gold falls at least "
+             f"{MIN_GOLD_DROP} from its peak while the proxy keeps rising",
+             f"peak {summary['fixed_rm_gold_peak']:.3f}, final "
+             f"{summary['fixed_rm_gold_final']:.3f}; proxy after the gold "
+             f"peak {summary['fixed_rm_proxy_rise_after_gold_peak']:+.3f}",
+             drop >= MIN_GOLD_DROP and
+             summary["fixed_rm_proxy_rise_after_gold_peak"] > 0),
+            ("VANILLA's accuracy on the policy's samples below that on the "
+             "original pairs, in the last round",
+             f"{shifted[-1]:.3f} against {original[-1]:.3f} (rounds 1-"
+             f"{len(shifted)} shifted: "
+             f"{', '.join('%.3f' % x for x in shifted)})",
+             shifted[-1] < original[-1]),
+        ]
+        summary["regime_holds"] = all(ok for _, _, ok in checks)
+        self.out(f"### The regime the comparison needs ({task})")
+        self.out()
+        self.out(f"Means over seeds. The fixed-reward-model run: one round "
+                 f"of {self.profile['fixed_rm_iterations']} PPO iterations at "
+                 f"policy lr {self.profile['fixed_rm_learning_rate']:g} "
+                 f"against VANILLA's round-1 reward model (seeds "
+                 f"{', '.join(map(str, sorted(fixed)))}); gold and proxy are "
+                 f"the PPO batches' means, smoothed over {SMOOTHING} "
+                 f"iterations.")
+        self.out()
+        self.table(["check", "measured", "holds"],
+                   [[c, m, "yes" if ok else "**no**"] for c, m, ok in checks])
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+        for seed, c in curves.items():
+            for ax, key in zip(axes, ("gold_reward_mean",
+                                      "proxy_reward_mean")):
+                ax.plot(c["kl_to_reference"], smoothed(c[key], SMOOTHING),
+                        marker=".", label=f"seed {seed}")
+        for ax, title in zip(axes, ("gold reward", "proxy reward (fixed)")):
+            ax.set_title(title)
+            ax.set_xlabel("KL to SFT (PPO batch)")
+            ax.legend(fontsize=7)
+        fig.suptitle(f"{task}: PPO against a fixed VANILLA reward model")
+        self.publish(fig, f"{task}_fixed_rm_vs_kl.png",
+                     f"Gold and proxy against KL, fixed reward model ({task})",
+                     f"{task}: gold and proxy reward against KL")
+
     def write(self):
+        self.summary = {task: {} for task in self.runs}
         self.header()
+        self.settings_section()
         for task in sorted(self.runs):
             self.out(f"## Task: {task}")
             self.out()
+            self.regime_section(task)
+            self.paired_section(task)
             self.win_tables(task)
             self.round_table(task)
             self.plots(task)
@@ -393,6 +638,9 @@ class Report:
         self.findings_section()
         with open(self.path, "w") as f:
             f.write("\n".join(self.lines))
+        with open(os.path.join(self.plot_dir, "summary.json"), "w") as f:
+            json.dump(self.summary, f, indent=1, sort_keys=True)
+            f.write("\n")
 
 
 def main():

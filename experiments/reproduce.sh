@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # The MetaRM papers' comparison on the gold-reward testbed, and its report.
 #
-#   experiments/reproduce.sh            # full: 3 seeds x 2 tasks, 3 rounds,
-#                                       # η sweep and the variants; writes
-#                                       # docs/RESULTS.md and docs/results/
-#                                       # (at most 45 minutes on 2 cores)
-#   experiments/reproduce.sh --quick    # 1 seed, fewer steps, the same
-#                                       # report in runs/reproduce_quick/
-#                                       # (at most 5 minutes)
+#   experiments/reproduce.sh            # full: 2 tasks x 8 paired seeds
+#                                       # (VANILLA, METARM, an A/A arm), 3
+#                                       # rounds; the η sweep and variants
+#                                       # and the fixed-reward-model check on
+#                                       # 3 seeds; writes docs/RESULTS.md and
+#                                       # docs/results/ (with summary.json)
+#                                       # (at most 2 hours on 2 cores)
+#   experiments/reproduce.sh --quick    # 2 seeds, fewer steps, no sweep, the
+#                                       # same report in runs/reproduce_quick/
+#                                       # (at most 10 minutes)
 #   experiments/reproduce.sh --smoke    # tiny models: the test suite's form
 #
 # Options: --out DIR (where the runs go), --report FILE (the report).

@@ -5,9 +5,10 @@
 
 Every run is an RLHF job (SFT, then `rounds` rounds of reward model + PPO)
 on one testbed task, one seed and one reward-model configuration. All runs
-of a task and seed share everything but reward_training, so they start from
-the same SFT policy and the same original preference pairs. Prints one line
-per run: NAME JOB_FILE.
+of a task and seed share the seed, so they start from the same SFT policy
+and the same original preference pairs and are judged on the same prompts
+against the same SFT samples (the paired design); the A/A arm differs from
+VANILLA only in arm_seed. Prints one line per run: NAME JOB_FILE.
 """
 import os
 import sys
@@ -21,24 +22,44 @@ ETA_SWEEP = [0.03, 0.1, 0.3, 1.0]
 EXACT_ETAS = [0.03, 0.1, 0.3]
 GAP_LAMBDAS = [0.1, 0.3, 1.0]
 
+# seeds: the paired comparison's seeds (VANILLA, METARM and the A/A arm,
+# VANILLA again with another arm_seed, on each); sweep_seeds: the η sweep and
+# the variants; fixed_rm_seeds: the over-optimisation check (one round of PPO
+# against a VANILLA reward model held fixed, pushed hard).
 PROFILES = {
-    # At most 45 minutes on 2 cores, two runs at a time.
-    "full": dict(seeds=[1, 2, 3], tasks=["sort", "reverse"], rounds=3,
-                 sft_steps=600, iterations=20, d_model=64, layers=2,
-                 pairs=1024, eval_prompts=128, sweeps=True),
-    # At most 5 minutes: one seed, fewer steps, the same report.
-    "quick": dict(seeds=[1], tasks=["sort", "reverse"], rounds=3,
-                  sft_steps=200, iterations=8, d_model=64, layers=2,
-                  pairs=512, eval_prompts=64, sweeps=True),
+    # At most 2 hours on 2 cores, two runs at a time.
+    "full": dict(seeds=[1, 2, 3, 4, 5, 6, 7, 8], sweep_seeds=[1, 2, 3],
+                 fixed_rm_seeds=[1, 2, 3], tasks=["sort", "reverse"],
+                 rounds=3, sft_steps=600, iterations=20, d_model=64,
+                 layers=2, pairs=1024, eval_prompts=512,
+                 fixed_rm_iterations=60, fixed_rm_learning_rate=2e-4),
+    # At most 10 minutes: fewer seeds and steps, no sweep, the same report.
+    "quick": dict(seeds=[1, 2], sweep_seeds=[], fixed_rm_seeds=[1],
+                  tasks=["sort", "reverse"], rounds=3, sft_steps=200,
+                  iterations=8, d_model=64, layers=2, pairs=512,
+                  eval_prompts=128, fixed_rm_iterations=24,
+                  fixed_rm_learning_rate=2e-4),
     # The test suite's form: tiny models, every part of the report.
-    "smoke": dict(seeds=[1, 2], tasks=["sort", "reverse"], rounds=3,
-                  sft_steps=40, iterations=2, d_model=32, layers=1,
-                  pairs=128, eval_prompts=16, sweeps=True),
+    "smoke": dict(seeds=[1, 2], sweep_seeds=[1, 2], fixed_rm_seeds=[1],
+                  tasks=["sort", "reverse"], rounds=3, sft_steps=40,
+                  iterations=2, d_model=32, layers=1, pairs=128,
+                  eval_prompts=16, fixed_rm_iterations=4,
+                  fixed_rm_learning_rate=2e-4),
 }
+
+# The A/A arm's arm_seed: VANILLA with every stream after the shared start
+# moved (util/random_streams.h), so its difference from VANILLA is noise.
+AA_CONFIG = "VANILLA_arm1"
+FIXED_RM_CONFIG = "FIXED_RM"
+POLICY_LEARNING_RATE = 2e-5
+# The best-of-n pre-test's n (eval.best_of_n): every round's reward model
+# picks among the same n SFT samples per evaluation prompt.
+BEST_OF_N = 8
 
 TEMPLATE = """# Written by experiments/reproduce_plan.py ({profile} profile).
 name: "{name}"
 seed: {seed}
+arm_seed: {arm_seed}
 output_dir: "{out}"
 topology {{ learner_ranks: 1 rollout_ranks: 1 placement: COLOCATED }}
 task {{
@@ -58,60 +79,82 @@ reward_training {{
   eta: {eta}
   gap_lambda: {gap_lambda}
   learning_rate: 1e-3
-  batch_size: 32
+  batch_size: 16
   meta_batch_size: 16
-  responses_per_prompt: 4
-  epochs: 2
+  responses_per_prompt: 5
+  epochs: 1
 }}
 ppo {{
   rollout_batch_size: 64
   minibatch_size: 32
   epochs: 2
   iterations_per_round: {iterations}
-  policy_learning_rate: 2e-5
+  policy_learning_rate: {policy_lr}
   value_learning_rate: 1e-4
   kl_coef: 0.05
+  temperature: 0.8
+  top_p: 0.9
 }}
-eval {{ num_prompts: {eval_prompts} shifted_pairs: {eval_prompts} }}
+eval {{ num_prompts: {eval_prompts} shifted_pairs: {eval_prompts} best_of_n: {best_of_n} }}
 logging {{ progress: false }}
 rounds: {rounds}
 """
 
 
-def configs(profile):
-    """(config name, mode, η, λ) of every reward-model configuration."""
-    out = [("VANILLA", "VANILLA", 0, 0),
-           (f"METARM_eta{CHOSEN_ETA:g}", "METARM", CHOSEN_ETA, 0)]
-    if profile["sweeps"]:
-        out += [(f"METARM_eta{eta:g}", "METARM", eta, 0)
-                for eta in ETA_SWEEP if eta != CHOSEN_ETA]
-        out += [(f"METARM_EXACT_eta{eta:g}", "METARM_EXACT", eta, 0)
-                for eta in EXACT_ETAS]
-        out += [(f"GAP_REGULARIZED_lambda{lam:g}", "GAP_REGULARIZED", 0, lam)
-                for lam in GAP_LAMBDAS]
+def sweep_configs():
+    """(config name, mode, η, λ) of the sweep around the chosen η."""
+    out = [(f"METARM_eta{eta:g}", "METARM", eta, 0)
+           for eta in ETA_SWEEP if eta != CHOSEN_ETA]
+    out += [(f"METARM_EXACT_eta{eta:g}", "METARM_EXACT", eta, 0)
+            for eta in EXACT_ETAS]
+    out += [(f"GAP_REGULARIZED_lambda{lam:g}", "GAP_REGULARIZED", 0, lam)
+            for lam in GAP_LAMBDAS]
     return out
+
+
+def runs_of(profile_name, profile):
+    """Every run: (task, seed, config, job fields)."""
+    runs = []
+    base = dict(arm_seed=0, gap_lambda=0, iterations=profile["iterations"],
+                rounds=profile["rounds"], policy_lr=POLICY_LEARNING_RATE)
+    for task in profile["tasks"]:
+        for seed in profile["seeds"]:
+            runs.append((task, seed, "VANILLA",
+                         dict(base, mode="VANILLA", eta=0)))
+            runs.append((task, seed, f"METARM_eta{CHOSEN_ETA:g}",
+                         dict(base, mode="METARM", eta=CHOSEN_ETA)))
+            runs.append((task, seed, AA_CONFIG,
+                         dict(base, mode="VANILLA", eta=0, arm_seed=1)))
+        for seed in profile["sweep_seeds"]:
+            for config, mode, eta, lam in sweep_configs():
+                runs.append((task, seed, config,
+                             dict(base, mode=mode, eta=eta, gap_lambda=lam)))
+        if profile_name == "full":
+            seed = profile["sweep_seeds"][0]
+            runs.append((task, seed, "METARM_eta0",
+                         dict(base, mode="METARM", eta=0)))
+        for seed in profile["fixed_rm_seeds"]:
+            runs.append((task, seed, FIXED_RM_CONFIG, dict(
+                base, mode="VANILLA", eta=0, rounds=1,
+                iterations=profile["fixed_rm_iterations"],
+                policy_lr=profile["fixed_rm_learning_rate"])))
+    return runs
 
 
 def main():
     name, out_dir = sys.argv[1], sys.argv[2]
     profile = PROFILES[name]
     os.makedirs(out_dir + "/jobs", exist_ok=True)
-    runs = []
-    for task in profile["tasks"]:
-        for seed in profile["seeds"]:
-            for config, mode, eta, lam in configs(profile):
-                runs.append((task, seed, config, mode, eta, lam))
-            if name == "full" and seed == profile["seeds"][0]:
-                runs.append((task, seed, "METARM_eta0", "METARM", 0, 0))
-    for task, seed, config, mode, eta, lam in runs:
+    shared = {k: v for k, v in profile.items()
+              if k in ("sft_steps", "d_model", "layers", "pairs",
+                       "eval_prompts")}
+    for task, seed, config, fields in runs_of(name, profile):
         run = f"{task}_{config}_seed{seed}"
         job = f"{out_dir}/jobs/{run}.pbtxt"
         with open(job, "w") as f:
-            f.write(TEMPLATE.format(
-                profile=name, name=run, seed=seed, out=f"{out_dir}/{run}",
-                task=task, mode=mode, eta=eta, gap_lambda=lam, **{
-                    k: v for k, v in profile.items()
-                    if k not in ("seeds", "tasks", "sweeps")}))
+            f.write(TEMPLATE.format(profile=name, name=run, seed=seed,
+                                    out=f"{out_dir}/{run}", task=task,
+                                    best_of_n=BEST_OF_N, **shared, **fields))
         print(run, job)
 
 
