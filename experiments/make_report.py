@@ -464,7 +464,11 @@ class Report:
                  f"policy, pairs and judging, every later draw different, so "
                  f"its differences are what noise alone gives. Intervals: "
                  f"95% percentile bootstrap of the mean over the "
-                 f"{len(seeds)} seeds (10000 resamples).")
+                 f"{len(seeds)} seeds (10000 resamples)."
+                 + (f" With {len(seeds)} seeds a bootstrap interval is at "
+                    f"most the range of the per-seed values and understates "
+                    f"the uncertainty: read it as that range."
+                    if len(seeds) < 5 else ""))
         self.out()
         rows = []
         stats = {}
