@@ -93,11 +93,12 @@ absl::StatusOr<RewardData> MakePreferenceData(const RunInputs& in,
   if (std::optional<RewardData> given = in.data.GivenPairs()) return *given;
   const TaskSpec& task = in.job.task();
   const Task& gold = *in.data.gold();
-  Rng labels(in.streams.Seed(Stream::kPreferenceLabels));
   // split 0: the training pairs, 1: the held-out ones; each from its own
-  // prompts and sample streams.
+  // prompts, sample and label streams, so that the held-out pairs and their
+  // labels do not depend on how many training pairs there are.
   auto make = [&](int64_t n, uint64_t split,
                   std::vector<PreferencePair>& pairs) -> absl::Status {
+    Rng labels(in.streams.Seed(Stream::kPreferenceLabels, split));
     std::vector<std::string> prompts = in.data.TrainPrompts(
         n, in.streams.Seed(Stream::kPreferencePrompts, split));
     METARM_ASSIGN_OR_RETURN(
