@@ -22,3 +22,17 @@ bazel_progress() {
 first_build_minutes=11
 first_test_minutes=65
 later_test_minutes=36
+
+# trainer_or_build [PATH]: prints PATH if given (a prebuilt metarm_train);
+# otherwise builds metarm_train with -c opt (its progress on stderr) and
+# prints where it is.
+trainer_or_build() {
+  if [[ -n "${1:-}" ]]; then
+    echo "$1"
+    return
+  fi
+  "$repo_root/deploy/setup.sh" >&2 || return 1
+  bazel_progress build build -c opt --ui_event_filters=-info,-stdout \
+    //trainer:metarm_train >&2 || return 1
+  echo bazel-bin/trainer/metarm_train
+}

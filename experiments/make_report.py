@@ -488,6 +488,7 @@ class Report:
         self.table(["arm", "seed", "gold − VANILLA's", "win − lose vs "
                     "VANILLA"], rows)
         summary = self.summary[task]
+        self.power_statement(summary, stats["aa"], len(seeds))
         summary["seeds"] = seeds
         summary["bon_metarm_minus_vanilla_ci"] = None  # unless measured
         summary["aa_diff_ci"] = bootstrap_ci(stats["aa"]["gold"])
@@ -511,6 +512,33 @@ class Report:
             f"[{ci[0]:+.3f}, {ci[1]:+.3f}] ({verdict}); the A/A arm's: "
             f"[{summary['aa_diff_ci'][0]:+.3f}, "
             f"{summary['aa_diff_ci'][1]:+.3f}].")
+
+    def power_statement(self, summary, aa, seeds):
+        """What difference the seeds can detect at the A/A arm's noise: the
+        standard deviation of its per-seed differences, which is what the
+        METARM − VANILLA differences would have if MetaRM changed nothing."""
+        if seeds < 2:
+            return
+        parts = []
+        for key, what in (("gold", "final gold"), ("winlose", "win − lose")):
+            noise = statistics.stdev(aa[key])
+            detectable = detectable_difference(noise, seeds)
+            summary[f"aa_{key}_sd"] = noise
+            summary[f"detectable_{key}_difference"] = detectable
+            # Two seeds at least: one gives no spread to test against.
+            summary[f"seeds_for_{key}_0.05"] = max(
+                2, seeds_needed(noise, 0.05) if noise > 0 else 2)
+            parts.append(
+                f"{what}: A/A standard deviation {noise:.3f}, so {seeds} "
+                f"seeds detect a mean difference of {detectable:.3f}, and "
+                f"one of 0.05 needs {summary[f'seeds_for_{key}_0.05']} seeds")
+        self.out("Power (two-sided 5% test, 80% power, the A/A arm's "
+                 "per-seed spread as the noise of a paired difference): "
+                 + "; ".join(parts) + ". These use the normal "
+                 "approximation with the spread taken as known; from "
+                 f"{seeds} seeds the spread is itself uncertain, so read "
+                 "them as rough.")
+        self.out()
 
     def best_of_n_table(self, task, seeds):
         """The best-of-n pre-test: paired differences of the picks' gold

@@ -7,7 +7,8 @@
 #                                       # and the fixed-reward-model check on
 #                                       # 3 seeds; writes docs/RESULTS.md and
 #                                       # docs/results/ (with summary.json)
-#                                       # (at most 2 hours on 2 cores)
+#                                       # (at most 2 hours on 2 cores; 99.5
+#                                       # minutes here on 2026-12-01)
 #   experiments/reproduce.sh --quick    # 2 seeds, fewer steps, no sweep, the
 #                                       # same report in runs/reproduce_quick/
 #                                       # (at most 10 minutes)
@@ -40,13 +41,7 @@ if [[ -z "$report" ]]; then
 fi
 python=/usr/bin/python3
 
-trainer=${METARM_TRAINER:-}
-if [[ -z "$trainer" ]]; then
-  deploy/setup.sh
-  bazel_progress build build -c opt --ui_event_filters=-info,-stdout \
-    //trainer:metarm_train
-  trainer=bazel-bin/trainer/metarm_train
-fi
+trainer=$(trainer_or_build "${METARM_TRAINER:-}")
 parallel=${METARM_PARALLEL:-$(nproc)}
 
 rm -rf "$out"

@@ -49,6 +49,7 @@ check "best-of-n rows per round" test "$(grep -c '^| [123] | [-+][0-9.]* \[[-+][
 # Per round rows with mean ± sd over the two seeds.
 check "round rows over seeds" test "$(grep -c '^| 3 | .* ± ' "$report")" -ge 6
 check "findings" has "## What the numbers say"
+check "power statement per task" test "$(grep -c '^Power (two-sided 5% test' "$report")" -eq 2
 check "summary.json has every field of both tasks" /usr/bin/python3 -c '
 import json, sys
 s = json.load(open(sys.argv[1]))
@@ -63,6 +64,12 @@ for task in ("sort", "reverse"):
         assert -1 <= low <= high <= 1, (task, f, low, high)
     assert s[task]["seeds"] == [1, 2], s[task]["seeds"]
     assert 0.5 <= s[task]["rm_acc_ceiling"] <= 1, s[task]["rm_acc_ceiling"]
+    # The power statement: the A/A spread, the difference 2 seeds detect
+    # (2.8 sd / sqrt 2), and the seeds a 0.05 difference needs.
+    for key in ("gold", "winlose"):
+        sd = s[task]["aa_%s_sd" % key]
+        assert abs(s[task]["detectable_%s_difference" % key] - 2.801585 * sd / 2 ** 0.5) < 1e-9
+        assert s[task]["seeds_for_%s_0.05" % key] >= 2
 ' "$work/report/results/summary.json"
 check "the command is in the report" has "experiments/reproduce.sh --smoke"
 finish_checks reproduce_smoke

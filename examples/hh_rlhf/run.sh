@@ -24,13 +24,7 @@ quick=false
 out=$(realpath -m "${METARM_EXAMPLE_OUT:-runs/hh_rlhf}")
 slice=$PWD/data/hh-rlhf/harmless-base-test.jsonl.gz
 
-trainer=${METARM_TRAIN:-}
-if [[ -z "$trainer" ]]; then
-  deploy/setup.sh
-  bazel_progress build build -c opt --ui_event_filters=-info,-stdout \
-    //trainer:metarm_train
-  trainer=bazel-bin/trainer/metarm_train
-fi
+trainer=$(trainer_or_build "${METARM_TRAIN:-}")
 mpirun_local=${METARM_MPIRUN:-deploy/mpirun_local.sh}
 
 # job FILE [SED EXPRESSIONS...]: the job with its output folder under $out
