@@ -526,12 +526,12 @@ class Report:
             summary[f"aa_{key}_sd"] = noise
             summary[f"detectable_{key}_difference"] = detectable
             # Two seeds at least: one gives no spread to test against.
-            summary[f"seeds_for_{key}_0.05"] = max(
-                2, seeds_needed(noise, 0.05) if noise > 0 else 2)
+            needed = max(2, seeds_needed(noise, 0.05)) if noise > 0 else 2
+            summary[f"seeds_for_{key}_0.05"] = needed
             parts.append(
                 f"{what}: A/A standard deviation {noise:.3f}, so {seeds} "
                 f"seeds detect a mean difference of {detectable:.3f}, and "
-                f"one of 0.05 needs {summary[f'seeds_for_{key}_0.05']} seeds")
+                f"one of 0.05 needs {needed} seeds")
         self.out("Power (two-sided 5% test, 80% power, the A/A arm's "
                  "per-seed spread as the noise of a paired difference): "
                  + "; ".join(parts) + ". These use the normal "

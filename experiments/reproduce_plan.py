@@ -52,6 +52,10 @@ PROFILES = {
 AA_CONFIG = "VANILLA_arm1"
 FIXED_RM_CONFIG = "FIXED_RM"
 POLICY_LEARNING_RATE = 2e-5
+# The reward model's settings every run shares; experiments/rm_learnability.py
+# varies them.
+REWARD_MODEL_DEFAULTS = dict(reward_learning_rate="1e-3",
+                             reward_training_extra="", reward_model_extra="")
 # The best-of-n pre-test's n (eval.best_of_n): every round's reward model
 # picks among the same n SFT samples per evaluation prompt.
 BEST_OF_N = 8
@@ -72,14 +76,14 @@ task {{
   max_response_tokens: 12
 }}
 policy {{ d_model: {d_model} n_layers: {layers} n_heads: 4 max_seq_len: 32 }}
-reward_model {{ d_model: {d_model} n_layers: {layers} n_heads: 4 max_seq_len: 32 }}
+reward_model {{ {reward_model_extra}d_model: {d_model} n_layers: {layers} n_heads: 4 max_seq_len: 32 }}
 sft {{ steps: {sft_steps} batch_size: 64 learning_rate: 1e-3 }}
 reward_training {{
   mode: {mode}
   eta: {eta}
   gap_lambda: {gap_lambda}
-  learning_rate: 1e-3
-  batch_size: 16
+  learning_rate: {reward_learning_rate}
+  batch_size: 16{reward_training_extra}
   meta_batch_size: 16
   responses_per_prompt: 5
   epochs: 1
@@ -154,7 +158,8 @@ def main():
         with open(job, "w") as f:
             f.write(TEMPLATE.format(profile=name, name=run, seed=seed,
                                     out=f"{out_dir}/{run}", task=task,
-                                    best_of_n=BEST_OF_N, **shared, **fields))
+                                    best_of_n=BEST_OF_N, **shared,
+                                    **REWARD_MODEL_DEFAULTS, **fields))
         print(run, job)
 
 

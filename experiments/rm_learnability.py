@@ -18,15 +18,16 @@ import sys
 
 import reproduce_plan
 
-# name: (preference pairs, learning rate, reward_training lines, model lines)
+# name: (preference pairs, reward_learning_rate, reward_training_extra,
+# reward_model_extra): the template fields of reproduce_plan.TEMPLATE.
 VARIANTS = {
-    "reproduction (1024 pairs)": (1024, 1e-3, "", ""),
-    "4096 pairs": (4096, 1e-3, "", ""),
-    "4096 pairs, lr 3e-4": (4096, 3e-4, "", ""),
+    "reproduction (1024 pairs)": (1024, "1e-3", "", ""),
+    "4096 pairs": (4096, "1e-3", "", ""),
+    "4096 pairs, lr 3e-4": (4096, "3e-4", "", ""),
     "4096 pairs, cosine to 0.1": (
-        4096, 1e-3, "schedule { decay: COSINE min_lr_ratio: 0.1 }", ""),
-    "2048 pairs, weight decay 0.1": (2048, 1e-3, "weight_decay: 0.1", ""),
-    "2048 pairs, dropout 0.1": (2048, 1e-3, "", "dropout: 0.1"),
+        4096, "1e-3", " schedule { decay: COSINE min_lr_ratio: 0.1 }", ""),
+    "2048 pairs, weight decay 0.1": (2048, "1e-3", " weight_decay: 0.1", ""),
+    "2048 pairs, dropout 0.1": (2048, "1e-3", "", "dropout: 0.1 "),
 }
 QUICK_VARIANTS = ["reproduction (1024 pairs)", "4096 pairs"]
 TASKS = ["sort", "reverse"]
@@ -40,20 +41,15 @@ def run_name(task, variant):
 def job_text(task, variant, out_dir):
     pairs, lr, training, model = VARIANTS[variant]
     full = reproduce_plan.PROFILES["full"]
-    text = reproduce_plan.TEMPLATE.format(
+    return reproduce_plan.TEMPLATE.format(
         profile="rm_learnability", name=run_name(task, variant), seed=SEED,
         arm_seed=0, out=f"{out_dir}/{run_name(task, variant)}", task=task,
         best_of_n=0, sft_steps=full["sft_steps"], d_model=full["d_model"],
         layers=full["layers"], pairs=pairs, eval_prompts=full["eval_prompts"],
         mode="VANILLA", eta=0, gap_lambda=0, iterations=1, rounds=1,
-        policy_lr=reproduce_plan.POLICY_LEARNING_RATE)
-    # The reward-training block is the only one whose learning rate is
-    # followed by "batch_size: 16" on the next line.
-    anchor = "learning_rate: 1e-3\n  batch_size: 16"
-    assert text.count(anchor) == 1
-    text = text.replace(anchor, f"learning_rate: {lr}\n  batch_size: 16\n"
-                        f"  {training}")
-    return text.replace("reward_model { ", "reward_model { " + model + " ")
+        policy_lr=reproduce_plan.POLICY_LEARNING_RATE,
+        reward_learning_rate=lr, reward_training_extra=training,
+        reward_model_extra=model)
 
 
 def plan(out_dir, quick):
