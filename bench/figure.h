@@ -49,12 +49,18 @@ inline TimeOnce Stopwatch() {
   };
 }
 
-// `repeats` timings of `call` after one untimed warm-up.
+// `repeats` timings of `call` after one untimed warm-up; `after_each` (if
+// given) runs untimed right after each timing: the other half of a pair
+// timed elsewhere (bench/python_turns.h).
 inline Samples TimeRepeats(const TimeOnce& time,
-                           const std::function<void()>& call, int repeats) {
+                           const std::function<void()>& call, int repeats,
+                           const std::function<void()>& after_each = {}) {
   call();
   Samples seconds;
-  for (int i = 0; i < repeats; ++i) seconds.push_back(time(call));
+  for (int i = 0; i < repeats; ++i) {
+    seconds.push_back(time(call));
+    if (after_each) after_each();
+  }
   return seconds;
 }
 

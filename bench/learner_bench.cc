@@ -9,10 +9,12 @@
 // Prints one JSON object per line (bench/figure.h: the median of the
 // repeats with min, max and every sample; "check" is the benchmark's own
 // correctness check, "ok" or what failed). Ratios are per-pair: the MFU
-// against a GEMM peak measured right after each step, the KV-cache speedup
-// from cache and recompute runs back to back. Threads: LibTorch's intra-op
-// pool, --threads (default: all cores), the same for the GEMM peak. On a
-// CUDA device every timing waits for the device before and after; the GEMM
+// against a GEMM peak measured right before and after each step, the
+// KV-cache speedup from cache and recompute runs back to back, and with
+// --python_peer the Python/C++ ratios from the same step timed in Python
+// right after each C++ timing (bench/python_turns.h). Threads: LibTorch's
+// intra-op pool, --threads (default: all cores), the same for the GEMM peak. On
+// a CUDA device every timing waits for the device before and after; the GEMM
 // peak is taken in the steps' compute precision (bf16 with --precision=bf16).
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/csrc/autograd/profiler_legacy.h>
@@ -33,6 +35,7 @@
 #include "absl/strings/str_split.h"
 #include "bench/figure.h"
 #include "bench/flops.h"
+#include "bench/python_turns.h"
 #include "comm/solo_communicator.h"
 #include "model/transformer.h"
 #include "nlohmann/json.hpp"
@@ -64,6 +67,15 @@ ABSL_FLAG(int, generation_batch, 0,
 ABSL_FLAG(std::string, profile, "",
           "Write a LibTorch profiler trace (Chrome JSON) of one METARM step at "
           "the first size to this file, and run nothing else.");
+ABSL_FLAG(std::string, python_peer, "",
+          "bench/python_peer.py: time every step in Python too, right after "
+          "each C++ timing of it, and print the Python/C++ ratios pair by "
+          "pair. Empty: C++ only.");
+ABSL_FLAG(std::string, python, "/usr/bin/python3",
+          "The interpreter that runs --python_peer.");
+ABSL_FLAG(bool, peer_hf_generate, false,
+          "With --python_peer: also Hugging Face generate() after each timed "
+          "generation (the peer's --hf_generate).");
 
 namespace metarm {
 namespace {
@@ -166,15 +178,19 @@ struct StepAgainstPeak {
 
 // Each step sits between two peak measurements, and its pair's peak is the
 // faster of the two: on a shared machine a step timed in a fast moment
-// between two slow products would otherwise score above 1.
+// between two slow products would otherwise score above 1. `after_each`
+// runs right after each timed step, before the next peak (the Python
+// peer's turn at the same step).
 StepAgainstPeak TimeAgainstPeak(const std::function<void()>& step,
                                 double step_flops, GemmPeak& peak, int repeats,
-                                const TimeOnce& time) {
+                                const TimeOnce& time,
+                                const std::function<void()>& after_each) {
   StepAgainstPeak out;
   step();  // warm-up
   peak();
   for (int i = 0; i < repeats; ++i) {
     out.seconds.push_back(time(step));
+    after_each();
     peak();
     const Samples around = peak.Last(2);
     const double gemm = std::min(around[0], around[1]);
@@ -238,9 +254,18 @@ bool AllFinite(torch::nn::Module& module) {
   return true;
 }
 
+// The Python peer's turn at `step`, where there is a peer.
+std::function<void()> PeerTurn(PythonTurns* turns, const std::string& step,
+                               int64_t d_model) {
+  return [=] {
+    if (turns != nullptr) turns->Take(step, d_model);
+  };
+}
+
 // The reward-model steps: VANILLA and METARM (first order).
 void RewardSteps(const TransformerConfig& config, int64_t seq, int64_t batch,
-                 int repeats, GemmPeak& peak, const Placement& at) {
+                 int repeats, GemmPeak& peak, const Placement& at,
+                 PythonTurns* turns) {
   SoloCommunicator learners;
   const PreferenceBatch pairs{Tokens(batch, seq, 1, at),
                               Tokens(batch, seq, 2, at)};
@@ -260,16 +285,17 @@ void RewardSteps(const TransformerConfig& config, int64_t seq, int64_t batch,
         mode == RewardObjective::kMetaRm
             ? MetaRmStepFlops(shape, 2 * batch, meta.responses.size(), seq)
             : RewardStepFlops(shape, 2 * batch, seq);
+    const std::string name =
+        mode == RewardObjective::kMetaRm ? "metarm_step" : "vanilla_rm_step";
     const StepAgainstPeak timed = TimeAgainstPeak(
         [&] {
           absl::StatusOr<RewardStepStats> stats = trainer.Step(
               pairs, mode == RewardObjective::kMetaRm ? &meta : nullptr);
           if (!stats.ok()) check = std::string(stats.status().message());
         },
-        flops, peak, repeats, DeviceStopwatch(at.device));
+        flops, peak, repeats, DeviceStopwatch(at.device),
+        PeerTurn(turns, name, config.d_model));
     if (check == "ok" && !AllFinite(*model)) check = "non-finite weights";
-    const std::string name =
-        mode == RewardObjective::kMetaRm ? "metarm_step" : "vanilla_rm_step";
     Json shapes = Shapes(config, seq, batch);
     if (mode == RewardObjective::kMetaRm)
       shapes["meta_sequences"] = meta.responses.size();
@@ -278,6 +304,9 @@ void RewardSteps(const TransformerConfig& config, int64_t seq, int64_t batch,
          shapes, check);
     Emit(name + "_mfu", timed.mfu, "fraction of gemm_peak (same pair)", shapes,
          MfuCheck(check, timed.mfu));
+    if (turns != nullptr) {
+      turns->EmitStep(name, config.d_model, timed.seconds, shapes);
+    }
   }
 }
 
@@ -308,7 +337,8 @@ Experience MakeExperience(LanguageModel& policy, ScalarModel& reward,
 }
 
 void PpoStep(const TransformerConfig& config, int64_t seq, int64_t batch,
-             int repeats, GemmPeak& peak, const Placement& at) {
+             int repeats, GemmPeak& peak, const Placement& at,
+             PythonTurns* turns) {
   torch::manual_seed(9);
   SoloCommunicator learners;
   LanguageModel policy(config);
@@ -327,7 +357,8 @@ void PpoStep(const TransformerConfig& config, int64_t seq, int64_t batch,
         if (!stats.ok()) check = std::string(stats.status().message());
         if (stats.ok() && stats->skipped_steps > 0) check = "skipped steps";
       },
-      flops, peak, repeats, DeviceStopwatch(at.device));
+      flops, peak, repeats, DeviceStopwatch(at.device),
+      PeerTurn(turns, "ppo_update", config.d_model));
   if (check == "ok" && !AllFinite(*policy)) check = "non-finite weights";
   Json shapes = Shapes(config, seq, batch);
   shapes["minibatch"] = batch / 2;
@@ -336,6 +367,9 @@ void PpoStep(const TransformerConfig& config, int64_t seq, int64_t batch,
        "sequences/s", shapes, check);
   Emit("ppo_update_mfu", timed.mfu, "fraction of gemm_peak (same pair)", shapes,
        MfuCheck(check, timed.mfu));
+  if (turns != nullptr) {
+    turns->EmitStep("ppo_update", config.d_model, timed.seconds, shapes);
+  }
 }
 
 // Greedy generation without a cache: the whole sequence again each step.
@@ -372,13 +406,14 @@ torch::Tensor GenerateWithCache(LanguageModel& policy,
   return tokens;
 }
 
-// Tokens/s with the cache at `new_tokens`; the speedup over recomputing in
-// interleaved pairs at `speedup_tokens` (recomputing 128 tokens at d_model
-// 512 takes minutes on 2 cores; the speedup grows with the length, so the
-// shorter pair understates it).
+// Tokens/s with the cache at `new_tokens` (each timing followed by the
+// Python peer's, and Hugging Face generate()'s where asked); the speedup
+// over recomputing in interleaved pairs at `speedup_tokens` (recomputing
+// 128 tokens at d_model 512 takes minutes on 2 cores; the speedup grows
+// with the length, so the shorter pair understates it).
 void Generation(const TransformerConfig& config, int64_t batch,
                 int64_t new_tokens, int64_t speedup_tokens, int repeats,
-                const Placement& at) {
+                const Placement& at, PythonTurns* turns) {
   torch::manual_seed(13);
   LanguageModel policy(config);
   policy->to(at.device);
@@ -388,12 +423,17 @@ void Generation(const TransformerConfig& config, int64_t batch,
   const TimeOnce time = DeviceStopwatch(at.device);
   torch::Tensor cached, recomputed;
   int64_t cache_bytes = 0;
+  const bool hf_generate = absl::GetFlag(FLAGS_peer_hf_generate);
   const Samples long_run = TimeRepeats(
       time,
       [&] {
         cached = GenerateWithCache(policy, prompts, new_tokens, &cache_bytes);
       },
-      repeats);
+      repeats,
+      [&] {
+        PeerTurn(turns, "generation", config.d_model)();
+        if (hf_generate) PeerTurn(turns, "hf_generate", config.d_model)();
+      });
   const int64_t bytes_per_sequence = cache_bytes / batch;
   Samples with_cache, without;
   TimePairs(
@@ -425,6 +465,16 @@ void Generation(const TransformerConfig& config, int64_t batch,
        "x (recompute time / cache time, same pair)", short_shapes, check);
   PrintExact("kv_cache_bytes_per_sequence",
              static_cast<double>(bytes_per_sequence), "bytes", shapes, check);
+  if (turns == nullptr) return;
+  const double tokens = static_cast<double>(batch * new_tokens);
+  turns->EmitRate("generation", config.d_model, long_run, tokens,
+                  "generation_kv_cache_tokens_per_second",
+                  "python_over_cpp_generation", shapes);
+  if (hf_generate) {
+    turns->EmitRate("hf_generate", config.d_model, long_run, tokens,
+                    "hf_generate_tokens_per_second",
+                    "hf_generate_over_cpp_generation", shapes);
+  }
 }
 
 // One METARM step (after a warm-up) under LibTorch's profiler.
@@ -473,6 +523,28 @@ absl::StatusOr<Placement> PlacementFromFlags() {
   return at;
 }
 
+// The Python peer's command line: the same shapes, threads, device and
+// precision as this benchmark's flags.
+std::vector<std::string> PeerArgv(int64_t generation_batch) {
+  std::vector<std::string> argv = {
+      absl::GetFlag(FLAGS_python),
+      absl::GetFlag(FLAGS_python_peer),
+      "--serve",
+      "--sizes=" + absl::GetFlag(FLAGS_sizes),
+      "--layers=" + std::to_string(absl::GetFlag(FLAGS_layers)),
+      "--seq=" + std::to_string(absl::GetFlag(FLAGS_seq)),
+      "--batch=" + std::to_string(absl::GetFlag(FLAGS_batch)),
+      "--new_tokens=" + std::to_string(absl::GetFlag(FLAGS_new_tokens)),
+      "--threads=" + std::to_string(torch::get_num_threads()),
+      "--device=" + absl::GetFlag(FLAGS_device),
+      "--precision=" + absl::GetFlag(FLAGS_precision),
+      "--vocab=" + std::to_string(absl::GetFlag(FLAGS_vocab)),
+      "--prompt_tokens=" + std::to_string(absl::GetFlag(FLAGS_prompt_tokens)),
+      "--generation_batch=" + std::to_string(generation_batch)};
+  if (absl::GetFlag(FLAGS_peer_hf_generate)) argv.push_back("--hf_generate");
+  return argv;
+}
+
 int Run() {
   const int threads = absl::GetFlag(FLAGS_threads);
   torch::set_num_threads(
@@ -502,16 +574,27 @@ int Run() {
     std::cerr << "metarm_learner_bench: " << at.status().message() << "\n";
     return 2;
   }
-  GemmPeak peak(absl::GetFlag(FLAGS_gemm), *at);
   const int64_t generation_batch = absl::GetFlag(FLAGS_generation_batch) > 0
                                        ? absl::GetFlag(FLAGS_generation_batch)
                                        : batch;
+  std::unique_ptr<PythonTurns> turns;
+  if (!absl::GetFlag(FLAGS_python_peer).empty()) {
+    absl::StatusOr<std::unique_ptr<PythonTurns>> started =
+        PythonTurns::Start(PeerArgv(generation_batch));
+    if (!started.ok()) {
+      std::cerr << "metarm_learner_bench: --python_peer: "
+                << started.status().message() << "\n";
+      return 1;
+    }
+    turns = std::move(*started);
+  }
+  GemmPeak peak(absl::GetFlag(FLAGS_gemm), *at);
   for (int64_t d_model : sizes) {
     const TransformerConfig config = Config(d_model, layers, seq, *at);
-    RewardSteps(config, seq, batch, repeats, peak, *at);
-    PpoStep(config, seq, batch, repeats, peak, *at);
+    RewardSteps(config, seq, batch, repeats, peak, *at, turns.get());
+    PpoStep(config, seq, batch, repeats, peak, *at, turns.get());
     Generation(config, generation_batch, absl::GetFlag(FLAGS_new_tokens),
-               absl::GetFlag(FLAGS_speedup_tokens), repeats, *at);
+               absl::GetFlag(FLAGS_speedup_tokens), repeats, *at, turns.get());
   }
   peak.Print();
   return 0;

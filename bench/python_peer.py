@@ -1,23 +1,30 @@
 #!/usr/bin/env python3
 """The Python peer of bench/learner_bench.cc: the same MetaRM step, PPO update
 and KV-cache generation written in Python PyTorch (Debian's python3-torch,
-the same LibTorch 1.13.1 underneath), same shapes, same threads. Prints the
-same JSON lines, names prefixed "python_".
+the same LibTorch 1.13.1 underneath), same shapes, same threads.
 
-    python_peer.py --sizes 128,512 --layers 4 --seq 128 --batch 16 --threads N
+    python_peer.py --serve --sizes 128,512 --layers 4 --seq 128 --batch 16 --threads N
+    python_peer.py --sizes 128,512 ...        # alone: JSON lines, names prefixed "python_"
     python_peer.py --device cuda:0 --precision bf16 --hf_generate ...
+
+bench/learner_bench.cc --python_peer starts it with --serve and the same
+shapes, and the two take turns call by call: C++ times one step, then asks
+the peer to time the same step once (serve()), so each Python/C++ ratio is
+one pair of timings taken back to back, and the ratio's spread is the
+spread of those pairs.
 
 On a GPU (deploy/gpu_check.sh) the steps run in eager mode under autocast
 (bf16 with float32 weights, as metarm's bf16), every timing waits for the
 device, and --hf_generate adds Hugging Face `generate()` (greedy, KV cache)
 on a GPT-2 of the same shape in bf16, where the transformers package is
-installed; it prints a figure whose check names the reason where it is not.
+installed; where it is not, the figure's check names the reason.
 """
 import argparse
 import contextlib
 import json
 import math
 import statistics
+import sys
 import time
 
 import torch
@@ -189,10 +196,11 @@ def synchronize():
         torch.cuda.synchronize(DEVICE)
 
 
-def repeat_seconds(call, repeats):
+def repeat_seconds(call, repeats, warm_up=True):
     """The seconds of `repeats` calls after one untimed warm-up, the device
     drained before each clock reading."""
-    call()
+    if warm_up:
+        call()
     seconds = []
     for _ in range(repeats):
         synchronize()
@@ -222,41 +230,158 @@ def autocast(bf16):
     return torch.autocast(device_type=DEVICE.type, dtype=torch.bfloat16)
 
 
-def hf_generate(args, shapes):
+class HfGenerate:
     """Hugging Face generate() on a GPT-2 of the benchmark's shape: greedy,
     with its KV cache, exactly --new_tokens new tokens, in bf16 weights where
     --precision is bf16 (as the popular trainers generate without vLLM).
     The weights are a fresh initialisation: tokens/s does not depend on
-    their values when every row generates the same number of tokens."""
-    shapes = dict(shapes, new_tokens=args.new_tokens,
-                  prompt_tokens=args.prompt_tokens, batch=args.generation_batch)
-    try:
-        import transformers
-    except ImportError:
-        emit("hf_generate_tokens_per_second", [], "tokens/s", shapes,
-             "not measured: the transformers package is not installed")
-        return
-    d = shapes["d_model"]
-    config = transformers.GPT2Config(
-        vocab_size=args.vocab, n_embd=d, n_layer=args.layers,
-        n_head=max(1, d // 64), n_positions=args.prompt_tokens + args.new_tokens)
-    model = transformers.GPT2LMHeadModel(config).to(DEVICE).eval()
-    if args.precision == "bf16":
-        model = model.to(torch.bfloat16)
-    prompts = torch.randint(3, args.vocab, (args.generation_batch, args.prompt_tokens),
-                            device=DEVICE)
-    mask = torch.ones_like(prompts)
+    their values when every row generates the same number of tokens.
+    `unavailable` says why it cannot run (transformers not installed)."""
 
-    def run():
+    def __init__(self, args, d):
+        self.unavailable = ""
+        try:
+            import transformers
+        except ImportError:
+            self.unavailable = "the transformers package is not installed"
+            return
+        self.version = transformers.__version__
+        config = transformers.GPT2Config(
+            vocab_size=args.vocab, n_embd=d, n_layer=args.layers,
+            n_head=max(1, d // 64), n_positions=args.prompt_tokens + args.new_tokens)
+        self.model = transformers.GPT2LMHeadModel(config).to(DEVICE).eval()
+        if args.precision == "bf16":
+            self.model = self.model.to(torch.bfloat16)
+        self.prompts = torch.randint(3, args.vocab,
+                                     (args.generation_batch, args.prompt_tokens),
+                                     device=DEVICE)
+        self.new_tokens = args.new_tokens
+
+    def __call__(self):
         with torch.no_grad():
-            model.generate(prompts, attention_mask=mask, do_sample=False,
-                           max_new_tokens=args.new_tokens,
-                           min_new_tokens=args.new_tokens, pad_token_id=0)
+            self.model.generate(self.prompts, attention_mask=torch.ones_like(self.prompts),
+                                do_sample=False, max_new_tokens=self.new_tokens,
+                                min_new_tokens=self.new_tokens, pad_token_id=0)
 
-    seconds = repeat_seconds(run, args.repeats)
-    emit("hf_generate_tokens_per_second",
-         [args.generation_batch * args.new_tokens / s for s in seconds],
-         "tokens/s", dict(shapes, transformers=transformers.__version__))
+
+class PeerAtSize:
+    """The models and batches of one d_model and one call of each step, as
+    bench/learner_bench.cc builds and times them: `calls[name]()` runs one
+    step; names are the C++ figures' ("metarm_step", "vanilla_rm_step",
+    "ppo_update", "generation", "hf_generate")."""
+
+    def __init__(self, args, d):
+        bf16 = args.precision == "bf16"
+        seq, batch, k, vocab = args.seq, args.batch, 4, args.vocab
+        tokens = lambda rows, length: torch.randint(3, vocab, (rows, length), device=DEVICE)
+        shape = (vocab, d, args.layers, max(1, d // 64),
+                 max(seq + 160, args.prompt_tokens + args.new_tokens))
+        self.shapes = {"d_model": d, "layers": args.layers, "vocab": vocab, "seq": seq,
+                       "batch": batch, "precision": args.precision,
+                       "device": str(DEVICE), "threads": torch.get_num_threads()}
+        self.generation_shapes = dict(self.shapes, new_tokens=args.new_tokens,
+                                      prompt_tokens=args.prompt_tokens,
+                                      batch=args.generation_batch)
+        self.generated_tokens = args.generation_batch * args.new_tokens
+        chosen, rejected = tokens(batch, seq), tokens(batch, seq)
+        meta = tokens(batch // 2 * k, seq)
+        self.reward = ScalarModel(*shape).to(DEVICE)
+        opt = torch.optim.AdamW(self.reward.parameters(), lr=1e-3, weight_decay=0.0)
+        self.metarm_once = lambda: metarm_step(self.reward, opt, chosen, rejected, meta, k)
+        policy = LanguageModel(*shape).to(DEVICE)
+        critic = ScalarModel(*shape).to(DEVICE)
+        popt = torch.optim.AdamW(policy.parameters(), lr=1e-5, weight_decay=0.0)
+        copt = torch.optim.AdamW(critic.parameters(), lr=1e-5, weight_decay=0.0)
+        seqs = tokens(batch, seq)
+        prompt = seq // 2
+        with torch.no_grad(), autocast(bf16):
+            old_lp = response_logprobs(policy, seqs, prompt)[0].float()
+            scores = critic.score(seqs).float()
+        prompts = tokens(args.generation_batch, args.prompt_tokens)
+
+        def under_autocast(call):
+            def run():
+                with autocast(bf16):
+                    call()
+            return run
+
+
+        self.calls = {
+            "vanilla_rm_step": under_autocast(
+                lambda: vanilla_step(self.reward, opt, chosen, rejected)),
+            "metarm_step": under_autocast(self.metarm_once),
+            "ppo_update": under_autocast(
+                lambda: ppo_update(policy, critic, popt, copt, seqs, prompt,
+                                   old_lp, scores, batch // 2)),
+            "generation": under_autocast(
+                lambda: generate(policy, prompts, args.new_tokens)),
+        }
+        self.hf = HfGenerate(args, d) if args.hf_generate else None
+        if self.hf and not self.hf.unavailable:
+            self.calls["hf_generate"] = self.hf
+
+
+def serve(args):
+    """Times one step per request line "STEP D_MODEL" on stdin and replies
+    with its seconds on a line of its own, so that bench/learner_bench.cc
+    (--python_peer) can take turns with it call by call: the first request of
+    a step at a size runs one untimed warm-up call first. Replies
+    "unavailable REASON" for a step this peer cannot run, "error REASON" for
+    a request it does not understand. Ends at the end of its input."""
+    print(f"ready torch {torch.__version__} threads {torch.get_num_threads()}", flush=True)
+    at_size, warm = None, set()
+    for line in sys.stdin:
+        words = line.split()
+        if len(words) != 2 or not words[1].isdigit():
+            print(f"error expected STEP D_MODEL, got {line.strip()!r}", flush=True)
+            continue
+        step, d = words[0], int(words[1])
+        if at_size is None or at_size.shapes["d_model"] != d:
+            at_size = None  # one size's models at a time
+            at_size = PeerAtSize(args, d)
+        if step == "hf_generate" and at_size.hf and at_size.hf.unavailable:
+            print(f"unavailable {at_size.hf.unavailable}", flush=True)
+            continue
+        call = at_size.calls.get(step)
+        if call is None:
+            print(f"error no step {step!r} (--hf_generate not given?)", flush=True)
+            continue
+        if (step, d) not in warm:
+            call()
+            warm.add((step, d))
+        print(repr(repeat_seconds(call, 1, warm_up=False)[0]), flush=True)
+
+
+def run_alone(args):
+    """Every step at every size, `--repeats` timings each, as JSON figure
+    lines (without the C++ benchmark to pair with)."""
+    for d in (int(x) for x in args.sizes.split(",")):
+        at_size = PeerAtSize(args, d)
+        for step in ("vanilla_rm_step", "metarm_step", "ppo_update"):
+            emit(step + "_seconds", repeat_seconds(at_size.calls[step], args.repeats),
+                 "s (this machine)", at_size.shapes)
+        seconds = repeat_seconds(at_size.calls["generation"], args.repeats)
+        emit("generation_kv_cache_tokens_per_second",
+             [at_size.generated_tokens / s for s in seconds], "tokens/s",
+             at_size.generation_shapes)
+        if at_size.hf and at_size.hf.unavailable:
+            emit("hf_generate_tokens_per_second", [], "tokens/s",
+                 at_size.generation_shapes, "not measured: " + at_size.hf.unavailable)
+        elif at_size.hf:
+            seconds = repeat_seconds(at_size.calls["hf_generate"], args.repeats)
+            emit("hf_generate_tokens_per_second",
+                 [at_size.generated_tokens / s for s in seconds], "tokens/s",
+                 dict(at_size.generation_shapes, transformers=at_size.hf.version))
+
+
+def profile(args, path):
+    """One METARM step at the first size (after a warm-up) under the
+    autograd profiler, as a Chrome trace."""
+    at_size = PeerAtSize(args, int(args.sizes.split(",")[0]))
+    at_size.metarm_once()
+    with torch.autograd.profiler.profile() as prof:
+        at_size.metarm_once()
+    prof.export_chrome_trace(path)
 
 
 def main():
@@ -275,7 +400,9 @@ def main():
     parser.add_argument("--generation_batch", type=int, default=0,
                         help="sequences generated at once; 0: --batch")
     parser.add_argument("--hf_generate", action="store_true",
-                        help="also time Hugging Face generate() (see above)")
+                        help="also time Hugging Face generate() (see HfGenerate)")
+    parser.add_argument("--serve", action="store_true",
+                        help="time one step per request on stdin (see serve())")
     parser.add_argument("--profile", default="",
                         help="trace one METARM step at the first size to this "
                              "file (Chrome JSON) and run nothing else")
@@ -285,69 +412,13 @@ def main():
     global DEVICE
     DEVICE = torch.device(args.device)
     args.generation_batch = args.generation_batch or args.batch
-    bf16 = args.precision == "bf16"
     torch.manual_seed(7)
-    seq, batch, k, vocab = args.seq, args.batch, 4, args.vocab
-    tokens = lambda rows, length: torch.randint(3, vocab, (rows, length), device=DEVICE)
-    for d in (int(x) for x in args.sizes.split(",")):
-        shape = (vocab, d, args.layers, max(1, d // 64),
-                 max(seq + 160, args.prompt_tokens + args.new_tokens))
-        shapes = {"d_model": d, "layers": args.layers, "vocab": vocab, "seq": seq,
-                  "batch": batch, "precision": args.precision,
-                  "device": str(DEVICE), "threads": torch.get_num_threads()}
-        chosen, rejected = tokens(batch, seq), tokens(batch, seq)
-        meta = tokens(batch // 2 * k, seq)
-        reward = ScalarModel(*shape).to(DEVICE)
-        opt = torch.optim.AdamW(reward.parameters(), lr=1e-3, weight_decay=0.0)
-        if args.profile:
-            metarm_step(reward, opt, chosen, rejected, meta, k)
-            with torch.autograd.profiler.profile() as prof:
-                metarm_step(reward, opt, chosen, rejected, meta, k)
-            prof.export_chrome_trace(args.profile)
-            return
-        def vanilla():
-            with autocast(bf16):
-                vanilla_step(reward, opt, chosen, rejected)
-
-        def metarm():
-            with autocast(bf16):
-                metarm_step(reward, opt, chosen, rejected, meta, k)
-
-        emit("vanilla_rm_step_seconds", repeat_seconds(vanilla, args.repeats),
-             "s (this machine)", shapes)
-        emit("metarm_step_seconds", repeat_seconds(metarm, args.repeats),
-             "s (this machine)", shapes)
-        policy = LanguageModel(*shape).to(DEVICE)
-        critic = ScalarModel(*shape).to(DEVICE)
-        popt = torch.optim.AdamW(policy.parameters(), lr=1e-5, weight_decay=0.0)
-        copt = torch.optim.AdamW(critic.parameters(), lr=1e-5, weight_decay=0.0)
-        seqs = tokens(batch, seq)
-        prompt = seq // 2
-        with torch.no_grad(), autocast(bf16):
-            old_lp = response_logprobs(policy, seqs, prompt)[0].float()
-            scores = critic.score(seqs).float()
-
-        def ppo():
-            with autocast(bf16):
-                ppo_update(policy, critic, popt, copt, seqs, prompt, old_lp, scores,
-                           batch // 2)
-
-        emit("ppo_update_seconds", repeat_seconds(ppo, args.repeats),
-             "s (this machine)", shapes)
-        policy.eval()
-        prompts = tokens(args.generation_batch, args.prompt_tokens)
-
-        def generation():
-            with autocast(bf16):
-                generate(policy, prompts, args.new_tokens)
-
-        seconds = repeat_seconds(generation, args.repeats)
-        emit("generation_kv_cache_tokens_per_second",
-             [args.generation_batch * args.new_tokens / s for s in seconds], "tokens/s",
-             dict(shapes, new_tokens=args.new_tokens, prompt_tokens=args.prompt_tokens,
-                  batch=args.generation_batch))
-        if args.hf_generate:
-            hf_generate(args, shapes)
+    if args.profile:
+        profile(args, args.profile)
+    elif args.serve:
+        serve(args)
+    else:
+        run_alone(args)
 
 
 if __name__ == "__main__":

@@ -179,10 +179,19 @@ int Run() {
       repeats, &bf16_seconds, &fp32_seconds);
 
   const bool same = difference <= 1e-4 * std::max(largest, 1.0);
-  const std::string check = !children_ok        ? "a child process failed"
-                            : !same             ? "the gradients differ"
-                            : bf16_error > 0.05 ? "bf16 gradients off"
-                                                : "ok";
+  const std::string check = !children_ok ? "a child process failed"
+                            : !same      ? "the gradients differ"
+                                         : "ok";
+  // bf16's own check: its gradients within 5 % of float32's. CPUs without
+  // native bf16 products (no AVX512-BF16/AMX) accumulate them in reduced
+  // precision in LibTorch 1.13, and miss it at d_model 512
+  // (bench/bf16_matmul.py measures the products' error).
+  const std::string bf16_check =
+      bf16_error <= 0.05 ? "ok"
+                         : "bf16 gradients " + std::to_string(bf16_error) +
+                               " from float32's (relative norm), above 0.05 "
+                               "(bench/bf16_matmul.py: this CPU's bf16 "
+                               "products' error)";
   const nlohmann::json shapes = Shapes();
   PrintFigure("step_peak_growth_plain", plain_bytes, "bytes", shapes, check);
   PrintFigure("step_peak_growth_checkpointed", checkpointed_bytes, "bytes",
@@ -196,9 +205,10 @@ int Run() {
   PrintExact("activation_checkpointing_max_gradient_difference", difference, "",
              shapes, check);
   PrintFigure("bf16_over_fp32_step_time", Ratios(bf16_seconds, fp32_seconds),
-              "x (bf16 / float32 step time)", shapes, check);
-  PrintExact("bf16_gradient_relative_error", bf16_error, "", shapes, check);
-  return check == "ok" ? 0 : 1;
+              "x (bf16 / float32 step time)", shapes, bf16_check);
+  PrintExact("bf16_gradient_relative_error", bf16_error, "", shapes,
+             bf16_check);
+  return check == "ok" && bf16_check == "ok" ? 0 : 1;
 }
 
 }  // namespace

@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
-"""Joins the benchmarks' JSON lines into bench/out/results.json, adds the
-Python/C++ ratios, checks every figure against its physical bounds, prints
-the table with each figure's spread, and exits 1 if a check failed.
+"""Joins the benchmarks' JSON lines into bench/out/results.json, checks
+every figure against its physical bounds, prints the table with each
+figure's spread, and exits 1 if a check failed.
 
     summarize.py LINES RESULTS --machine TEXT --command TEXT --mode MODE
 
 Every line carries the median of its repeats, their min and max and every
-sample (bench/figure.h). bench/run.sh runs the C++ benchmark and the Python
-peer in alternating passes: a figure's samples are pooled over the passes,
-and each Python/C++ ratio is taken pass by pass (the two ran back to back),
-then reported as the median of the per-pass ratios with their range.
+sample (bench/figure.h); every ratio, the Python/C++ ones included
+(bench/python_turns.h), is already the median of per-pair ratios. A figure
+printed more than once (a benchmark run again) has its samples pooled.
+A figure whose check says "not measured: REASON" (Hugging Face generate()
+without the transformers package) is listed with its reason and fails
+nothing.
 
 A goal counts as met only when the whole range clears it, missed when the
 whole range falls short, and "unclear" otherwise.
@@ -56,9 +58,10 @@ def key(entry):
 
 
 def figure(name, samples, unit, shapes, check="ok"):
-    return {"name": name, "value": statistics.median(samples),
-            "median": statistics.median(samples), "min": min(samples),
-            "max": max(samples), "repeats": len(samples), "samples": samples,
+    median = statistics.median(samples) if samples else 0.0
+    return {"name": name, "value": median, "median": median,
+            "min": min(samples, default=0.0), "max": max(samples, default=0.0),
+            "repeats": len(samples), "samples": samples,
             "unit": unit, "shapes": shapes, "check": check}
 
 
@@ -80,31 +83,9 @@ def pooled(entries):
                   failed[0] if failed else "ok")
 
 
-def per_pass_ratios(passes, d):
-    """Python against C++ at d_model d, one ratio per pass (above 1: C++
-    faster)."""
-    out = []
-    for step in ("metarm_step", "vanilla_rm_step", "ppo_update"):
-        cpp = passes.get(f"{step}_seconds@{d}")
-        py = passes.get(f"python_{step}_seconds@{d}")
-        if cpp and py:
-            ratios = [p["median"] / c["median"] for c, p in zip(cpp, py)]
-            out.append(figure(f"python_over_cpp_{step}", ratios,
-                              "x (Python time / C++ time, per pass)",
-                              cpp[0]["shapes"]))
-    cpp = passes.get(f"generation_kv_cache_tokens_per_second@{d}")
-    py = passes.get(f"python_generation_kv_cache_tokens_per_second@{d}")
-    if cpp and py:
-        ratios = [c["median"] / p["median"] for c, p in zip(cpp, py)]
-        out.append(figure("python_over_cpp_generation", ratios,
-                          "x (C++ tokens/s / Python tokens/s, per pass)",
-                          cpp[0]["shapes"]))
-    return out
-
-
 def bound_check(e):
     """The figure's check, or why its median breaks its physical bound."""
-    if e["check"] != "ok":
+    if e["check"] != "ok" or not e["samples"]:
         return e["check"]
     for suffix, (low, high, low_inclusive) in BOUNDS.items():
         if e["name"].endswith(suffix):
@@ -119,7 +100,10 @@ def bound_check(e):
 
 
 def goal_verdict(e, op, target):
-    """met, missed or unclear: does the whole range clear the goal?"""
+    """met, missed or unclear: does the whole range clear the goal? (not
+    measured without samples)"""
+    if e["check"] != "ok" or not e["samples"]:
+        return "not measured"
     if op == ">=":
         if e["min"] >= target:
             return "met"
@@ -133,7 +117,9 @@ def spread(e):
     exact = e["unit"].startswith(("bytes", "x (sharded", "("))
     if exact and e["min"] == e["max"]:
         return "(exact)"
-    if e["repeats"] <= 1:
+    if e["repeats"] == 0:
+        return "(none)"
+    if e["repeats"] == 1:
         return "(n=1)"
     return f"[{e['min']:.4g} .. {e['max']:.4g}] n={e['repeats']}"
 
@@ -149,9 +135,6 @@ def main():
     lines = [json.loads(line) for line in open(args.lines) if line.strip()]
     passes = pool_passes(lines)
     entries = [pooled(group) for group in passes.values()]
-    for d in sorted({e["shapes"].get("d_model") for e in entries
-                     if e["shapes"].get("d_model")}):
-        entries += per_pass_ratios(passes, d)
     for e in entries:
         e["check"] = bound_check(e)
         goal = GOALS.get(key(e))
@@ -160,13 +143,15 @@ def main():
             e["goal"] = f"{op} {target}"
             e["goal_verdict"] = goal_verdict(e, op, target)
             e["goal_met"] = e["goal_verdict"] == "met"
-    failed = [e for e in entries if e["check"] != "ok"]
+    failed = [e for e in entries
+              if e["check"] != "ok" and not e["check"].startswith("not measured")]
     json.dump({"machine": args.machine, "command": args.command, "mode": args.mode,
                "figures": entries}, open(args.results, "w"), indent=1)
     print(f"{'figure':52} {'median':>11}  {'spread (min .. max, n)':30} unit / goal")
     for e in entries:
         goal = f"  [goal {e['goal']}: {e['goal_verdict']}]" if "goal" in e else ""
-        check = "" if e["check"] == "ok" else f"  CHECK FAILED: {e['check']}"
+        check = ("" if e["check"] == "ok" else f"  ({e['check']})"
+                 if e["check"].startswith("not measured") else f"  CHECK FAILED: {e['check']}")
         print(f"{key(e):52} {e['median']:11.4g}  {spread(e):30} {e['unit']}{goal}{check}")
     print(f"\n{len(entries)} figures in {args.results}; {len(failed)} failed checks")
     sys.exit(1 if failed else 0)
