@@ -469,11 +469,11 @@ void Generation(const TransformerConfig& config, int64_t batch,
   const double tokens = static_cast<double>(batch * new_tokens);
   turns->EmitRate("generation", config.d_model, long_run, tokens,
                   "generation_kv_cache_tokens_per_second",
-                  "python_over_cpp_generation", shapes);
+                  "python_over_cpp_generation", "Python", shapes);
   if (hf_generate) {
     turns->EmitRate("hf_generate", config.d_model, long_run, tokens,
                     "hf_generate_tokens_per_second",
-                    "hf_generate_over_cpp_generation", shapes);
+                    "hf_generate_over_cpp_generation", "HF generate()", shapes);
   }
 }
 

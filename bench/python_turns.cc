@@ -93,6 +93,7 @@ void PythonTurns::EmitRate(const std::string& step, int64_t d_model,
                            const Samples& cpp_seconds, double tokens,
                            const std::string& rate_name,
                            const std::string& ratio_name,
+                           const std::string& peer_name,
                            const nlohmann::json& shapes) const {
   const std::string key = Key(step, d_model);
   const Samples python = SecondsOf(key);
@@ -100,7 +101,7 @@ void PythonTurns::EmitRate(const std::string& step, int64_t d_model,
   PrintFigure("python_" + rate_name, Rates(python, tokens), "tokens/s",
               PeerShapes(shapes), check);
   PrintFigure(ratio_name, Ratios(python, cpp_seconds),
-              "x (C++ tokens/s / Python tokens/s, same pair)",
+              "x (C++ tokens/s / " + peer_name + " tokens/s, same pair)",
               PeerShapes(shapes), check);
 }
 

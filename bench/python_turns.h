@@ -44,10 +44,12 @@ class PythonTurns {
                 const Samples& cpp_seconds, const nlohmann::json& shapes) const;
 
   // For generation: python_<rate_name> (tokens / seconds) and `ratio_name`
-  // (C++ tokens/s over the peer's, pair by pair: both generate `tokens`).
+  // (C++ tokens/s over the peer's, pair by pair: both generate `tokens`;
+  // `peer_name` names the peer's side in the unit).
   void EmitRate(const std::string& step, int64_t d_model,
                 const Samples& cpp_seconds, double tokens,
                 const std::string& rate_name, const std::string& ratio_name,
+                const std::string& peer_name,
                 const nlohmann::json& shapes) const;
 
  private:

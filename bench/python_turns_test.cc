@@ -59,9 +59,9 @@ TEST(PythonTurnsTest, AnUnavailableStepIsNotMeasuredWithItsReason) {
   (*turns)->Take("hf_generate", 32);
   (*turns)->Take("metarm_step", 32);  // the peer goes on after it
   testing::internal::CaptureStdout();
-  (*turns)->EmitRate("hf_generate", 32, {0.1}, 64,
-                     "hf_generate_tokens_per_second",
-                     "hf_generate_over_cpp_generation", {{"d_model", 32}});
+  (*turns)->EmitRate(
+      "hf_generate", 32, {0.1}, 64, "hf_generate_tokens_per_second",
+      "hf_generate_over_cpp_generation", "HF generate()", {{"d_model", 32}});
   (*turns)->EmitStep("metarm_step", 32, {0.25}, {{"d_model", 32}});
   auto figures = Printed(testing::internal::GetCapturedStdout());
   EXPECT_EQ(figures.at("hf_generate_over_cpp_generation")["check"],
