@@ -205,9 +205,11 @@ record "C++ benchmark and its Python peer (metarm_learner_bench ${shape_args[*]}
   $(( $(date +%s) - step_start )) "exit $code${bad:+; checks failed: $bad}$( [ $code -ne 0 ] && echo "; see $out/bench.log")"
 
 # --- 5. the table and gpu_results.json ----------------------------------------
-"$PYTHON" - "$out" "$device" "$(( $(date +%s) - started ))" <<'PY'
+"$PYTHON" - "$out" "$device" "$(( $(date +%s) - started ))" "$here" <<'PY'
 import datetime, json, platform, sys
 out, device, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+sys.path.insert(0, f"{sys.argv[4]}/bench")
+from summarize import goal_verdict  # the benchmarks' one verdict rule
 checks = [json.loads(l) for l in open(f"{out}/checks.jsonl")]
 figures = [json.loads(l) for l in open(f"{out}/figures.jsonl") if l.strip()]
 smoke = open(f"{out}/smoke.log").read().splitlines() if device != "cpu" else []
@@ -243,11 +245,7 @@ goals = [
      "hf_generate_over_cpp_generation", 2.0),
 ]
 def verdict(f, target):
-    if f is None:
-        return "not measured"
-    if f["min"] >= target:
-        return "met"
-    return "missed" if f["max"] < target else "unclear"
+    return "not measured" if f is None else goal_verdict(f, ">=", target)
 results["goals"] = [
     {"goal": g, "figure": name, "at_least": t,
      "median": by_name[name]["median"] if name in by_name else None,
