@@ -32,7 +32,7 @@ PROFILES = {
                  fixed_rm_seeds=[1, 2, 3], tasks=["sort", "reverse"],
                  rounds=3, sft_steps=600, iterations=20, d_model=64,
                  layers=2, pairs=1024, eval_prompts=512,
-                 fixed_rm_iterations=60, fixed_rm_learning_rate=2e-4),
+                 fixed_rm_iterations=120, fixed_rm_learning_rate=2e-4),
     # At most 10 minutes: fewer seeds and steps, no sweep, the same report.
     "quick": dict(seeds=[1, 2], sweep_seeds=[], fixed_rm_seeds=[1],
                   tasks=["sort", "reverse"], rounds=3, sft_steps=200,
@@ -52,10 +52,25 @@ PROFILES = {
 AA_CONFIG = "VANILLA_arm1"
 FIXED_RM_CONFIG = "FIXED_RM"
 POLICY_LEARNING_RATE = 2e-5
+# PPO's KL penalty (the papers' 0.05); the fixed-reward-model check runs
+# without it, as Gao et al. (2022) measure over-optimisation: the policy may
+# go as far from SFT as the proxy leads it (docs/testbed.md).
+KL_COEF = 0.05
 # The reward model's settings every run shares; experiments/rm_learnability.py
 # varies them.
 REWARD_MODEL_DEFAULTS = dict(reward_learning_rate="1e-3",
                              reward_training_extra="", reward_model_extra="")
+# The gold labels' Bradley-Terry temperature.
+LABEL_TEMPERATURE = 0.1
+# Each task's gold reward: the repository's gold network (task.gold_network,
+# experiments/make_gold_network.sh), which the reward model can learn,
+# instead of the formula's position match (docs/testbed.md).
+GOLD_NETWORKS = {"sort": "data/gold/sort", "reverse": "data/gold/reverse"}
+
+
+def gold_network_line(folder):
+    """The task block's task.gold_network line, or nothing for the formula."""
+    return f'\n  gold_network: "{folder}"' if folder else ""
 # The best-of-n pre-test's n (eval.best_of_n): every round's reward model
 # picks among the same n SFT samples per evaluation prompt.
 BEST_OF_N = 8
@@ -67,8 +82,8 @@ arm_seed: {arm_seed}
 output_dir: "{out}"
 topology {{ learner_ranks: 1 rollout_ranks: 1 placement: COLOCATED }}
 task {{
-  name: "{task}"
-  label_temperature: 0.1
+  name: "{task}"{gold_network}
+  label_temperature: {label_temperature}
   num_train_prompts: 128
   num_preference_pairs: {pairs}
   num_eval_prompts: {eval_prompts}
@@ -95,7 +110,7 @@ ppo {{
   iterations_per_round: {iterations}
   policy_learning_rate: {policy_lr}
   value_learning_rate: 1e-4
-  kl_coef: 0.05
+  kl_coef: {kl_coef}
   temperature: 0.8
   top_p: 0.9
 }}
@@ -120,7 +135,8 @@ def runs_of(profile_name, profile):
     """Every run: (task, seed, config, job fields)."""
     runs = []
     base = dict(arm_seed=0, gap_lambda=0, iterations=profile["iterations"],
-                rounds=profile["rounds"], policy_lr=POLICY_LEARNING_RATE)
+                rounds=profile["rounds"], policy_lr=POLICY_LEARNING_RATE,
+                kl_coef=KL_COEF)
     for task in profile["tasks"]:
         for seed in profile["seeds"]:
             runs.append((task, seed, "VANILLA",
@@ -141,7 +157,7 @@ def runs_of(profile_name, profile):
             runs.append((task, seed, FIXED_RM_CONFIG, dict(
                 base, mode="VANILLA", eta=0, rounds=1,
                 iterations=profile["fixed_rm_iterations"],
-                policy_lr=profile["fixed_rm_learning_rate"])))
+                policy_lr=profile["fixed_rm_learning_rate"], kl_coef=0)))
     return runs
 
 
@@ -158,6 +174,9 @@ def main():
         with open(job, "w") as f:
             f.write(TEMPLATE.format(profile=name, name=run, seed=seed,
                                     out=f"{out_dir}/{run}", task=task,
+                                    gold_network=gold_network_line(
+                                        GOLD_NETWORKS[task]),
+                                    label_temperature=LABEL_TEMPERATURE,
                                     best_of_n=BEST_OF_N, **shared,
                                     **REWARD_MODEL_DEFAULTS, **fields))
         print(run, job)

@@ -30,24 +30,41 @@ VARIANTS = {
     "2048 pairs, dropout 0.1": (2048, "1e-3", "", "dropout: 0.1 "),
 }
 QUICK_VARIANTS = ["reproduction (1024 pairs)", "4096 pairs"]
-TASKS = ["sort", "reverse"]
+# The testbeds: a task and its gold reward, the formula's (tasks/
+# letter_tasks.h) or the repository's gold network (task.gold_network).
+TESTBEDS = {
+    "sort": ("sort", ""),
+    "reverse": ("reverse", ""),
+    "sort, gold network": ("sort", "data/gold/sort"),
+    "reverse, gold network": ("reverse", "data/gold/reverse"),
+    "sort_ngram": ("sort_ngram", ""),
+    "reverse_ngram": ("reverse_ngram", ""),
+}
+# TESTBEDS="sort_ngram|reverse_ngram" (names joined by "|") picks others.
+TASKS = os.environ.get(
+    "TESTBEDS", "sort|reverse|sort, gold network|reverse, gold network"
+).split("|")
 SEED = 1
 
 
-def run_name(task, variant):
-    return task + "_" + "".join(c if c.isalnum() else "_" for c in variant)
+def run_name(testbed, variant):
+    return "".join(c if c.isalnum() else "_" for c in testbed + "_" + variant)
 
 
-def job_text(task, variant, out_dir):
+def job_text(testbed, variant, out_dir):
     pairs, lr, training, model = VARIANTS[variant]
+    task, gold_network = TESTBEDS[testbed]
     full = reproduce_plan.PROFILES["full"]
     return reproduce_plan.TEMPLATE.format(
-        profile="rm_learnability", name=run_name(task, variant), seed=SEED,
-        arm_seed=0, out=f"{out_dir}/{run_name(task, variant)}", task=task,
+        profile="rm_learnability", name=run_name(testbed, variant), seed=SEED,
+        arm_seed=0, out=f"{out_dir}/{run_name(testbed, variant)}", task=task,
+        gold_network=reproduce_plan.gold_network_line(gold_network),
+        label_temperature=reproduce_plan.LABEL_TEMPERATURE,
         best_of_n=0, sft_steps=full["sft_steps"], d_model=full["d_model"],
         layers=full["layers"], pairs=pairs, eval_prompts=full["eval_prompts"],
         mode="VANILLA", eta=0, gap_lambda=0, iterations=1, rounds=1,
         policy_lr=reproduce_plan.POLICY_LEARNING_RATE,
+        kl_coef=reproduce_plan.KL_COEF,
         reward_learning_rate=lr, reward_training_extra=training,
         reward_model_extra=model)
 

@@ -202,6 +202,14 @@ void ValidateTask(const TaskSpec& task, const ValidationContext& context,
       }
     }
   }
+  if (!task.gold_network().empty()) {
+    if (task.name() == "preference_file") {
+      problems.Add("task.gold_network",
+                   "is for the testbed tasks; a \"preference_file\" job is "
+                   "judged by eval.judge");
+    }
+    problems.PathExists("task.gold_network", task.gold_network());
+  }
   if (!(task.held_out_fraction() > 0 && task.held_out_fraction() < 1)) {
     problems.Add(
         "task.held_out_fraction",

@@ -354,6 +354,24 @@ TEST(ValidateJobTest, DataFileFieldsAndJudge) {
       << Joined(problems);
 }
 
+// A gold network is the testbed's; it must exist.
+TEST(ValidateJobTest, GoldNetworkOnlyForTheTestbed) {
+  Job job = ValidJob();
+  job.mutable_task()->set_gold_network("/nonexistent/gold");
+  EXPECT_EQ(
+      ValidateJob(job, kContext),
+      std::vector<std::string>{
+          "task.gold_network: no such file or folder: /nonexistent/gold"});
+  job.mutable_task()->set_gold_network("/dev/null");
+  EXPECT_TRUE(ValidateJob(job, kContext).empty());
+  job.mutable_task()->set_name("preference_file");
+  job.mutable_task()->set_train_pairs("/dev/null");
+  EXPECT_TRUE(Contains(ValidateJob(job, kContext),
+                       "task.gold_network: is for the testbed tasks; a "
+                       "\"preference_file\" job is judged by eval.judge"))
+      << Joined(ValidateJob(job, kContext));
+}
+
 TEST(ValidateJobTest, BestOfNIsOffOrAtLeastTwoAndNeedsAJudge) {
   Job job = ValidJob();
   job.mutable_eval()->set_best_of_n(1);

@@ -70,12 +70,13 @@ class ModelJudge : public Judge {
   SequenceLimits limits_;
 };
 
-absl::Status ErrorIfHeadMissing(ScalarModel& model, const std::string& path) {
+absl::Status ErrorIfHeadMissing(ScalarModel& model, const std::string& field,
+                                const std::string& path) {
   for (const auto& item : model->named_parameters()) {
     if (item.key() == "head.weight" &&
         torch::isnan(item.value()).any().item<bool>()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "eval.judge: ", path,
+          field, ": ", path,
           " has no \"score\" head: a judge must be a trained reward model "
           "(a REWARD_MODEL_ONLY job's reward_model_hf, say)"));
     }
@@ -90,27 +91,28 @@ std::unique_ptr<Judge> MakeGoldJudge(const Task& task) {
 }
 
 absl::StatusOr<std::unique_ptr<Judge>> LoadJudgeModel(
-    const std::string& path, const ChatTokenizer& job_tokenizer,
-    const SequenceLimits& limits, const torch::Device& device) {
+    const std::string& path, const std::string& field,
+    const ChatTokenizer& job_tokenizer, const SequenceLimits& limits,
+    const torch::Device& device) {
   const bool folder = PathExists(path + "/config.json");
   METARM_ASSIGN_OR_RETURN(TransformerConfig config,
                           folder ? ReadHfConfig(path) : ReadWeightsConfig(path),
-                          "eval.judge");
+                          field);
   std::unique_ptr<ChatTokenizer> own;
   if (folder && HoldsTokenizerFiles(path)) {
     METARM_ASSIGN_OR_RETURN(std::unique_ptr<Tokenizer> base,
-                            MakeTokenizer(path), "eval.judge");
+                            MakeTokenizer(path), field);
     METARM_ASSIGN_OR_RETURN(
         own, ChatTokenizer::Make(std::move(base), job_tokenizer.format(), path),
-        "eval.judge");
+        field);
     if (config.vocab_size < own->vocab_size()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "eval.judge: ", path, ": a vocabulary of ", config.vocab_size,
+          field, ": ", path, ": a vocabulary of ", config.vocab_size,
           " tokens cannot hold its tokenizer's ", own->vocab_size()));
     }
   } else if (config.vocab_size != job_tokenizer.vocab_size()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "eval.judge: ", path, " has a vocabulary of ", config.vocab_size,
+        field, ": ", path, " has a vocabulary of ", config.vocab_size,
         " tokens and no tokenizer files of its own, so it would read the "
         "job's tokenizer (task.tokenizer), whose vocabulary is ",
         job_tokenizer.vocab_size(),
@@ -121,7 +123,7 @@ absl::StatusOr<std::unique_ptr<Judge>> LoadJudgeModel(
       limits.max_prompt_tokens + limits.max_response_tokens + 2;
   if (config.max_seq_len < longest) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "eval.judge: ", path, " takes ", config.max_seq_len,
+        field, ": ", path, " takes ", config.max_seq_len,
         " positions; task.max_prompt_tokens + task.max_response_tokens + 2 "
         "is ",
         longest));
@@ -141,8 +143,8 @@ absl::StatusOr<std::unique_ptr<Judge>> LoadJudgeModel(
   }
   METARM_RETURN_IF_ERROR(folder ? LoadHfWeights(*model, config, path)
                                 : LoadWeights(*model, config, path),
-                         "eval.judge");
-  METARM_RETURN_IF_ERROR(ErrorIfHeadMissing(model, path));
+                         field);
+  METARM_RETURN_IF_ERROR(ErrorIfHeadMissing(model, field, path));
   for (auto& p : model->parameters()) p.set_requires_grad(false);
   model->eval();
   model->to(device);

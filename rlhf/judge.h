@@ -4,7 +4,8 @@
 // judge policies trained against a smaller proxy.
 //
 //   METARM_ASSIGN_OR_RETURN(std::unique_ptr<Judge> judge,
-//       LoadJudgeModel("judge_hf/", tokenizer, limits, torch::kCPU));
+//       LoadJudgeModel("judge_hf/", "eval.judge", tokenizer, limits,
+//                      torch::kCPU));
 //   std::vector<std::vector<double>> scores = judge->Score(prompts, samples);
 #ifndef METARM_RLHF_JUDGE_H_
 #define METARM_RLHF_JUDGE_H_
@@ -41,11 +42,12 @@ std::unique_ptr<Judge> MakeGoldJudge(const Task& task);
 // its folder when it has them (and the job's chat template); otherwise with
 // the job's tokenizer, and then its vocabulary must be exactly that
 // tokenizer's: a different size means a different tokenizer. Prompt and
-// response are cut to `limits` as for the proxy. Errors name eval.judge and
-// the file.
+// response are cut to `limits` as for the proxy. Errors name
+// the file and `field`, the job field that named it.
 absl::StatusOr<std::unique_ptr<Judge>> LoadJudgeModel(
-    const std::string& path, const ChatTokenizer& job_tokenizer,
-    const SequenceLimits& limits, const torch::Device& device);
+    const std::string& path, const std::string& field,
+    const ChatTokenizer& job_tokenizer, const SequenceLimits& limits,
+    const torch::Device& device);
 
 }  // namespace metarm
 

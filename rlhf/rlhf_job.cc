@@ -11,6 +11,7 @@
 #include "rlhf/checkpoint.h"
 #include "rlhf/evaluation.h"
 #include "rlhf/judge.h"
+#include "rlhf/network_gold.h"
 #include "rlhf/ppo_iterations.h"
 #include "rlhf/reward_round.h"
 #include "rlhf/round_zero.h"
@@ -113,7 +114,8 @@ absl::StatusOr<std::unique_ptr<Judge>> MakeJudge(const Job& job,
                                                  const torch::Device& device) {
   if (task != nullptr) return MakeGoldJudge(*task);
   if (job.eval().judge().empty()) return std::unique_ptr<Judge>();
-  return LoadJudgeModel(job.eval().judge(), tokenizer, limits, device);
+  return LoadJudgeModel(job.eval().judge(), "eval.judge", tokenizer, limits,
+                        device);
 }
 
 // --- The round's steps ------------------------------------------------------
@@ -445,6 +447,12 @@ absl::Status RunRlhfJob(const Job& job, ProcessGroups& groups,
       METARM_ASSIGN_OR_RETURN(data, LoadFileData(job, *tokenizer));
     } else {
       METARM_ASSIGN_OR_RETURN(task, MakeTask(job.task().name()));
+      if (!job.task().gold_network().empty()) {
+        METARM_ASSIGN_OR_RETURN(
+            task,
+            MakeNetworkGoldTask(std::move(task), job.task().gold_network(),
+                                *tokenizer, limits));
+      }
       data = TestbedData(*task);
     }
     METARM_RETURN_IF_ERROR(ConnectRanks(job, ranks));

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <iterator>
+#include <vector>
 
 #include "absl/strings/match.h"
 
@@ -40,16 +42,54 @@ void Corrupt(std::string& text, Rng& rng) {
   }
 }
 
+// Multiset F1 = 2|A ∩ B| / (|A| + |B|) of two sorted multisets.
+double MultisetF1(const std::vector<std::string>& a,
+                  const std::vector<std::string>& b) {
+  std::vector<std::string> common;
+  std::set_intersection(a.begin(), a.end(), b.begin(), b.end(),
+                        std::back_inserter(common));
+  return 2.0 * common.size() / static_cast<double>(a.size() + b.size());
+}
+
+// The sorted n-grams of ^text$ for n = 1 (letters, marks left out) or 2.
+std::vector<std::string> SortedNgrams(const std::string& text, int n) {
+  const std::string marked = n == 1 ? text : "^" + text + "$";
+  std::vector<std::string> grams;
+  for (size_t i = 0; i + n <= marked.size(); ++i) {
+    grams.push_back(marked.substr(i, n));
+  }
+  std::sort(grams.begin(), grams.end());
+  return grams;
+}
+
+// ½ F1(letters) + ½ F1(bigrams with start and end marks).
+double NgramMatch(const std::string& ideal, const std::string& response) {
+  return 0.5 * MultisetF1(SortedNgrams(response, 1), SortedNgrams(ideal, 1)) +
+         0.5 * MultisetF1(SortedNgrams(response, 2), SortedNgrams(ideal, 2));
+}
+
+// The length of the longest run of one character in `text`.
+int LongestRun(const std::string& text) {
+  int longest = 0;
+  for (size_t i = 0, run = 0; i < text.size(); ++i) {
+    run = i > 0 && text[i] == text[i - 1] ? run + 1 : 1;
+    longest = std::max(longest, static_cast<int>(run));
+  }
+  return longest;
+}
+
 }  // namespace
 
-double LetterGoldReward(const std::string& ideal, const std::string& response) {
-  if (ideal.empty()) return -1.0;
-  const double n = static_cast<double>(ideal.size());
+double PositionMatch(const std::string& ideal, const std::string& response) {
   int matches = 0;
   for (size_t i = 0; i < ideal.size() && i < response.size(); ++i) {
     matches += response[i] == ideal[i];
   }
-  const double match = matches / n;
+  return matches / static_cast<double>(ideal.size());
+}
+
+double LetterPenalties(const std::string& ideal, const std::string& response) {
+  const double n = static_cast<double>(ideal.size());
   const double length =
       0.25 * std::abs(static_cast<double>(response.size()) - n) / n;
   const int outside = static_cast<int>(std::count_if(
@@ -57,7 +97,21 @@ double LetterGoldReward(const std::string& ideal, const std::string& response) {
   const double foreign =
       response.empty() ? 0.0
                        : 0.5 * outside / static_cast<double>(response.size());
-  return std::max(-1.0, match - length - foreign);
+  return length + foreign;
+}
+
+double LetterRepetition(const std::string& ideal, const std::string& response) {
+  const int excess = LongestRun(response) - LongestRun(ideal) - 1;
+  return std::max(0, excess) / static_cast<double>(ideal.size());
+}
+
+double LetterGoldReward(const std::string& ideal, const std::string& response,
+                        LetterMatch match_kind) {
+  if (ideal.empty()) return -1.0;
+  const double match = match_kind == LetterMatch::kPosition
+                           ? PositionMatch(ideal, response)
+                           : NgramMatch(ideal, response);
+  return std::max(-1.0, match - LetterPenalties(ideal, response));
 }
 
 std::string LetterTask::SamplePrompt(Rng& rng) const {
@@ -82,7 +136,11 @@ std::string LetterTask::IdealResponse(const std::string& prompt) const {
 
 double LetterTask::GoldReward(const std::string& prompt,
                               const std::string& response) const {
-  return LetterGoldReward(IdealResponse(prompt), response);
+  return LetterGoldReward(IdealResponse(prompt), response, match_);
+}
+
+std::string LetterTask::gold_suffix() const {
+  return match_ == LetterMatch::kNgram ? "_ngram" : "";
 }
 
 std::string LetterTask::Demonstration(const std::string& prompt,

@@ -6,6 +6,7 @@ set -uo pipefail
 trainer=$1
 mpirun_local=$2
 job=$3
+gold_sort=$(dirname "$4")
 work=${TEST_TMPDIR:-$(mktemp -d)}
 source "$(dirname "$0")/check_lib.sh"
 e2e() { /usr/bin/python3 "$(dirname "$0")/e2e.py" "$@"; }
@@ -121,5 +122,22 @@ out=$("$trainer" --job="$job" --print_output_dir 2>&1)
 check "print_output_dir: the job's" test "$out" = "$(sed -n 's/^output_dir: "\(.*\)"$/\1/p' "$job")"
 out=$("$trainer" --job="$job" --output_dir=/somewhere/else --print_output_dir 2>&1)
 check "print_output_dir: the flag's" test "$out" = "/somewhere/else"
+
+# A gold network whose calibration is wrong: exit 2 on both ranks before any
+# work, the problem named once, nothing written.
+mkdir -p "$work/bad_gold"
+cp "$gold_sort"/config.json "$gold_sort"/model.safetensors "$work/bad_gold/"
+echo '{"scale": 0, "offset": 0.5}' >"$work/bad_gold/gold.json"
+cat >"$work/bad_gold.pbtxt" <<JOB
+name: "bad_gold"
+output_dir: "$work/bad_gold_out"
+topology { learner_ranks: 1 rollout_ranks: 1 }
+task { name: "sort" gold_network: "$work/bad_gold" }
+JOB
+run 2 --job="$work/bad_gold.pbtxt"
+check "bad gold network exits 2" test "$code" -eq 2
+check "bad gold network named" has "task.gold_network: $work/bad_gold/gold.json: \"scale\" must be positive"
+check "bad gold network printed once" test "$(count 'task.gold_network')" -eq 1
+check "bad gold network writes nothing" test ! -e "$work/bad_gold_out/rounds.jsonl"
 
 finish_checks trainer_cli
