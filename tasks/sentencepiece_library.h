@@ -7,7 +7,10 @@
 // trainer never links it; tasks/sentencepiece_tokenizer.cc opens this
 // library with dlopen(RTLD_LOCAL | RTLD_DEEPBIND), which keeps each copy of
 // protobuf to its own users. Only C types cross the boundary: no C++ object
-// made on one side is freed on the other.
+// made on one side is freed on the other. Deep binding also sends
+// libsentencepiece's logging to libstdc++'s own std::cerr, so the programs
+// that open it are built position-independent (.bazelrc, --force_pic) and
+// use that same std::cerr.
 #ifndef METARM_TASKS_SENTENCEPIECE_LIBRARY_H_
 #define METARM_TASKS_SENTENCEPIECE_LIBRARY_H_
 

@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 
+#include <iostream>
+
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -45,6 +47,12 @@ const std::string& ModelPath() {
         "--unk_id=0 --bos_id=1 --eos_id=2 --pad_id=3 --minloglevel=2 "
         "--num_threads=2");
     EXPECT_TRUE(trained.ok()) << trained;
+    // Written to std::cerr by this program itself, as metarm_train writes
+    // its own lines: an executable built without position-independent code
+    // then holds its own copy of std::cerr, and libsentencepiece, deep-bound
+    // (sentencepiece_library.h), logs to libstdc++'s unconstructed original
+    // and crashes (.bazelrc's --force_pic says more).
+    std::cerr << "trained " << dir << "/hh.model\n";
     return new std::string(dir + "/hh.model");
   }();
   return *path;
