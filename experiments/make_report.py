@@ -492,9 +492,11 @@ class Report:
                     "VANILLA"], rows)
         summary = self.summary[task]
         self.power_statement(summary, stats["aa"], len(seeds))
+        self.both_baselines_statement(runs, seeds, summary)
         summary["seeds"] = seeds
         summary["bon_metarm_minus_vanilla_ci"] = None  # unless measured
         summary["aa_diff_ci"] = bootstrap_ci(stats["aa"]["gold"])
+        summary["aa_diff_mean"] = statistics.mean(stats["aa"]["gold"])
         summary["aa_winlose_ci"] = bootstrap_ci(stats["aa"]["winlose"])
         summary["metarm_minus_vanilla_gold_ci"] = bootstrap_ci(
             stats["metarm"]["gold"])
@@ -541,6 +543,25 @@ class Report:
                  "approximation with the spread taken as known; from "
                  f"{seeds} seeds the spread is itself uncertain, so read "
                  "them as rough.")
+        self.out()
+
+    def both_baselines_statement(self, runs, seeds, summary):
+        """A secondary estimate: METARM's final gold minus the mean of the
+        seed's two VANILLA arms (VANILLA and A/A), which halves the
+        baseline's own draw-to-draw variance. Added after the full run of
+        2026-12-01 had been read, so it is exploratory, not the endpoint."""
+        both = [final_gold(runs[METARM][s])
+                - (final_gold(runs[BASELINE][s])
+                   + final_gold(runs[AA_CONFIG][s])) / 2 for s in seeds]
+        ci = bootstrap_ci(both)
+        summary["metarm_minus_both_vanilla_gold_mean"] = statistics.mean(both)
+        summary["metarm_minus_both_vanilla_gold_ci"] = ci
+        self.out(f"Secondary, exploratory (added after the full run of "
+                 f"2026-12-01 had been read): {config_label(METARM)}'s final "
+                 f"gold minus the mean of the seed's two VANILLA arms "
+                 f"(VANILLA and A/A), which halves the baseline's own noise: "
+                 f"{statistics.mean(both):+.3f} [{ci[0]:+.3f}, {ci[1]:+.3f}] "
+                 f"(per seed: {', '.join('%+.3f' % x for x in both)}).")
         self.out()
 
     def best_of_n_table(self, task, seeds):

@@ -64,6 +64,12 @@ for task in ("sort", "reverse"):
         assert -1 <= low <= high <= 1, (task, f, low, high)
     assert s[task]["seeds"] == [1, 2], s[task]["seeds"]
     assert 0.5 <= s[task]["rm_acc_ceiling"] <= 1, s[task]["rm_acc_ceiling"]
+    # METARM minus the mean of the two VANILLA arms is (METARM - VANILLA)
+    # - (A/A - VANILLA) / 2, seed by seed and so in the mean.
+    both = s[task]["metarm_minus_both_vanilla_gold_mean"]
+    expected = (s[task]["metarm_minus_vanilla_gold_mean"]
+                - s[task]["aa_diff_mean"] / 2)
+    assert abs(both - expected) < 1e-12, (task, both, expected)
     # The power statement: the A/A spread, the difference 2 seeds detect
     # (2.8 sd / sqrt 2), and the seeds a 0.05 difference needs.
     for key in ("gold", "winlose"):
