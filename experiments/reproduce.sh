@@ -7,8 +7,9 @@
 #                                       # and the fixed-reward-model check on
 #                                       # 3 seeds; writes docs/RESULTS.md and
 #                                       # docs/results/ (with summary.json)
-#                                       # (at most 2 hours on 2 cores; 99.5
-#                                       # minutes here on 2026-12-01)
+#                                       # (at most 2 hours on 2 cores; 99.2
+#                                       # minutes of runs here on 2026-12-01,
+#                                       # after a 13-minute first build)
 #   experiments/reproduce.sh --quick    # 2 seeds, fewer steps, no sweep, the
 #                                       # same report in runs/reproduce_quick/
 #                                       # (at most 10 minutes)
