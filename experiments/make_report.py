@@ -57,8 +57,10 @@ DEVIATIONS = [
      "scaled for a 64-wide model trained from scratch"),
     ("reward clip", "0.8", "5",
      "not yet tried: the papers clip normalised rewards, these are raw; "
-     "0.8 would cut sort's proxy scores (quick profile, VANILLA seed 1, "
-     "rounds 2-3: -1.7 to 1.9) and leave reverse's (within ±0.8) alone"),
+     "0.8 would cut 98% (sort) and 89% (reverse) of the proxy scores of "
+     "the gold network's full run of 2026-12-01 (VANILLA seed 1, rounds 2-3, "
+     "eval_samples.jsonl: -3.1 to 3.6 and -2.8 to 2.8), flattening the "
+     "reward"),
     ("meta set in round 1", "SFT policy", "SFT policy",
      "the papers' setting: round 1's meta set is the pairs' distribution"),
     ("rounds", "4 (dialogue), 5 (summaries)", "3", "time on 2 cores"),
