@@ -3,7 +3,7 @@
 (experiments/make_gold_network.sh; docs/testbed.md, "A gold reward the
 reward model can learn").
 
-    gold_network.py job TASK OUT_DIR     # prints the teacher job's text
+    gold_network.py job TASK OUT_DIR [PAIRS]  # the teacher job's text
     gold_network.py fit TASK RUN_DIR DEST
 
 The teacher job is the reproduction's (experiments/reproduce_plan.py, full
@@ -33,18 +33,20 @@ LABEL_TEMPERATURE = 0.02
 LEARNING_RATE = "3e-4"
 
 
-def job_text(task, out_dir):
+def job_text(task, out_dir, pairs=PAIRS):
     full = reproduce_plan.PROFILES["full"]
     return reproduce_plan.TEMPLATE.format(
         profile="gold network teacher", name=f"gold_network_{task}",
         seed=SEED, arm_seed=0, out=out_dir, task=task, gold_network="",
         label_temperature=LABEL_TEMPERATURE, best_of_n=0,
         sft_steps=full["sft_steps"], d_model=full["d_model"],
-        layers=full["layers"], pairs=PAIRS, eval_prompts=full["eval_prompts"],
+        layers=full["layers"], reward_d_model=full["d_model"],
+        reward_layers=full["layers"], pairs=pairs, eval_prompts=full["eval_prompts"],
         mode="VANILLA", eta=0, gap_lambda=0, iterations=1, rounds=1,
         policy_lr=reproduce_plan.POLICY_LEARNING_RATE,
         kl_coef=reproduce_plan.KL_COEF,
-        reward_learning_rate=LEARNING_RATE, reward_training_extra="",
+        reward_learning_rate=LEARNING_RATE, reward_epochs=1,
+        reward_training_extra="",
         reward_model_extra="export_hf: true ")
 
 
@@ -136,7 +138,7 @@ def fit(task, run_dir, dest):
 def main():
     command = sys.argv[1]
     if command == "job":
-        print(job_text(sys.argv[2], sys.argv[3]), end="")
+        print(job_text(sys.argv[2], sys.argv[3], *map(int, sys.argv[4:5])), end="")
     elif command == "fit":
         fit(sys.argv[2], sys.argv[3], sys.argv[4])
     else:

@@ -7,18 +7,21 @@
 # once; about 3 minutes on 2 cores. Deterministic: a rerun on this machine
 # writes the same files.
 #   experiments/make_gold_network.sh [DEST_DIR]   (default data/gold)
+# TEACHER_PAIRS=N trains the teachers on N pairs instead of 16,384 (the
+# learnability study of docs/testbed.md; its networks go to DEST_DIR, not
+# data/gold).
 # METARM_TRAINER=PATH uses that metarm_train instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source deploy/common.sh
 dest=${1:-data/gold}
-out=runs/gold_network
+out=runs/gold_network${TEACHER_PAIRS:+_$TEACHER_PAIRS}
 trainer=$(trainer_or_build "${METARM_TRAINER:-}")
 rm -rf "$out"
 mkdir -p "$out"
 teach() {  # teach TASK
   /usr/bin/python3 experiments/gold_network.py job "$1" "$out/$1" \
-    >"$out/$1.pbtxt"
+    ${TEACHER_PAIRS:+"$TEACHER_PAIRS"} >"$out/$1.pbtxt"
   deploy/mpirun_local.sh -np 1 "$trainer" --job="$out/$1.pbtxt" \
     --threads_per_rank=1 --progress=plain >"$out/$1.log" 2>&1 ||
     { echo "make_gold_network: the $1 teacher failed; see $out/$1.log" >&2

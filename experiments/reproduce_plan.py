@@ -58,7 +58,7 @@ POLICY_LEARNING_RATE = 2e-5
 KL_COEF = 0.05
 # The reward model's settings every run shares; experiments/rm_learnability.py
 # varies them.
-REWARD_MODEL_DEFAULTS = dict(reward_learning_rate="1e-3",
+REWARD_MODEL_DEFAULTS = dict(reward_learning_rate="1e-3", reward_epochs=1,
                              reward_training_extra="", reward_model_extra="")
 # The gold labels' Bradley-Terry temperature.
 LABEL_TEMPERATURE = 0.1
@@ -91,7 +91,7 @@ task {{
   max_response_tokens: 12
 }}
 policy {{ d_model: {d_model} n_layers: {layers} n_heads: 4 max_seq_len: 32 }}
-reward_model {{ {reward_model_extra}d_model: {d_model} n_layers: {layers} n_heads: 4 max_seq_len: 32 }}
+reward_model {{ {reward_model_extra}d_model: {reward_d_model} n_layers: {reward_layers} n_heads: 4 max_seq_len: 32 }}
 sft {{ steps: {sft_steps} batch_size: 64 learning_rate: 1e-3 }}
 reward_training {{
   mode: {mode}
@@ -101,7 +101,7 @@ reward_training {{
   batch_size: 16{reward_training_extra}
   meta_batch_size: 16
   responses_per_prompt: 5
-  epochs: 1
+  epochs: {reward_epochs}
 }}
 ppo {{
   rollout_batch_size: 64
@@ -168,6 +168,10 @@ def main():
     shared = {k: v for k, v in profile.items()
               if k in ("sft_steps", "d_model", "layers", "pairs",
                        "eval_prompts")}
+    # The reward model is the policy's size (experiments/rm_learnability.py
+    # tries others).
+    shared.update(reward_d_model=profile["d_model"],
+                  reward_layers=profile["layers"])
     for task, seed, config, fields in runs_of(name, profile):
         run = f"{task}_{config}_seed{seed}"
         job = f"{out_dir}/jobs/{run}.pbtxt"

@@ -7,11 +7,14 @@
 # loss by quarter of the steps.
 #   experiments/rm_learnability.sh [--quick]   (12 runs, about 5 minutes on 2
 #                                               cores; --quick: 4 runs)
+# TESTBEDS, VARIANTS and SEEDS pick the runs (experiments/rm_learnability.py
+# says how); RM_LEARNABILITY_OUT=DIR puts them there instead of
+# runs/rm_learnability.
 # METARM_TRAINER=PATH uses that metarm_train instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source deploy/common.sh
-out=runs/rm_learnability
+out=${RM_LEARNABILITY_OUT:-runs/rm_learnability}
 trainer=$(trainer_or_build "${METARM_TRAINER:-}")
 rm -rf "$out"
 /usr/bin/python3 experiments/rm_learnability.py plan "$out" "$@" >"$out.plan"
