@@ -41,13 +41,14 @@ def job_text(task, out_dir, pairs=PAIRS):
         label_temperature=LABEL_TEMPERATURE, best_of_n=0,
         sft_steps=full["sft_steps"], d_model=full["d_model"],
         layers=full["layers"], reward_d_model=full["d_model"],
-        reward_layers=full["layers"], pairs=pairs, eval_prompts=full["eval_prompts"],
-        mode="VANILLA", eta=0, gap_lambda=0, iterations=1, rounds=1,
+        reward_layers=full["layers"], pairs=pairs,
+        eval_prompts=full["eval_prompts"], mode="VANILLA", eta=0,
+        gap_lambda=0, iterations=1, rounds=1,
         policy_lr=reproduce_plan.POLICY_LEARNING_RATE,
         kl_coef=reproduce_plan.KL_COEF,
-        reward_learning_rate=LEARNING_RATE, reward_epochs=1,
-        reward_training_extra="",
-        reward_model_extra="export_hf: true ")
+        **dict(reproduce_plan.REWARD_MODEL_DEFAULTS,
+               reward_learning_rate=LEARNING_RATE,
+               reward_model_extra="export_hf: true "))
 
 
 def ideal_response(task, prompt):
@@ -138,7 +139,8 @@ def fit(task, run_dir, dest):
 def main():
     command = sys.argv[1]
     if command == "job":
-        print(job_text(sys.argv[2], sys.argv[3], *map(int, sys.argv[4:5])), end="")
+        pairs = int(sys.argv[4]) if len(sys.argv) > 4 else PAIRS
+        print(job_text(sys.argv[2], sys.argv[3], pairs), end="")
     elif command == "fit":
         fit(sys.argv[2], sys.argv[3], sys.argv[4])
     else:

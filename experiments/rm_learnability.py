@@ -26,8 +26,7 @@ import reproduce_plan
 # name: the fields of reproduce_plan.TEMPLATE the variant sets differently
 # from the reproduction (DEFAULTS).
 FULL = reproduce_plan.PROFILES["full"]
-DEFAULTS = dict(pairs=1024, reward_learning_rate="1e-3", reward_epochs=1,
-                reward_training_extra="", reward_model_extra="",
+DEFAULTS = dict(reproduce_plan.REWARD_MODEL_DEFAULTS, pairs=FULL["pairs"],
                 label_temperature=reproduce_plan.LABEL_TEMPERATURE,
                 reward_d_model=FULL["d_model"], reward_layers=FULL["layers"])
 VARIANTS = {
