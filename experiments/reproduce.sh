@@ -7,8 +7,8 @@
 #                                       # and the fixed-reward-model check on
 #                                       # 3 seeds; writes docs/RESULTS.md and
 #                                       # docs/results/ (with summary.json)
-#                                       # (at most 2 hours on 2 cores; 99.2
-#                                       # minutes of runs here on 2026-12-01,
+#                                       # (at most 2 hours on 2 cores; 103.8
+#                                       # minutes of runs here on 2026-12-02,
 #                                       # after a 13-minute first build)
 #   experiments/reproduce.sh --quick    # 2 seeds, fewer steps, no sweep, the
 #                                       # same report in runs/reproduce_quick/
