@@ -39,14 +39,8 @@ def job_text(task, out_dir, pairs=PAIRS):
         profile="gold network teacher", name=f"gold_network_{task}",
         seed=SEED, arm_seed=0, out=out_dir, task=task, gold_network="",
         label_temperature=LABEL_TEMPERATURE, best_of_n=0,
-        sft_steps=full["sft_steps"], d_model=full["d_model"],
-        layers=full["layers"], reward_d_model=full["d_model"],
-        reward_layers=full["layers"], pairs=pairs,
-        eval_prompts=full["eval_prompts"], mode="VANILLA", eta=0,
-        gap_lambda=0, iterations=1, rounds=1,
-        policy_lr=reproduce_plan.POLICY_LEARNING_RATE,
-        kl_coef=reproduce_plan.KL_COEF,
-        **dict(reproduce_plan.REWARD_MODEL_DEFAULTS,
+        **reproduce_plan.REWARD_MODEL_ONLY,
+        **dict(reproduce_plan.shared_fields(full), pairs=pairs,
                reward_learning_rate=LEARNING_RATE,
                reward_model_extra="export_hf: true "))
 

@@ -60,12 +60,28 @@ KL_COEF = 0.05
 # varies them.
 REWARD_MODEL_DEFAULTS = dict(reward_learning_rate="1e-3", reward_epochs=1,
                              reward_training_extra="", reward_model_extra="")
+# A run that only trains the reward model: one round of one VANILLA PPO
+# iteration (experiments/rm_learnability.py, experiments/gold_network.py).
+REWARD_MODEL_ONLY = dict(mode="VANILLA", eta=0, gap_lambda=0, iterations=1,
+                         rounds=1, policy_lr=POLICY_LEARNING_RATE,
+                         kl_coef=KL_COEF)
 # The gold labels' Bradley-Terry temperature.
 LABEL_TEMPERATURE = 0.1
 # Each task's gold reward: the repository's gold network (task.gold_network,
 # experiments/make_gold_network.sh), which the reward model can learn,
 # instead of the formula's position match (docs/testbed.md).
 GOLD_NETWORKS = {"sort": "data/gold/sort", "reverse": "data/gold/reverse"}
+
+
+def shared_fields(profile):
+    """The TEMPLATE fields every run of a profile shares: its steps and sizes,
+    a reward model of the policy's size (experiments/rm_learnability.py tries
+    others) and REWARD_MODEL_DEFAULTS."""
+    fields = {k: profile[k] for k in ("sft_steps", "d_model", "layers", "pairs",
+                                      "eval_prompts")}
+    fields.update(reward_d_model=profile["d_model"],
+                  reward_layers=profile["layers"], **REWARD_MODEL_DEFAULTS)
+    return fields
 
 
 def gold_network_line(folder):
@@ -165,13 +181,6 @@ def main():
     name, out_dir = sys.argv[1], sys.argv[2]
     profile = PROFILES[name]
     os.makedirs(out_dir + "/jobs", exist_ok=True)
-    shared = {k: v for k, v in profile.items()
-              if k in ("sft_steps", "d_model", "layers", "pairs",
-                       "eval_prompts")}
-    # The reward model is the policy's size (experiments/rm_learnability.py
-    # tries others).
-    shared.update(reward_d_model=profile["d_model"],
-                  reward_layers=profile["layers"])
     for task, seed, config, fields in runs_of(name, profile):
         run = f"{task}_{config}_seed{seed}"
         job = f"{out_dir}/jobs/{run}.pbtxt"
@@ -181,8 +190,8 @@ def main():
                                     gold_network=gold_network_line(
                                         GOLD_NETWORKS[task]),
                                     label_temperature=LABEL_TEMPERATURE,
-                                    best_of_n=BEST_OF_N, **shared,
-                                    **REWARD_MODEL_DEFAULTS, **fields))
+                                    best_of_n=BEST_OF_N,
+                                    **shared_fields(profile), **fields))
         print(run, job)
 
 

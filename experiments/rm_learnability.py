@@ -26,9 +26,8 @@ import reproduce_plan
 # name: the fields of reproduce_plan.TEMPLATE the variant sets differently
 # from the reproduction (DEFAULTS).
 FULL = reproduce_plan.PROFILES["full"]
-DEFAULTS = dict(reproduce_plan.REWARD_MODEL_DEFAULTS, pairs=FULL["pairs"],
-                label_temperature=reproduce_plan.LABEL_TEMPERATURE,
-                reward_d_model=FULL["d_model"], reward_layers=FULL["layers"])
+DEFAULTS = dict(reproduce_plan.shared_fields(FULL),
+                label_temperature=reproduce_plan.LABEL_TEMPERATURE)
 VARIANTS = {
     "reproduction (1024 pairs)": {},
     "4096 pairs": dict(pairs=4096),
@@ -96,11 +95,8 @@ def job_text(testbed, variant, seed, out_dir):
         profile="rm_learnability", name=name, seed=seed, arm_seed=0,
         out=f"{out_dir}/{name}", task=task,
         gold_network=reproduce_plan.gold_network_line(gold_network),
-        best_of_n=0, sft_steps=FULL["sft_steps"], d_model=FULL["d_model"],
-        layers=FULL["layers"], eval_prompts=FULL["eval_prompts"],
-        mode="VANILLA", eta=0, gap_lambda=0, iterations=1, rounds=1,
-        policy_lr=reproduce_plan.POLICY_LEARNING_RATE,
-        kl_coef=reproduce_plan.KL_COEF, **dict(DEFAULTS, **VARIANTS[variant]))
+        best_of_n=0, **reproduce_plan.REWARD_MODEL_ONLY,
+        **dict(DEFAULTS, **VARIANTS[variant]))
 
 
 def plan(out_dir, quick):
