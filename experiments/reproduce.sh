@@ -8,8 +8,9 @@
 #                                       # 3 seeds; writes docs/RESULTS.md and
 #                                       # docs/results/ (with summary.json)
 #                                       # (at most 2 hours on 2 cores; 103.8
-#                                       # minutes of runs here on 2026-12-02,
-#                                       # after a 13-minute first build)
+#                                       # minutes of runs here on 2026-12-02
+#                                       # with the build current; the first
+#                                       # build took 13 minutes on 2026-12-01)
 #   experiments/reproduce.sh --quick    # 2 seeds, fewer steps, no sweep, the
 #                                       # same report in runs/reproduce_quick/
 #                                       # (at most 10 minutes)
