@@ -3,7 +3,10 @@
 
     compare_runs.py A/results.json B/results.json [--within 0.15]
 
-Prints, for every ratio figure (MFU, Python/C++, speedups, the collectives'
+A or B may also be the table bench/run.sh printed (its log, or the table
+quoted in docs/PERFORMANCE.md, e.g. an earlier one from git history):
+`git show REV:docs/PERFORMANCE.md > old.md; compare_runs.py old.md
+B/results.json`. A file holding several tables is refused. Prints, for every ratio figure (MFU, Python/C++, speedups, the collectives'
 ratios) in both runs, the two medians and their relative difference
 |a - b| / min(a, b); marks those beyond --within. Exits 0 (it reports; the
 judgement is the reader's, written in docs/PERFORMANCE.md).
@@ -11,10 +14,43 @@ judgement is the reader's, written in docs/PERFORMANCE.md).
 import argparse
 import json
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from summarize import key  # noqa: E402  the table's figure names
+
+
+# A row of the printed table: the figure's key, its median, its spread
+# ("[min .. max] n=N", "(exact)" or "(n=1)"), then the unit and goal.
+TABLE_ROW = re.compile(
+    r"^(\S+)\s+(\S+)\s+(?:\[.*?\] n=\d+|\(exact\)|\(n=\d+\))\s*(.*)$")
+
+
+def table_figures(lines):
+    """The figures of the one table bench/run.sh printed in `lines`."""
+    starts = [i for i, line in enumerate(lines) if line.startswith("figure ")]
+    if len(starts) != 1:
+        sys.exit(f"expected one table (a line starting 'figure '), found "
+                 f"{len(starts)}")
+    figures = []
+    for line in lines[starts[0] + 1:]:
+        row = TABLE_ROW.match(line)
+        if row is None:
+            break
+        figure_key, median, unit = row.groups()
+        name, _, d_model = figure_key.partition("@")  # summarize.key's form
+        shapes = {"d_model": int(d_model)} if d_model else {}
+        figures.append({"name": name, "median": float(median), "unit": unit,
+                        "shapes": shapes})
+    return figures
+
+
+def load(path):
+    with open(path) as f:
+        if path.endswith(".json"):
+            return json.load(f)["figures"]
+        return table_figures(f.read().splitlines())
 
 
 def is_ratio(f):
@@ -28,8 +64,8 @@ def main():
     p.add_argument("b")
     p.add_argument("--within", type=float, default=0.15)
     args = p.parse_args()
-    a = {key(f): f for f in json.load(open(args.a))["figures"]}
-    b = {key(f): f for f in json.load(open(args.b))["figures"]}
+    a = {key(f): f for f in load(args.a)}
+    b = {key(f): f for f in load(args.b)}
     print(f"{'ratio figure':52} {'run A':>9} {'run B':>9} {'apart':>7}")
     beyond = 0
     for k, fa in a.items():

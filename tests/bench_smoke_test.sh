@@ -16,5 +16,18 @@ for run in 1 2; do
   check "run $run: results.json lists every figure" e2e bench_figures "$work/bench$run/results.json"
   check "run $run: spreads and bounds" e2e bench_spreads_and_bounds "$work/bench$run/results.json"
   check "run $run: the table is printed with spreads" has "spread (min .. max, n)"
+  echo "$out" >"$work/bench$run.log"
 done
+# bench/compare_runs.py reads a printed table as it reads results.json: run
+# 1's table against its own results.json agrees to the table's 4 digits.
+ratios() { grep -c '%' <<<"$out"; }
+out=$(/usr/bin/python3 bench/compare_runs.py "$work/bench1/results.json" "$work/bench2/results.json" 2>&1)
+json_ratios=$(ratios)
+out=$(/usr/bin/python3 bench/compare_runs.py --within 0.001 "$work/bench1.log" "$work/bench1/results.json" 2>&1)
+code=$?
+check "compare_runs.py reads the printed table" test "$code" -eq 0
+echo "compare_runs.py: $((json_ratios - 1)) ratio figures in the smoke runs"
+check "it lists the ratio figures" test "$json_ratios" -gt 10
+check "every ratio figure of results.json is in the table" test "$(ratios)" -eq "$json_ratios"
+check "the table's medians are results.json's" has "0 ratio figures more than 0% apart"
 finish_checks bench_smoke
