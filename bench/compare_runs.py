@@ -6,7 +6,9 @@
 A or B may also be the table bench/run.sh printed (its log, or the table
 quoted in docs/PERFORMANCE.md, e.g. an earlier one from git history):
 `git show REV:docs/PERFORMANCE.md > old.md; compare_runs.py old.md
-B/results.json`. A file holding several tables is refused. Prints, for every ratio figure (MFU, Python/C++, speedups, the collectives'
+B/results.json`. A file holding several tables is refused.
+
+Prints, for every ratio figure (MFU, Python/C++, speedups, the collectives'
 ratios) in both runs, the two medians and their relative difference
 |a - b| / min(a, b); marks those beyond --within. Exits 0 (it reports; the
 judgement is the reader's, written in docs/PERFORMANCE.md).
