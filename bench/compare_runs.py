@@ -29,12 +29,14 @@ TABLE_ROW = re.compile(
     r"^(\S+)\s+(\S+)\s+(?:\[.*?\] n=\d+|\(exact\)|\(n=\d+\))\s*(.*)$")
 
 
-def table_figures(lines):
-    """The figures of the one table bench/run.sh printed in `lines`."""
+def table_figures(path, lines):
+    """The figures of the one table bench/run.sh printed in `lines`; exit 2
+    naming `path` when it holds none or several."""
     starts = [i for i, line in enumerate(lines) if line.startswith("figure ")]
     if len(starts) != 1:
-        sys.exit(f"expected one table (a line starting 'figure '), found "
-                 f"{len(starts)}")
+        print(f"compare_runs.py: {path}: expected one table (one line "
+              f"starting 'figure '), found {len(starts)}", file=sys.stderr)
+        sys.exit(2)
     figures = []
     for line in lines[starts[0] + 1:]:
         row = TABLE_ROW.match(line)
@@ -52,7 +54,7 @@ def load(path):
     with open(path) as f:
         if path.endswith(".json"):
             return json.load(f)["figures"]
-        return table_figures(f.read().splitlines())
+        return table_figures(path, f.read().splitlines())
 
 
 def is_ratio(f):

@@ -30,4 +30,9 @@ echo "compare_runs.py: $((json_ratios - 1)) ratio figures in the smoke runs"
 check "it lists the ratio figures" test "$json_ratios" -gt 10
 check "every ratio figure of results.json is in the table" test "$(ratios)" -eq "$json_ratios"
 check "the table's medians are results.json's" has "0 ratio figures more than 0% apart"
+echo "no table here" >"$work/no_table.log"
+out=$(/usr/bin/python3 bench/compare_runs.py "$work/no_table.log" "$work/bench1/results.json" 2>&1)
+code=$?
+check "a file without a table: exit 2" test "$code" -eq 2
+check "naming the file" has "$work/no_table.log: expected one table"
 finish_checks bench_smoke
