@@ -21,11 +21,15 @@
 //   --context tokens per sequence.
 // - kv_*: bytes per token, the pool's fill and bytes per sequence on the
 //   mixed workload, against the static sampler's cache.
+#include <torch/csrc/autograd/profiler_legacy.h>
+
 #include <algorithm>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <numeric>
 #include <random>
+#include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -52,6 +56,11 @@ ABSL_FLAG(int, k_prompt_tokens, 64, "Their prompt length.");
 ABSL_FLAG(int, k_max_response, 32, "Their longest response (from 4).");
 ABSL_FLAG(int, context, 128, "Tokens per sequence in the decode steps.");
 ABSL_FLAG(int, copy_mb, 256, "Size of the bandwidth copy, MB.");
+ABSL_FLAG(std::string, profile, "",
+          "Instead of the figures: LibTorch profiler traces (Chrome JSON) of "
+          "one engine run and one static run of the mixed workload and of "
+          "10 decode steps at batch 1 and 16, written to PREFIX_engine.json, "
+          "PREFIX_static.json, PREFIX_decode_b1.json, PREFIX_decode_b16.json.");
 
 namespace metarm {
 namespace {
@@ -183,19 +192,31 @@ std::string SameTokens(const std::vector<GenerationRequest>& rs,
   return "ok";
 }
 
-void MixedWorkload(LanguageModel& policy, int repeats) {
-  const TransformerConfig& c = policy->config();
-  const int slots = absl::GetFlag(FLAGS_slots);
-  const std::vector<GenerationRequest> requests = Workload(
+// The mixed workload's requests, from the flags.
+std::vector<GenerationRequest> MixedRequests(const TransformerConfig& c) {
+  return Workload(
       absl::GetFlag(FLAGS_sequences), absl::GetFlag(FLAGS_min_prompt),
       absl::GetFlag(FLAGS_max_prompt), absl::GetFlag(FLAGS_min_response),
       absl::GetFlag(FLAGS_max_response), 1, c.vocab_size, 7);
+}
+
+EngineOptions MixedEngineOptions() {
   EngineOptions options;
-  options.max_sequences = slots;
+  options.max_sequences = absl::GetFlag(FLAGS_slots);
   options.block_tokens = absl::GetFlag(FLAGS_block_tokens);
+  return options;
+}
+
+constexpr uint64_t kMixedSeed = 99;
+
+void MixedWorkload(LanguageModel& policy, int repeats) {
+  const TransformerConfig& c = policy->config();
+  const int slots = absl::GetFlag(FLAGS_slots);
+  const std::vector<GenerationRequest> requests = MixedRequests(c);
+  const EngineOptions options = MixedEngineOptions();
   GenerationEngine engine(policy, Sampling(absl::GetFlag(FLAGS_max_response)),
                           options);
-  const uint64_t seed = 99;
+  const uint64_t seed = kMixedSeed;
   std::vector<SampledSequence> engine_out;
   std::vector<TokenSequence> static_out;
   int64_t static_cache_tokens = 0, static_rows = 0, static_passes = 0;
@@ -292,41 +313,70 @@ void SharedPrompts(LanguageModel& policy, int repeats) {
               same ? "ok" : "shared and unshared samples differ");
 }
 
-// One decode step of `batch` sequences with `context` tokens each, as the
-// engine runs it (the paged step, the forward, the next-token choice),
-// against the time reading its bytes once takes at the copy bandwidth.
+// Decode steps of `batch` sequences with --context tokens each, as the
+// engine runs them (the paged step, the forward, the next-token choice).
+class DecodeSteps {
+ public:
+  DecodeSteps(LanguageModel& policy, int batch)
+      : policy_(policy),
+        context_(absl::GetFlag(FLAGS_context)),
+        pool_(1 + batch * BlocksEach(context_),
+              absl::GetFlag(FLAGS_block_tokens)),
+        tables_(batch),
+        streams_(SequenceStreams(3, 0, batch)),
+        next_(torch::full({batch, 1}, 3, torch::kInt64)) {
+    for (auto& table : tables_) {
+      for (int64_t b = 0; b < BlocksEach(context_); ++b) {
+        table.push_back(*pool_.Allocate());
+      }
+    }
+    for (auto& s : streams_) stream_pointers_.push_back(&s);
+    torch::NoGradGuard no_grad;
+    ScopedEvalMode eval(*policy_);
+    // Fill the context (the pool's tensors come with the first step).
+    std::vector<PagedRow> rows;
+    for (auto& table : tables_) rows.push_back({&table, 0, context_});
+    torch::Tensor tokens =
+        torch::randint(3, policy_->config().vocab_size, {batch, context_});
+    PagedStep fill(pool_, rows, torch::kCPU);
+    policy_->forward(tokens, torch::ones_like(tokens), &fill);
+  }
+
+  // One step; it writes the same slot each time, so every step is alike.
+  void Step() {
+    torch::NoGradGuard no_grad;
+    ScopedEvalMode eval(*policy_);
+    std::vector<PagedRow> rows;
+    for (auto& table : tables_) rows.push_back({&table, context_, 1});
+    PagedStep paged(pool_, rows, torch::kCPU);
+    torch::Tensor logits =
+        policy_->forward(next_, torch::ones_like(next_), &paged).select(1, 0);
+    ChooseNextTokens(logits, sampling_, stream_pointers_);
+  }
+
+ private:
+  static int64_t BlocksEach(int64_t context) {
+    const int64_t block = absl::GetFlag(FLAGS_block_tokens);
+    return (context + 1 + block - 1) / block;
+  }
+
+  LanguageModel& policy_;
+  int64_t context_;
+  PagedKvPool pool_;
+  std::vector<std::vector<int64_t>> tables_;
+  std::vector<at::Generator> streams_;
+  std::vector<at::Generator*> stream_pointers_;
+  torch::Tensor next_;
+  const SamplingOptions sampling_;
+};
+
+// One decode step's time against the time reading its bytes once takes at
+// the copy bandwidth.
 void DecodeRoofline(LanguageModel& policy, int batch, int repeats) {
   const TransformerConfig& c = policy->config();
   const int context = absl::GetFlag(FLAGS_context);
-  const int block = absl::GetFlag(FLAGS_block_tokens);
-  const int64_t blocks_each = (context + 1 + block - 1) / block;
-  PagedKvPool pool(1 + batch * blocks_each, block);
-  std::vector<std::vector<int64_t>> tables(batch);
-  for (auto& table : tables) {
-    for (int64_t b = 0; b < blocks_each; ++b) table.push_back(*pool.Allocate());
-  }
-  torch::NoGradGuard no_grad;
-  ScopedEvalMode eval(*policy);
-  {  // Fill the context (the pool's tensors come with the first step).
-    std::vector<PagedRow> rows;
-    for (auto& table : tables) rows.push_back({&table, 0, context});
-    torch::Tensor tokens = torch::randint(3, c.vocab_size, {batch, context});
-    PagedStep fill(pool, rows, torch::kCPU);
-    policy->forward(tokens, torch::ones_like(tokens), &fill);
-  }
-  std::vector<at::Generator> streams = SequenceStreams(3, 0, batch);
-  std::vector<at::Generator*> stream_pointers;
-  for (auto& s : streams) stream_pointers.push_back(&s);
-  const SamplingOptions sampling;
-  torch::Tensor next = torch::full({batch, 1}, 3, torch::kInt64);
-  auto step = [&] {
-    std::vector<PagedRow> rows;
-    for (auto& table : tables) rows.push_back({&table, context, 1});
-    PagedStep paged(pool, rows, torch::kCPU);
-    torch::Tensor logits =
-        policy->forward(next, torch::ones_like(next), &paged).select(1, 0);
-    ChooseNextTokens(logits, sampling, stream_pointers);
-  };
+  DecodeSteps steps(policy, batch);
+  auto step = [&] { steps.Step(); };
   const int64_t copy_bytes = int64_t{absl::GetFlag(FLAGS_copy_mb)} << 20;
   torch::Tensor source = torch::rand({copy_bytes / 4});
   torch::Tensor destination = torch::empty_like(source);
@@ -363,11 +413,45 @@ void DecodeRoofline(LanguageModel& policy, int batch, int repeats) {
               "ok");
 }
 
+// Runs `work` once, then once more under LibTorch's profiler into `path`.
+void ProfileInto(const std::string& path, const std::function<void()>& work) {
+  work();
+  {
+    torch::autograd::profiler::RecordProfile profile(path);
+    work();
+  }
+  std::cerr << "metarm_generation_bench: profile in " << path << "\n";
+}
+
+void Profile(LanguageModel& policy, const std::string& prefix) {
+  const std::vector<GenerationRequest> requests =
+      MixedRequests(policy->config());
+  GenerationEngine engine(policy, Sampling(absl::GetFlag(FLAGS_max_response)),
+                          MixedEngineOptions());
+  ProfileInto(prefix + "_engine.json",
+              [&] { RunOrExit(engine, requests, kMixedSeed); });
+  ProfileInto(prefix + "_static.json", [&] {
+    int64_t cache_tokens = 0, rows = 0, passes = 0;
+    StaticRun(policy, requests, absl::GetFlag(FLAGS_slots), kMixedSeed,
+              &cache_tokens, &rows, &passes);
+  });
+  for (int batch : {1, 16}) {
+    DecodeSteps steps(policy, batch);
+    ProfileInto(prefix + "_decode_b" + std::to_string(batch) + ".json", [&] {
+      for (int i = 0; i < 10; ++i) steps.Step();
+    });
+  }
+}
+
 int Run() {
   const int threads = absl::GetFlag(FLAGS_threads);
   if (threads > 0) torch::set_num_threads(threads);
   torch::manual_seed(0);
   LanguageModel policy(Config());
+  if (!absl::GetFlag(FLAGS_profile).empty()) {
+    Profile(policy, absl::GetFlag(FLAGS_profile));
+    return 0;
+  }
   const int repeats = absl::GetFlag(FLAGS_repeats);
   MixedWorkload(policy, repeats);
   SharedPrompts(policy, repeats);

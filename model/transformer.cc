@@ -127,6 +127,23 @@ std::pair<torch::Tensor, torch::Tensor> KvCache::Store(
   return {k, v};
 }
 
+std::optional<DecodeKeys> KvCache::StoreForDecode(
+    int64_t layer, const torch::Tensor& new_keys,
+    const torch::Tensor& new_values) {
+  if (!DecodeAttentionSupports(new_keys)) return std::nullopt;
+  auto [k, v] = Store(layer, new_keys, new_values);
+  if (k.stride(3) != 1 || v.strides() != k.strides()) {
+    keys[layer] = k = k.contiguous();
+    values[layer] = v = v.contiguous();
+  }
+  // Row b's key j starts b·stride(0) + j·stride(2) elements in.
+  const int64_t rows = k.size(0), span = k.size(2);
+  torch::Tensor offsets =
+      torch::arange(rows, torch::kInt64).mul_(k.stride(0)).unsqueeze(1) +
+      torch::arange(span, torch::kInt64).mul_(k.stride(2)).unsqueeze(0);
+  return DecodeKeys{k, v, offsets, k.stride(1), k.size(1)};
+}
+
 NormLayerImpl::NormLayerImpl(const TransformerConfig& config)
     : kind_(config.norm), eps_(config.norm_eps) {
   weight_ = register_parameter("weight", torch::ones({config.d_model}));
@@ -218,6 +235,15 @@ torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x,
   if (cos.defined()) {
     q = ApplyRotary(q, cos, sin);
     k = ApplyRotary(k, cos, sin);
+  }
+  if (store != nullptr && length == 1 && !is_training() &&
+      !torch::GradMode::is_enabled()) {
+    // A sampling step: attend over the stored keys in place.
+    if (std::optional<DecodeKeys> stored = store->StoreForDecode(layer, k, v)) {
+      torch::Tensor attended = DecodeAttention(q, *stored, bias);
+      return ApplyLinear(out_,
+                         attended.transpose(1, 2).reshape({batch, 1, -1}));
+    }
   }
   if (store != nullptr) std::tie(k, v) = store->Store(layer, k, v);
   if (kv_heads_ != n_heads_) {

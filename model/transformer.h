@@ -17,8 +17,10 @@
 
 #include <torch/torch.h>
 
+#include <optional>
 #include <vector>
 
+#include "model/decode_attention.h"
 #include "model/transformer_config.h"
 
 namespace metarm {
@@ -46,6 +48,16 @@ class KvStore {
   virtual std::pair<torch::Tensor, torch::Tensor> Store(
       int64_t layer, const torch::Tensor& keys,
       const torch::Tensor& values) = 0;
+  // For a decode step (T = 1) outside autograd: stores the new keys and
+  // values as Store does and returns where every row's keys now live, for
+  // DecodeAttention (model/decode_attention.h) to read in place; or nullopt,
+  // having stored nothing, when the store cannot (then the layer calls
+  // Store).
+  virtual std::optional<DecodeKeys> StoreForDecode(
+      int64_t /*layer*/, const torch::Tensor& /*keys*/,
+      const torch::Tensor& /*values*/) {
+    return std::nullopt;
+  }
 };
 
 // Keys and values of the tokens seen so far, one entry per layer, for
@@ -62,6 +74,9 @@ struct KvCache : public KvStore {
 
   Step Begin(const torch::Tensor& new_mask, torch::ScalarType dtype) override;
   std::pair<torch::Tensor, torch::Tensor> Store(
+      int64_t layer, const torch::Tensor& new_keys,
+      const torch::Tensor& new_values) override;
+  std::optional<DecodeKeys> StoreForDecode(
       int64_t layer, const torch::Tensor& new_keys,
       const torch::Tensor& new_values) override;
 };

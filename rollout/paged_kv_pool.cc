@@ -156,23 +156,45 @@ KvStore::Step PagedStep::Begin(const torch::Tensor& new_mask,
   return {positions_, bias, longest_};
 }
 
+void PagedStep::Write(torch::Tensor& slots, const torch::Tensor& x) const {
+  const int64_t heads = x.size(1), head_dim = x.size(3);
+  // [B, h, T, hd] -> one row per new token, [B·T, h, hd].
+  torch::Tensor per_token =
+      x.permute({0, 2, 1, 3}).reshape({rows_ * columns_, heads, head_dim});
+  slots.index_copy_(0, write_slots_,
+                    per_token.index_select(0, write_from_).to(slots.dtype()));
+}
+
 std::pair<torch::Tensor, torch::Tensor> PagedStep::Store(
     int64_t layer, const torch::Tensor& new_keys,
     const torch::Tensor& new_values) {
   pool_.EnsureLayer(layer, new_keys);
   const int64_t heads = new_keys.size(1), head_dim = new_keys.size(3);
   auto store_and_gather = [&](torch::Tensor& slots, const torch::Tensor& x) {
-    // [B, h, T, hd] -> one row per new token, [B·T, h, hd].
-    torch::Tensor per_token =
-        x.permute({0, 2, 1, 3}).reshape({rows_ * columns_, heads, head_dim});
-    slots.index_copy_(0, write_slots_,
-                      per_token.index_select(0, write_from_).to(slots.dtype()));
+    Write(slots, x);
     return slots.index_select(0, read_slots_)
         .view({rows_, keys_span_, heads, head_dim})
         .permute({0, 2, 1, 3});
   };
   return {store_and_gather(pool_.keys(layer), new_keys),
           store_and_gather(pool_.values(layer), new_values)};
+}
+
+std::optional<DecodeKeys> PagedStep::StoreForDecode(
+    int64_t layer, const torch::Tensor& new_keys,
+    const torch::Tensor& new_values) {
+  if (columns_ != 1 || !DecodeAttentionSupports(new_keys)) return std::nullopt;
+  pool_.EnsureLayer(layer, new_keys);
+  torch::Tensor& keys = pool_.keys(layer);
+  torch::Tensor& values = pool_.values(layer);
+  if (keys.scalar_type() != new_keys.scalar_type()) return std::nullopt;
+  Write(keys, new_keys);
+  Write(values, new_values);
+  // The pool's layers are alike: slot s starts s·stride(0) elements in.
+  if (!read_offsets_.defined()) {
+    read_offsets_ = (read_slots_ * keys.stride(0)).view({rows_, keys_span_});
+  }
+  return DecodeKeys{keys, values, read_offsets_, keys.stride(1), keys.size(1)};
 }
 
 }  // namespace metarm

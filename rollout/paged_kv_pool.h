@@ -88,18 +88,27 @@ class PagedStep : public KvStore {
   std::pair<torch::Tensor, torch::Tensor> Store(
       int64_t layer, const torch::Tensor& new_keys,
       const torch::Tensor& new_values) override;
+  // A decode step on the CPU: writes the new keys and values and lets the
+  // attention read every row's keys from their blocks, without the gather.
+  std::optional<DecodeKeys> StoreForDecode(
+      int64_t layer, const torch::Tensor& new_keys,
+      const torch::Tensor& new_values) override;
 
  private:
+  // Writes the new tokens' keys or values [B, h, T, hd] to their slots.
+  void Write(torch::Tensor& slots, const torch::Tensor& x) const;
+
   PagedKvPool& pool_;
   int64_t rows_ = 0;
   int64_t columns_ = 0;    // T
   int64_t keys_span_ = 0;  // S: the longest row after the step
   int64_t longest_ = 0;
-  torch::Tensor positions_;    // [B, T]
-  torch::Tensor allowed_;      // [B, 1, T, S] bool
-  torch::Tensor write_from_;   // indices into the flattened [B·T] new tokens
-  torch::Tensor write_slots_;  // their slots
-  torch::Tensor read_slots_;   // [B·S]: the slots Store gathers
+  torch::Tensor positions_;     // [B, T]
+  torch::Tensor allowed_;       // [B, 1, T, S] bool
+  torch::Tensor write_from_;    // indices into the flattened [B·T] new tokens
+  torch::Tensor write_slots_;   // their slots
+  torch::Tensor read_slots_;    // [B·S]: the slots Store gathers
+  torch::Tensor read_offsets_;  // [B, S]: their element offsets, once
 };
 
 }  // namespace metarm

@@ -35,4 +35,18 @@ out=$(/usr/bin/python3 bench/compare_runs.py "$work/no_table.log" "$work/bench1/
 code=$?
 check "a file without a table: exit 2" test "$code" -eq 2
 check "naming the file" has "$work/no_table.log: expected one table"
+# The generation benchmark's --profile: four traces that
+# bench/profile_summary.py reads, the engine's naming the decode attention.
+generation_bench="$(dirname "$learner_bench")/metarm_generation_bench"
+"$generation_bench" --d_model=32 --layers=1 --sequences=8 --slots=4 --max_prompt=16 \
+  --max_response=8 --k_prompts=2 --k_prompt_tokens=8 --k_max_response=8 --context=16 \
+  --threads=1 --profile="$work/profile" >"$work/profile.log" 2>&1
+code=$?
+check "generation bench --profile exits 0" test "$code" -eq 0
+for part in engine static decode_b1 decode_b16; do
+  out=$(/usr/bin/python3 bench/profile_summary.py "$work/profile_$part.json" --top 40 2>&1)
+  check "profile_summary.py reads the $part trace" has "aten::addmm"
+done
+out=$(/usr/bin/python3 bench/profile_summary.py "$work/profile_engine.json" --top 40 2>&1)
+check "the engine's trace names the decode attention" has "metarm::DecodeAttention"
 finish_checks bench_smoke
